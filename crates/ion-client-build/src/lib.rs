@@ -1,46 +1,272 @@
 //! Validation and code generation for ion-client operations.
+//!
+//! `ion-client-build` turns `.graphql` operation files into typed Rust that calls the
+//! `ion_client` runtime. It is what ion-client's own `build.rs` runs, and what an application
+//! crate's `build.rs` runs to get typed functions for its own queries:
+//!
+//! ```no_run
+//! // build.rs
+//! ion_client_build::Builder::new()
+//!     .schema("schema/ion.graphql")
+//!     .queries("queries")
+//!     .run_or_exit();
+//! ```
+//!
+//! # What it checks
+//! Every operation is validated against the schema with apollo-compiler (the full GraphQL
+//! validation rules, unused variables and wrong argument types included). A build with any
+//! invalid operation fails with every diagnostic at once, each naming `file:line:column`.
+//!
+//! # What it generates
+//! One file: a `types` module with the enums and input objects the operations use (generated
+//! once, shared by all operations), one module per operation (`QUERY`, `OPERATION_NAME`,
+//! `Variables`, `ResponseData`, nested response types, and a unit struct implementing
+//! `graphql_client::GraphQLQuery` and `ion_client::Operation`), and one async method per
+//! operation on `ion_client::Client`. Naming rules are documented in [`names`].
 
-use std::path::PathBuf;
+#![warn(missing_docs)]
+
+mod codegen;
+pub mod names;
+mod sources;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use sources::SourceFile;
+
+/// Where the generated per-operation methods go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientMethods {
+    /// `impl Client { ... }`: only possible inside the `ion_client` crate itself.
+    Inherent,
+    /// A trait with this name, implemented for `ion_client::Client` (for application crates).
+    Trait(String),
+}
+
+/// What to do when an operation selects a deprecated field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeprecationPolicy {
+    /// Print a cargo warning naming `file:line:column` (the default).
+    Warn,
+    /// Fail the build.
+    Deny,
+    /// Say nothing.
+    Allow,
+}
+
+/// Options for one generation run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Path of the runtime crate in generated code (`crate` inside ion-client, `::ion_client`
+    /// elsewhere).
+    pub runtime_path: String,
+    /// Where the per-operation methods go.
+    pub client_methods: ClientMethods,
+    /// Custom scalar → Rust type overrides (a path such as `my_crate::Money`), on top of the
+    /// built-in mapping of ION's scalars. Overriding types must implement serde's traits,
+    /// `Debug`, `Clone` and `PartialEq`.
+    pub scalars: Vec<(String, String)>,
+    /// Deprecated-field policy.
+    pub deprecations: DeprecationPolicy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            runtime_path: "::ion_client".to_string(),
+            client_methods: ClientMethods::Trait("Operations".to_string()),
+            scalars: Vec::new(),
+            deprecations: DeprecationPolicy::Warn,
+        }
+    }
+}
+
+/// One problem found in the schema or an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// `file:line:column`.
+    pub location: String,
+    /// What is wrong, naming the offending name or value.
+    pub message: String,
+    /// The rendered report with source excerpts (may be empty).
+    pub report: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: error: {}", self.location, self.message)
+    }
+}
+
+/// Every problem that stopped generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} error(s) in GraphQL sources:", self.0.len())?;
+        for d in &self.0 {
+            writeln!(f, "{d}")?;
+            if !d.report.is_empty() {
+                writeln!(f, "{}", d.report.trim_end())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// The output of a generation run.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The formatted Rust source.
+    pub code: String,
+    /// Non-fatal findings (deprecated fields, unused fragments, pagination hints).
+    pub warnings: Vec<String>,
+    /// The operations generated, by name, in output order.
+    pub operations: Vec<String>,
+}
+
+/// Validates `queries` against `schema` and generates Rust.
+///
+/// # Errors
+/// Returns every diagnostic when the schema or any operation is invalid.
+pub fn generate(
+    schema: &SourceFile,
+    queries: &[SourceFile],
+    options: &Options,
+) -> Result<Generated, Diagnostics> {
+    let schema = sources::load_schema(schema).map_err(Diagnostics)?;
+    let mut warnings = Vec::new();
+    let files = sources::validate_queries(&schema, queries, &mut warnings).map_err(Diagnostics)?;
+    codegen::generate(&schema, &files, options, warnings)
+}
 
 /// Configures and runs the generator from a `build.rs`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone)]
 pub struct Builder {
-    schema: Option<PathBuf>,
-    queries: Option<PathBuf>,
-    runtime_path: Option<String>,
-    output_file: Option<String>,
+    schema: PathBuf,
+    queries: PathBuf,
+    output_file: String,
+    options: Options,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            schema: PathBuf::from("schema/ion.graphql"),
+            queries: PathBuf::from("queries"),
+            output_file: "ion_operations.rs".to_string(),
+            options: Options::default(),
+        }
+    }
 }
 
 impl Builder {
-    /// A builder with default settings.
+    /// A builder with the defaults: `schema/ion.graphql`, `queries/`, methods on an
+    /// `Operations` trait, runtime `::ion_client`, output `ion_operations.rs`.
     pub fn new() -> Self {
         Self::default()
     }
-    /// The schema file.
+    /// The schema file (relative to the crate root).
     pub fn schema(mut self, path: impl Into<PathBuf>) -> Self {
-        self.schema = Some(path.into());
+        self.schema = path.into();
         self
     }
-    /// The queries directory.
+    /// The queries directory (searched recursively for `*.graphql`).
     pub fn queries(mut self, path: impl Into<PathBuf>) -> Self {
-        self.queries = Some(path.into());
+        self.queries = path.into();
         self
     }
     /// The path of the runtime crate in generated code.
     pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
-        self.runtime_path = Some(path.into());
+        self.options.runtime_path = path.into();
+        self
+    }
+    /// Generate inherent methods on `Client` (only inside ion-client itself).
+    pub fn inherent_client_methods(mut self) -> Self {
+        self.options.client_methods = ClientMethods::Inherent;
+        self
+    }
+    /// The name of the generated extension trait holding one method per operation.
+    pub fn client_trait(mut self, name: impl Into<String>) -> Self {
+        self.options.client_methods = ClientMethods::Trait(name.into());
+        self
+    }
+    /// Maps a custom scalar to a Rust type path.
+    pub fn scalar(mut self, graphql: impl Into<String>, rust: impl Into<String>) -> Self {
+        self.options.scalars.push((graphql.into(), rust.into()));
+        self
+    }
+    /// What to do with deprecated fields.
+    pub fn deprecations(mut self, policy: DeprecationPolicy) -> Self {
+        self.options.deprecations = policy;
         self
     }
     /// The file name written into `OUT_DIR`.
     pub fn output_file(mut self, name: impl Into<String>) -> Self {
-        self.output_file = Some(name.into());
+        self.output_file = name.into();
         self
     }
-    /// Runs the generator, exiting the build script with diagnostics on failure.
+
+    /// Reads the inputs, generates, and writes `OUT_DIR/<output_file>`; prints
+    /// `cargo:rerun-if-changed` for every input and `cargo:warning` for every warning.
+    ///
+    /// # Errors
+    /// I/O failures, and the diagnostics of an invalid schema or operation.
+    pub fn run(&self) -> Result<Generated, Box<dyn std::error::Error>> {
+        let root = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        let out_dir = std::env::var_os("OUT_DIR")
+            .map(PathBuf::from)
+            .ok_or("OUT_DIR is not set: run from a build script")?;
+        let generated = self.generate_from(&root)?;
+        std::fs::write(out_dir.join(&self.output_file), &generated.code)?;
+        for w in &generated.warnings {
+            println!("cargo:warning={w}");
+        }
+        Ok(generated)
+    }
+
+    /// Like [`Builder::run`] but returns the generated code instead of writing it.
+    ///
+    /// # Errors
+    /// As [`Builder::run`].
+    pub fn generate_from(&self, root: &Path) -> Result<Generated, Box<dyn std::error::Error>> {
+        let schema_path = root.join(&self.schema);
+        println!("cargo:rerun-if-changed={}", schema_path.display());
+        let schema_text = std::fs::read_to_string(&schema_path)
+            .map_err(|e| format!("cannot read schema {}: {e}", schema_path.display()))?;
+        let schema = SourceFile::new(&self.schema, schema_text);
+        let queries_dir = root.join(&self.queries);
+        println!("cargo:rerun-if-changed={}", queries_dir.display());
+        let mut queries = Vec::new();
+        for path in sources::graphql_files(&queries_dir)
+            .map_err(|e| format!("cannot read queries in {}: {e}", queries_dir.display()))?
+        {
+            println!("cargo:rerun-if-changed={}", path.display());
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let shown = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+            queries.push(SourceFile::new(shown, text));
+        }
+        Ok(generate(&schema, &queries, &self.options)?)
+    }
+
+    /// Runs the generator; on failure prints every diagnostic and exits the build script with
+    /// status 1, which fails the build.
     pub fn run_or_exit(self) {
-        let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR is set by cargo"));
-        let name = self.output_file.unwrap_or_else(|| "operations.rs".into());
-        std::fs::write(out.join(name), "// @generated\npub mod types {}\n")
-            .expect("write generated file");
+        if let Err(e) = self.run() {
+            if let Some(diags) = e.downcast_ref::<Diagnostics>() {
+                for d in &diags.0 {
+                    println!("cargo:warning={d}");
+                }
+            }
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
     }
 }
