@@ -4,9 +4,18 @@
 //! `schema/ion.graphql` and generates a module per operation (see [`operations`]) and one typed
 //! async method per operation on [`Client`].
 
+mod client;
+mod nullable;
 pub mod operation;
 pub mod operations;
+pub mod scalars;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use client::{Client, Error};
+pub use nullable::Nullable;
 pub use operation::{Operation, OperationKind, PageCursor, Paginated};
 
 /// Re-exported so generated code and users share one version of `graphql_client`'s traits.
