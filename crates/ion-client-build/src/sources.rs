@@ -164,6 +164,9 @@ pub(crate) fn validate_queries(
         }
         let mut combined = ast::Document::new();
         combined.sources = doc.sources.clone();
+        // The schema's sources let reports point at the definition involved.
+        Arc::make_mut(&mut combined.sources)
+            .extend(schema.sources.iter().map(|(k, v)| (*k, v.clone())));
         for op in &operations {
             combined
                 .definitions
