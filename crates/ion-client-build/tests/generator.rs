@@ -244,10 +244,12 @@ fn generated_code_for_queries_snapshot() {
         .queries("queries")
         .runtime_path("crate")
         .inherent_client_methods();
+    let started = std::time::Instant::now();
     let out = builder.generate_from(&root).expect("queries/ generate");
+    let elapsed = started.elapsed();
     let lines = out.code.lines().count();
     eprintln!(
-        "queries/: {} operations, {lines} generated lines",
+        "queries/: {} operations, {lines} generated lines, generated in {elapsed:.2?}",
         out.operations.len()
     );
     let mods = modules(&out.code);
