@@ -144,10 +144,14 @@ pub fn generate(
     codegen::generate(&schema, &files, options, warnings)
 }
 
+/// The ION schema shipped with ion-client (`schema/ion.graphql` of the ion-client repository).
+pub const SHIPPED_SCHEMA: &str = include_str!("../../../schema/ion.graphql");
+
 /// Configures and runs the generator from a `build.rs`.
 #[derive(Debug, Clone)]
 pub struct Builder {
-    schema: PathBuf,
+    /// `None`: the schema shipped with ion-client.
+    schema: Option<PathBuf>,
     queries: PathBuf,
     output_file: String,
     options: Options,
@@ -156,7 +160,7 @@ pub struct Builder {
 impl Default for Builder {
     fn default() -> Self {
         Builder {
-            schema: PathBuf::from("schema/ion.graphql"),
+            schema: None,
             queries: PathBuf::from("queries"),
             output_file: "ion_operations.rs".to_string(),
             options: Options::default(),
@@ -165,14 +169,16 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// A builder with the defaults: `schema/ion.graphql`, `queries/`, methods on an
-    /// `Operations` trait, runtime `::ion_client`, output `ion_operations.rs`.
+    /// A builder with the defaults: the schema shipped with ion-client, `queries/`, methods on
+    /// an `Operations` trait, runtime `::ion_client`, output `ion_operations.rs` (what
+    /// `ion_client::include_operations!()` includes).
     pub fn new() -> Self {
         Self::default()
     }
-    /// The schema file (relative to the crate root).
+    /// Use this schema file (relative to the crate root), for example one pulled with
+    /// `ion schema pull`, instead of the schema shipped with ion-client.
     pub fn schema(mut self, path: impl Into<PathBuf>) -> Self {
-        self.schema = path.into();
+        self.schema = Some(path.into());
         self
     }
     /// The queries directory (searched recursively for `*.graphql`).
@@ -236,11 +242,16 @@ impl Builder {
     /// # Errors
     /// As [`Builder::run`].
     pub fn generate_from(&self, root: &Path) -> Result<Generated, Box<dyn std::error::Error>> {
-        let schema_path = root.join(&self.schema);
-        println!("cargo:rerun-if-changed={}", schema_path.display());
-        let schema_text = std::fs::read_to_string(&schema_path)
-            .map_err(|e| format!("cannot read schema {}: {e}", schema_path.display()))?;
-        let schema = SourceFile::new(&self.schema, schema_text);
+        let schema = match &self.schema {
+            Some(path) => {
+                let schema_path = root.join(path);
+                println!("cargo:rerun-if-changed={}", schema_path.display());
+                let text = std::fs::read_to_string(&schema_path)
+                    .map_err(|e| format!("cannot read schema {}: {e}", schema_path.display()))?;
+                SourceFile::new(path, text)
+            }
+            None => SourceFile::new("ion-client/schema/ion.graphql", SHIPPED_SCHEMA),
+        };
         let queries_dir = root.join(&self.queries);
         println!("cargo:rerun-if-changed={}", queries_dir.display());
         let mut queries = Vec::new();
