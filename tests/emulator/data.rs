@@ -1,0 +1,1 @@
+//! Store semantics: connections, filters, sorts, relations, writes, seeds.
