@@ -265,6 +265,14 @@ pub(crate) fn build_schema(engine: &Arc<Engine>) -> Result<Schema, String> {
                         };
                         match result {
                             Ok(v) => FieldFuture::Value(v),
+                            // A nullable field records its error with the field's path, as
+                            // graphene does, and answers null; async-graphql's dynamic schema
+                            // would otherwise report it without a path.
+                            Err(e) if !info.ty.non_null => {
+                                let error = e.into_server_error(ctx.ctx.item.pos);
+                                ctx.ctx.add_error(ctx.ctx.set_error_path(error));
+                                FieldFuture::Value(None)
+                            }
                             Err(e) => {
                                 FieldFuture::new(async move { Err::<Option<FieldValue<'_>>, _>(e) })
                             }
