@@ -652,6 +652,119 @@ impl Engine {
             .collect()
     }
 
+    /// ION creates a run's steps from its procedure's steps. Generically: when a new row
+    /// points at a template (`Run.procedureId` → `Procedure`) and both have a to-many relation
+    /// of the same name (`Run.steps` → `RunStep`, `Procedure.steps` → `Step`), each template
+    /// child is copied into a new child of the row, same-named columns carried over, the
+    /// child's `origin<Type>Id` set to the template child when that column exists, and a
+    /// `status` starting at its first value.
+    fn instantiate(
+        &self,
+        tables: &mut Tables,
+        entity: &Entity,
+        row: &RowRef,
+        caller: &Caller,
+        now: &str,
+    ) {
+        let mut copies = Vec::new();
+        for (relation, plan) in &entity.fields {
+            let EntityField::ToMany {
+                target: child_type,
+                fk: child_fk,
+                connection: false,
+            } = plan
+            else {
+                continue;
+            };
+            for to_one in entity.fields.values() {
+                let EntityField::ToOne {
+                    target: template_type,
+                    fk,
+                } = to_one
+                else {
+                    continue;
+                };
+                let Some(template_id) = row.data.get(fk).and_then(as_id) else {
+                    continue;
+                };
+                let Some(template) = self.model.entities.get(template_type) else {
+                    continue;
+                };
+                let Some(EntityField::ToMany {
+                    target: source_type,
+                    fk: source_fk,
+                    ..
+                }) = template.fields.get(relation)
+                else {
+                    continue;
+                };
+                if source_type == child_type {
+                    continue;
+                }
+                let sources = self
+                    .filter(tables)
+                    .children(source_type, source_fk, template_id);
+                copies.push((
+                    child_type.clone(),
+                    child_fk.clone(),
+                    source_type.clone(),
+                    sources,
+                ));
+            }
+        }
+        for (child_type, child_fk, source_type, sources) in copies {
+            let Some(child) = self.model.entities.get(&child_type) else {
+                continue;
+            };
+            let origin = format!("origin{source_type}Id");
+            let mut sources = sources;
+            query::sort(child, &mut sources, &["POSITION_ASC".to_owned()]).ok();
+            for source in sources {
+                let mut data = Map::new();
+                for (name, ty) in &child.columns {
+                    let Some(v) = source.data.get(name) else {
+                        continue;
+                    };
+                    let fits_enum = self.model.enums.get(&ty.name).is_none_or(|values| {
+                        v.as_str().is_some_and(|s| values.iter().any(|x| x == s))
+                    });
+                    if !name.starts_with('_') && name != "id" && name != "entityId" && fits_enum {
+                        data.insert(name.clone(), v.clone());
+                    }
+                }
+                let id = tables.next_id(&child_type);
+                data.insert("id".into(), Value::from(id));
+                data.insert(child_fk.clone(), Value::from(row.id));
+                let mut set = |k: &str, v: Value| {
+                    if child.column(k).is_some() {
+                        data.insert(k.to_owned(), v);
+                    }
+                };
+                set(&origin, Value::from(source.id));
+                set("_etag", Value::from(self.store.new_etag()));
+                set("_created", Value::from(now));
+                set("_updated", Value::from(now));
+                set("createdById", Value::from(caller.user_id));
+                set("updatedById", Value::from(caller.user_id));
+                let entity_id = tables.next_entity_id();
+                set("entityId", Value::from(entity_id));
+                if let Some(first) = child
+                    .column("status")
+                    .and_then(|ty| self.model.enums.get(&ty.name))
+                    .and_then(|v| v.first())
+                {
+                    set("status", Value::from(first.as_str()));
+                }
+                self.store.fill_defaults(&self.model, child, &mut data, now);
+                tables.put(Row {
+                    entity: self.store.name(&child_type),
+                    id,
+                    data,
+                });
+            }
+        }
+    }
+
     fn resolve_mutation(
         &self,
         ctx: &ResolverContext<'_>,
@@ -757,11 +870,15 @@ impl Engine {
                     }
                     self.store
                         .fill_defaults(&self.model, entity, &mut data, &now);
-                    tables.put(Row {
+                    let row = tables.put(Row {
                         entity: self.store.name(&plan.entity),
                         id,
                         data,
-                    })
+                    });
+                    if verb == Verb::Create {
+                        self.instantiate(&mut tables, entity, &row, &caller, &now);
+                    }
+                    row
                 }
             };
             written.push(row);

@@ -20,6 +20,7 @@ async fn demo_seed_fits_the_crate_schema() {
     );
     assert_eq!(s.rows.get("Run"), Some(&6));
     assert_eq!(s.rows.get("RunStep"), Some(&23));
+    assert_eq!(s.rows.get("RunStepField"), Some(&4));
 }
 
 const RUNS_PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: String, $sort: [RunSortEnum], $filters: RunsInputFilters) {
@@ -285,6 +286,21 @@ async fn writes_assign_ids_and_etags_and_refuse_stale_etags() {
     );
     assert_eq!(run["createdById"], 1);
     assert_eq!(run["procedure"]["title"], "Valve leak test");
+    // As on ION, a run made from a procedure gets a copy of the procedure's steps.
+    let d = data(
+        &e,
+        "{ run(id: 7) { steps { id title position status runId } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        d["run"]["steps"],
+        json!([
+            { "id": 24, "title": "Pressurize to 300 psi", "position": 1, "status": "TODO", "runId": 7 },
+            { "id": 25, "title": "Hold and record leak rate", "position": 2, "status": "TODO", "runId": 7 },
+            { "id": 26, "title": "Vent and tag", "position": 3, "status": "TODO", "runId": 7 },
+        ])
+    );
     let etag1 = run["_etag"].as_str().unwrap().to_owned();
     assert!(etag1.len() == 32 && etag1.chars().all(|c| c.is_ascii_hexdigit()));
 
