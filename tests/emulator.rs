@@ -15,3 +15,5 @@ mod data;
 mod faults;
 #[path = "emulator/schemas.rs"]
 mod schemas;
+#[path = "emulator/throughput.rs"]
+mod throughput;
