@@ -651,6 +651,13 @@ impl Model {
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case(suffix))
                     .map(|(_, t)| t.name.clone()),
+            })
+            // Only a plain write of that entity (`updateRunStepFieldValue` writes a
+            // RunStepField); `createKitForRun` or `createOrUpdateMultipleParts` do more than
+            // a generic write could honestly claim, so they stay "not emulated".
+            .filter(|e| {
+                suffix.len() >= e.len() && suffix[..e.len()].eq_ignore_ascii_case(e)
+                    || self.entity_named(suffix).as_deref() == Some(e.as_str())
             })?;
         let of_entity: Vec<&&(String, Ty)> = entity_fields
             .iter()
@@ -704,7 +711,9 @@ mod tests {
           updateRuns(input: [UpdateRunInput]): UpdateRuns
           deleteRun(id: ID!, etag: String!): DeleteRun
           archiveRun(id: ID!): Run
+          createKitForRun(runId: ID!): CreateKitForRun
         }
+        type CreateKitForRun { run: Run }
         type User { id: Int! name: String }
         type Run { id: Int! _etag: String title: String! partNumber: String procedureId: Int
           steps: [RunStep] procedure: Procedure assignedTo: User _StepsCount: Int }
@@ -793,6 +802,7 @@ mod tests {
         let delete = &m.mutation_plans["deleteRun"];
         assert_eq!(delete.id_field.as_deref(), Some("id"));
         assert!(!m.mutation_plans.contains_key("archiveRun"));
+        assert!(!m.mutation_plans.contains_key("createKitForRun"));
         assert!(!m.entities.contains_key("DeleteRun"));
         assert!(m.is_operator_filter("StringFilter"));
         assert!(!m.is_operator_filter("RunsInputFilters"));
