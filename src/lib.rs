@@ -5,6 +5,8 @@
 //! async method per operation on [`Client`].
 
 mod client;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod nullable;
 pub mod operation;
 pub mod operations;

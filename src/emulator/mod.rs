@@ -1,0 +1,635 @@
+//! A local ION: Keycloak's token endpoint and ION's GraphQL endpoint over any SDL, on
+//! 127.0.0.1, for offline use and for tests.
+//!
+//! The emulator reads ION's conventions from the schema instead of carrying code per type:
+//! object types with an `id` are tables; `xs(filters, sort, first, after, ...)` roots returning
+//! `XsConnection` page through them; `x(id:)` looks one up; `xId` columns link rows
+//! (`RunStep.run` ↔ `runId`, `Run.steps` ↔ `RunStep.runId`); `createX`/`updateX`/`deleteX`
+//! write them with ION's `_etag` optimistic concurrency. So every type of `schema/ion.graphql`,
+//! or of the full reference schema, works without further code.
+//!
+//! # Example
+//! ```no_run
+//! # async fn example() -> Result<(), ion_client::emulator::EmulatorError> {
+//! use ion_client::emulator::{Emulator, EmulatorOptions, Seed};
+//!
+//! let emulator = Emulator::start(EmulatorOptions::new().seed(Seed::Demo)).await?;
+//! println!("GraphQL at {}, token at {}", emulator.graphql_url(), emulator.token_url());
+//! // ... point a client at it with emulator.client_id() / emulator.client_secret() ...
+//! drop(emulator); // stops the server and every connection task
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What is not emulated
+//! Mutations other than `create*`/`update*`/`delete*` (`addLabelToItem`, `cancelRun`, ...)
+//! and roots that are neither connections nor lookups answer a GraphQL error naming the
+//! field; many-to-many relations are empty unless a seed spells them out as a list of ids;
+//! computed fields (`percentComplete`, `prettyStr`, ...) are whatever the seed stores;
+//! permissions, webhooks, file uploads and rate limits (other than injected ones) are absent.
+
+mod auth;
+mod engine;
+mod faults;
+mod http;
+mod model;
+mod query;
+mod store;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use faults::{Counters, Endpoint, Fault, FaultKind, Faults, RecordedRequest};
+
+use engine::Engine;
+use faults::CounterCells;
+use model::Model;
+use store::{Clock, Store};
+
+/// The schema the crate is built against, served by default.
+const DEFAULT_SCHEMA: &str = include_str!("../../schema/ion.graphql");
+
+/// The demo factory: users, parts and revisions, procedures with steps, runs with run steps,
+/// locations and inventory, suppliers, purchase orders with lines, receipts and issues.
+const DEMO_SEED: &str = include_str!("seeds/demo.json");
+
+/// Keycloak's default access-token lifespan, which ION's realm keeps.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+
+/// The client `ion emulator` accepts when none is given.
+pub const DEFAULT_CLIENT_ID: &str = "local";
+/// The secret of [`DEFAULT_CLIENT_ID`]: a throwaway value, only ever valid against an emulator.
+pub const DEFAULT_CLIENT_SECRET: &str = "local-secret";
+
+/// The user id that API clients act as unless configured otherwise (the demo seed's
+/// service-account user).
+pub const DEFAULT_CLIENT_USER_ID: i64 = 1;
+
+/// Why the emulator could not start or save.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    /// The SDL is missing, empty, does not parse, or cannot be executed.
+    #[error("emulator schema: {0}")]
+    Schema(String),
+    /// The seed is not a known name, cannot be read, or is not a valid seed document.
+    #[error("emulator seed: {0}")]
+    Seed(String),
+    /// A `--client` value is not `ID:SECRET`.
+    #[error("emulator client: {0}")]
+    Client(String),
+    /// Listening on 127.0.0.1 failed (port taken, ...).
+    #[error("emulator cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The port asked for (0 for any).
+        port: u16,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// Writing a seed file or the foreground banner failed.
+    #[error("emulator i/o on {path}: {source}")]
+    Io {
+        /// What was being written.
+        path: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+}
+
+/// Where the SDL comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaSource {
+    /// The crate's own `schema/ion.graphql`, compiled in.
+    #[default]
+    Default,
+    /// SDL text.
+    Sdl(String),
+    /// An SDL file read at start.
+    File(PathBuf),
+}
+
+impl SchemaSource {
+    fn load(&self) -> Result<String, EmulatorError> {
+        match self {
+            SchemaSource::Default if DEFAULT_SCHEMA.trim().is_empty() => {
+                Err(EmulatorError::Schema(
+                    "the compiled-in schema/ion.graphql is empty: pass a schema (SDL text or file)"
+                        .into(),
+                ))
+            }
+            SchemaSource::Default => Ok(DEFAULT_SCHEMA.to_owned()),
+            SchemaSource::Sdl(s) => Ok(s.clone()),
+            SchemaSource::File(p) => std::fs::read_to_string(p)
+                .map_err(|e| EmulatorError::Schema(format!("cannot read {}: {e}", p.display()))),
+        }
+    }
+}
+
+/// The data the emulator starts with.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub enum Seed {
+    /// The deterministic demo factory (the default).
+    #[default]
+    Demo,
+    /// No rows at all.
+    Empty,
+    /// A seed document read from a JSON file (see [`Emulator::save_seed`] for the format).
+    File(PathBuf),
+    /// A seed document: `{"Run": [{"id": 1, "title": "..."}], ...}`.
+    Json(serde_json::Value),
+}
+
+impl FromStr for Seed {
+    type Err = EmulatorError;
+
+    /// `demo`, `empty`, or a path to a JSON seed file.
+    fn from_str(s: &str) -> Result<Seed, EmulatorError> {
+        match s {
+            "demo" => Ok(Seed::Demo),
+            "empty" => Ok(Seed::Empty),
+            "" => Err(EmulatorError::Seed(
+                "expected `demo`, `empty` or a JSON file, found nothing".into(),
+            )),
+            path => Ok(Seed::File(PathBuf::from(path))),
+        }
+    }
+}
+
+impl Seed {
+    fn load(&self) -> Result<serde_json::Value, EmulatorError> {
+        let parse = |text: &str, what: &str| {
+            serde_json::from_str(text)
+                .map_err(|e| EmulatorError::Seed(format!("{what} is not valid JSON: {e}")))
+        };
+        match self {
+            Seed::Demo => parse(DEMO_SEED, "the demo seed"),
+            Seed::Empty => Ok(serde_json::Value::Object(Default::default())),
+            Seed::File(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    EmulatorError::Seed(format!("cannot read {}: {e}", p.display()))
+                })?;
+                parse(&text, &p.display().to_string())
+            }
+            Seed::Json(v) => Ok(v.clone()),
+        }
+    }
+}
+
+/// An API client the token endpoint accepts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// The Keycloak client id.
+    pub id: String,
+    /// The client secret.
+    pub secret: String,
+    /// The ION user the client's tokens act as (what `me` returns, `createdById` of writes).
+    pub user_id: i64,
+}
+
+impl ClientCredentials {
+    /// A client acting as [`DEFAULT_CLIENT_USER_ID`].
+    pub fn new(id: impl Into<String>, secret: impl Into<String>) -> ClientCredentials {
+        ClientCredentials {
+            id: id.into(),
+            secret: secret.into(),
+            user_id: DEFAULT_CLIENT_USER_ID,
+        }
+    }
+
+    /// Makes the client act as another user.
+    pub fn user_id(mut self, user_id: i64) -> ClientCredentials {
+        self.user_id = user_id;
+        self
+    }
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("id", &self.id)
+            .field("secret", &"<redacted>")
+            .field("user_id", &self.user_id)
+            .finish()
+    }
+}
+
+impl FromStr for ClientCredentials {
+    type Err = EmulatorError;
+
+    /// `ID:SECRET`, as `ion emulator --client` takes it.
+    fn from_str(s: &str) -> Result<ClientCredentials, EmulatorError> {
+        match s.split_once(':') {
+            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                Ok(ClientCredentials::new(id, secret))
+            }
+            _ => Err(EmulatorError::Client(
+                "expected ID:SECRET with both parts non-empty".into(),
+            )),
+        }
+    }
+}
+
+/// How to start an emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorOptions {
+    schema: SchemaSource,
+    seed: Seed,
+    clients: Vec<ClientCredentials>,
+    token_lifetime: Duration,
+    port: u16,
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> EmulatorOptions {
+        EmulatorOptions::new()
+    }
+}
+
+impl EmulatorOptions {
+    /// The crate's schema, the demo seed, client `local:local-secret`, 300 s tokens, any port.
+    pub fn new() -> EmulatorOptions {
+        EmulatorOptions {
+            schema: SchemaSource::Default,
+            seed: Seed::Demo,
+            clients: Vec::new(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            port: 0,
+        }
+    }
+
+    /// Serves this SDL text.
+    pub fn schema_sdl(mut self, sdl: impl Into<String>) -> EmulatorOptions {
+        self.schema = SchemaSource::Sdl(sdl.into());
+        self
+    }
+
+    /// Serves the SDL in this file.
+    pub fn schema_file(mut self, path: impl AsRef<Path>) -> EmulatorOptions {
+        self.schema = SchemaSource::File(path.as_ref().to_owned());
+        self
+    }
+
+    /// Sets where the schema comes from.
+    pub fn schema(mut self, source: SchemaSource) -> EmulatorOptions {
+        self.schema = source;
+        self
+    }
+
+    /// Starts with this data.
+    pub fn seed(mut self, seed: Seed) -> EmulatorOptions {
+        self.seed = seed;
+        self
+    }
+
+    /// Accepts this client (call again for more). With none, `local:local-secret` is accepted.
+    pub fn client(mut self, client: ClientCredentials) -> EmulatorOptions {
+        self.clients.push(client);
+        self
+    }
+
+    /// How long issued tokens live (`expires_in`).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> EmulatorOptions {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Listens on this port of 127.0.0.1 (0, the default, picks a free one).
+    pub fn port(mut self, port: u16) -> EmulatorOptions {
+        self.port = port;
+        self
+    }
+}
+
+/// Facts about a started emulator.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EmulatorStats {
+    /// Types in the schema.
+    pub types: usize,
+    /// Object types stored as tables.
+    pub entities: usize,
+    /// Query roots answered from the store (connections, lookups, `me`, lists).
+    pub emulated_queries: usize,
+    /// Mutation roots answered as create/update/delete.
+    pub emulated_mutations: usize,
+    /// Rows per entity after seeding.
+    pub rows: BTreeMap<String, usize>,
+    /// Seed data the schema has no place for (types or fields), dropped at start.
+    pub dropped_seed_data: Vec<String>,
+    /// Time from `start` to listening (parse, analyse, seed, build the executable schema).
+    pub startup: Duration,
+}
+
+/// A running emulator. Dropping it stops the server and aborts every connection task.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<http::Shared>,
+    clock: Arc<Clock>,
+    clients: Vec<ClientCredentials>,
+    stats: EmulatorStats,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .field("clients", &self.clients)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Loads the schema and seed and starts serving on 127.0.0.1.
+    ///
+    /// Must be called inside a Tokio runtime; the server runs on it as one task.
+    ///
+    /// # Errors
+    /// [`EmulatorError::Schema`] for a missing, empty, unparsable or inconsistent SDL,
+    /// [`EmulatorError::Seed`] for an unreadable seed, [`EmulatorError::Bind`] when the port
+    /// cannot be had.
+    pub async fn start(options: EmulatorOptions) -> Result<Emulator, EmulatorError> {
+        let started = Instant::now();
+        let sdl = options.schema.load()?;
+        let model = Model::parse(&sdl).map_err(EmulatorError::Schema)?;
+        let seed = options.seed.load()?;
+        let clock = Arc::new(Clock::default());
+        let (store, dropped) =
+            Store::new(&model, &seed, clock.clone()).map_err(EmulatorError::Seed)?;
+        for d in &dropped {
+            tracing::debug!(dropped = %d, "seed data the schema has no place for");
+        }
+        let counters = Arc::new(CounterCells::default());
+        let engine = Arc::new(Engine {
+            model: Arc::new(model),
+            store: Arc::new(store),
+            counters: counters.clone(),
+        });
+        let schema = engine::build_schema(&engine).map_err(EmulatorError::Schema)?;
+
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                port: options.port,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                port: options.port,
+                source,
+            })?;
+        let clients = if options.clients.is_empty() {
+            vec![ClientCredentials::new(
+                DEFAULT_CLIENT_ID,
+                DEFAULT_CLIENT_SECRET,
+            )]
+        } else {
+            options.clients
+        };
+        let model = &engine.model;
+        let stats = EmulatorStats {
+            types: model.types().count(),
+            entities: model.entities.len(),
+            emulated_queries: model
+                .query_plans
+                .values()
+                .filter(|p| !matches!(p, model::QueryPlan::NotEmulated))
+                .count(),
+            emulated_mutations: model.mutation_plans.len(),
+            rows: engine.store.row_counts(),
+            dropped_seed_data: dropped,
+            startup: Duration::ZERO,
+        };
+        let shared = Arc::new(http::Shared {
+            engine: engine.clone(),
+            schema,
+            auth: auth::Auth::new(clients.clone(), options.token_lifetime, clock.clone()),
+            faults: Faults::default(),
+            counters,
+            recorded: Mutex::new(VecDeque::new()),
+            base_url: format!("http://{addr}"),
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(http::serve(listener, http::router(shared.clone()), rx));
+        let stats = EmulatorStats {
+            startup: started.elapsed(),
+            ..stats
+        };
+        Ok(Emulator {
+            addr,
+            shared,
+            clock,
+            clients,
+            stats,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`: the API base, as ION's `https://api.buildwithion.com`.
+    pub fn api_base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `<api_base>/graphql`.
+    pub fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.api_base())
+    }
+
+    /// The token URL in Keycloak's older layout, as ION's production hosts serve it:
+    /// `<api_base>/auth/realms/api-keys/protocol/openid-connect/token`.
+    pub fn token_url(&self) -> String {
+        format!(
+            "{}/auth/realms/{}/protocol/openid-connect/token",
+            self.api_base(),
+            http::REALM
+        )
+    }
+
+    /// The token URL in Keycloak's newer layout (no `/auth`), as ION's staging hosts serve it.
+    pub fn token_url_without_auth_prefix(&self) -> String {
+        format!(
+            "{}/realms/{}/protocol/openid-connect/token",
+            self.api_base(),
+            http::REALM
+        )
+    }
+
+    /// The first accepted client's id.
+    pub fn client_id(&self) -> &str {
+        &self.clients[0].id
+    }
+
+    /// The first accepted client's secret (a throwaway value valid only here).
+    pub fn client_secret(&self) -> &str {
+        &self.clients[0].secret
+    }
+
+    /// Every accepted client.
+    pub fn clients(&self) -> &[ClientCredentials] {
+        &self.clients
+    }
+
+    /// Issues a token for the first client without going through HTTP (not counted).
+    pub fn issue_token(&self) -> String {
+        let issuer = format!("{}/auth/realms/{}", self.api_base(), http::REALM);
+        self.shared.auth.mint(&self.clients[0], &issuer)
+    }
+
+    /// The programmable faults.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// What the emulator has received so far.
+    pub fn counters(&self) -> Counters {
+        self.shared.counters.snapshot()
+    }
+
+    /// Sets every counter back to zero.
+    pub fn reset_counters(&self) {
+        self.shared.counters.reset();
+    }
+
+    /// The most recent requests received (up to 1,000), oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        let recorded = self
+            .shared
+            .recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        recorded.iter().cloned().collect()
+    }
+
+    /// Moves the emulator's clock forward, so tokens expire (and new timestamps move) without
+    /// waiting.
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Facts about the loaded schema and seed, and how long starting took.
+    pub fn stats(&self) -> &EmulatorStats {
+        &self.stats
+    }
+
+    /// The current data as a seed document, loadable with [`Seed::Json`] or, saved, with
+    /// [`Seed::File`].
+    pub fn snapshot(&self) -> serde_json::Value {
+        self.shared.engine.store.snapshot()
+    }
+
+    /// Writes the current data as a seed file.
+    ///
+    /// # Errors
+    /// [`EmulatorError::Io`] when the file cannot be written.
+    pub fn save_seed(&self, path: impl AsRef<Path>) -> Result<(), EmulatorError> {
+        let path = path.as_ref();
+        let mut text = serde_json::to_string_pretty(&self.snapshot()).unwrap_or_default();
+        text.push('\n');
+        std::fs::write(path, text).map_err(|source| EmulatorError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Stops the server and waits until its task and every connection task have ended.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // Aborting drops the accept loop and with it the JoinSet owning every connection.
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Runs an emulator until `shutdown` completes, writing its URLs and credentials to `out`
+/// first. This is `ion emulator`'s body.
+///
+/// # Errors
+/// As [`Emulator::start`], plus [`EmulatorError::Io`] when `out` cannot be written.
+pub async fn run_until<W: Write>(
+    options: EmulatorOptions,
+    mut out: W,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), EmulatorError> {
+    let emulator = Emulator::start(options).await?;
+    let io = |source| EmulatorError::Io {
+        path: "output".into(),
+        source,
+    };
+    let s = emulator.stats();
+    writeln!(
+        out,
+        "ION emulator on {} ({} types, {} tables, started in {} ms)",
+        emulator.api_base(),
+        s.types,
+        s.entities,
+        s.startup.as_millis()
+    )
+    .map_err(io)?;
+    writeln!(out, "  GraphQL:   {}", emulator.graphql_url()).map_err(io)?;
+    writeln!(out, "  Token URL: {}", emulator.token_url()).map_err(io)?;
+    writeln!(
+        out,
+        "             {}",
+        emulator.token_url_without_auth_prefix()
+    )
+    .map_err(io)?;
+    for c in emulator.clients() {
+        writeln!(out, "  Client:    {}  (secret: {})", c.id, c.secret).map_err(io)?;
+    }
+    writeln!(out, "Use it with:").map_err(io)?;
+    writeln!(out, "  export ION_API_URL={}", emulator.api_base()).map_err(io)?;
+    writeln!(out, "  export ION_TOKEN_URL={}", emulator.token_url()).map_err(io)?;
+    writeln!(out, "  export ION_CLIENT_ID={}", emulator.client_id()).map_err(io)?;
+    writeln!(
+        out,
+        "  export ION_CLIENT_SECRET={}",
+        emulator.client_secret()
+    )
+    .map_err(io)?;
+    out.flush().map_err(io)?;
+    shutdown.await;
+    emulator.shutdown().await;
+    Ok(())
+}
+
+/// Runs an emulator in the foreground until Ctrl-C, printing its URLs on stdout.
+///
+/// # Errors
+/// As [`run_until`].
+pub async fn run_foreground(options: EmulatorOptions) -> Result<(), EmulatorError> {
+    run_until(options, std::io::stdout(), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
