@@ -257,7 +257,7 @@ impl Inner {
         let task = tokio::spawn(
             async move {
                 let result = inner.fetch().await;
-                inner.complete(&result, reason);
+                inner.complete(&result);
                 result
             }
             .instrument(span),
@@ -282,7 +282,7 @@ impl Inner {
     }
 
     /// Records a fetch's outcome.
-    fn complete(&self, result: &FetchResult, reason: FetchReason) {
+    fn complete(&self, result: &FetchResult) {
         let mut state = self.lock();
         state.inflight = None;
         match result {
@@ -308,7 +308,6 @@ impl Inner {
                     tracing::warn!(
                         error = %error,
                         retry_in = %human_duration(window),
-                        reason = reason.as_str(),
                         "token request failed"
                     );
                 }

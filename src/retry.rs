@@ -19,6 +19,10 @@
 //! [`ErrorKind::Authentication`](crate::ErrorKind::Authentication) with ION's message. The
 //! replay does not count against the attempts or the budget.
 //!
+//! **Token failures** are not retried by the operation that met them: the token cache
+//! makes one attempt per backoff window (see [`auth`](crate::auth)) and every caller waiting
+//! on it receives that attempt's error at once.
+//!
 //! # The numbers (defaults)
 //!
 //! | what | default | setter |
