@@ -255,3 +255,20 @@ async fn execute_raw_returns_the_whole_body() {
         json!({"data": {"n": 5}, "errors": [{"message": "partial"}], "extensions": {"cost": 3}})
     );
 }
+
+/// Generated code and users spawn these futures: they must be `Send`, and the client
+/// `Send + Sync + Clone`.
+#[test]
+fn futures_are_send_and_the_client_is_shareable() {
+    fn send<T: Send>(_: &T) {}
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<Client>();
+    shareable::<ion_client::Error>();
+    let ion = MockIon::start();
+    let c = client(&ion);
+    send(&c.execute::<GetThing>(IdVars { id: 1 }));
+    send(&c.execute_full::<GetThing>(IdVars { id: 1 }));
+    send(&c.execute_raw("{ a }", None, OperationKind::Query, json!({})));
+    send(&c.batch().send());
+    assert_eq!(ion.graphql_requests(), 0, "futures are lazy");
+}
