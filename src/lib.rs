@@ -3,22 +3,42 @@
 //! Operations live in `queries/*.graphql`; the build validates each against
 //! `schema/ion.graphql` and generates a module per operation (see [`operations`]) and one typed
 //! async method per operation on [`Client`].
+//!
+//! The runtime: [`Environment`] names the ION deployment, [`Config`] holds credentials and
+//! limits (from code or `ION_*` variables), and [`Client`] caches tokens, sends operations
+//! (typed, batched, paginated or raw) and retries them under the [`retry`] policy. Every
+//! failure is an [`Error`] whose [`ErrorKind`] says what the caller can do.
 
+pub mod auth;
+mod batch;
 mod client;
+pub mod clock;
+pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod environment;
+pub mod error;
 mod nullable;
 pub mod operation;
 pub mod operations;
+mod pagination;
+pub mod retry;
 pub mod scalars;
+mod transport;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use client::{Client, Error};
+pub use batch::{Batch, BatchResponse, BatchSlot};
+pub use client::Client;
+pub use clock::{Clock, SystemClock};
+pub use config::{AuthScheme, Config, ConfigBuilder};
+pub use environment::{Environment, Region, Stage};
+pub use error::{Error, ErrorKind, GraphqlError, TransportFailure};
 pub use nullable::Nullable;
 pub use operation::{Operation, OperationKind, PageCursor, Paginated};
+pub use retry::RetryPolicy;
 
 /// Includes the operations that `ion_client_build::Builder` generated for this crate's
 /// `queries/` (from its `build.rs`): the `types` module, one module per operation, and the

@@ -1,0 +1,286 @@
+//! `ion run FILE [--variables JSON|@path] [--operation NAME]`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use ion_client::{Client, Config, OperationKind};
+use serde_json::Value;
+
+/// Arguments of `ion run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The .graphql file holding the operation (and any fragments it uses).
+    file: PathBuf,
+    /// Variables as a JSON object, or @path to a JSON file.
+    #[arg(long, value_name = "JSON|@path")]
+    variables: Option<String>,
+    /// The operation to run when the file defines several.
+    #[arg(long, value_name = "NAME")]
+    operation: Option<String>,
+}
+
+/// Runs the command: the response on stdout, errors on stderr, a failure exit code when the
+/// request failed or the response carries GraphQL errors.
+pub async fn run(args: RunArgs) -> ExitCode {
+    match execute(&args).await {
+        Ok(response) => {
+            match serde_json::to_string_pretty(&response) {
+                Ok(text) => println!("{text}"),
+                Err(e) => {
+                    eprintln!("error: cannot print the response: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            let errors = response
+                .get("errors")
+                .and_then(Value::as_array)
+                .filter(|e| !e.is_empty());
+            match errors {
+                Some(errors) => {
+                    for e in errors {
+                        let message = e.get("message").and_then(Value::as_str).unwrap_or("?");
+                        eprintln!("error: GraphQL: {message}");
+                    }
+                    ExitCode::FAILURE
+                }
+                None => ExitCode::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(args: &RunArgs) -> anyhow::Result<Value> {
+    let document = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let operations = scan_operations(&document)
+        .with_context(|| format!("cannot read the operations of {}", args.file.display()))?;
+    let (name, kind) = choose(&operations, args.operation.as_deref())
+        .with_context(|| format!("in {}", args.file.display()))?;
+    let variables = match &args.variables {
+        None => Value::Object(Default::default()),
+        Some(raw) => parse_variables(raw)?,
+    };
+    let client = Client::new(Config::from_env()?)?;
+    let response = client
+        .execute_raw(&document, name.as_deref(), kind, variables)
+        .await?;
+    Ok(response)
+}
+
+/// `--variables`: inline JSON or `@path`; must be a JSON object.
+fn parse_variables(raw: &str) -> anyhow::Result<Value> {
+    let (text, origin) = match raw.strip_prefix('@') {
+        Some(path) => (
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?,
+            path.to_owned(),
+        ),
+        None => (raw.to_owned(), "--variables".to_owned()),
+    };
+    let value: Value =
+        serde_json::from_str(&text).with_context(|| format!("{origin} is not valid JSON"))?;
+    match value {
+        Value::Object(_) => Ok(value),
+        Value::Null => Ok(Value::Object(Default::default())),
+        other => bail!(
+            "{origin} must be a JSON object of variables, found {}",
+            match other {
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "something else",
+            }
+        ),
+    }
+}
+
+/// Picks the operation to run.
+fn choose(
+    operations: &[(Option<String>, OperationKind)],
+    wanted: Option<&str>,
+) -> anyhow::Result<(Option<String>, OperationKind)> {
+    let names = || {
+        operations
+            .iter()
+            .map(|(n, _)| n.clone().unwrap_or_else(|| "(anonymous)".into()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (wanted, operations) {
+        (Some(w), ops) => ops
+            .iter()
+            .find(|(n, _)| n.as_deref() == Some(w))
+            .cloned()
+            .with_context(|| format!("no operation named {w}; the file defines {}", names())),
+        (None, []) => bail!("the file defines no operation"),
+        (None, [one]) => Ok(one.clone()),
+        (None, _) => bail!(
+            "the file defines several operations ({}); choose one with --operation",
+            names()
+        ),
+    }
+}
+
+/// The operations a GraphQL document defines, with their kinds, in order.
+///
+/// A small scanner rather than a parser: it skips comments, strings and everything inside
+/// selection sets and argument lists, and reads the definitions at the top level. The server
+/// validates the document; this only needs the names and kinds, and the kind decides whether
+/// the request may be retried, so anything unclear is an error rather than a guess.
+fn scan_operations(doc: &str) -> anyhow::Result<Vec<(Option<String>, OperationKind)>> {
+    let mut ops = Vec::new();
+    let mut braces = 0usize;
+    let mut parens = 0usize;
+    let mut pending: Option<OperationKind> = None;
+    let mut pending_name: Option<String> = None;
+    let mut in_fragment = false;
+    let chars: Vec<char> = doc.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '#' => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            '"' => {
+                let block = chars[i..].starts_with(&['"', '"', '"']);
+                i += if block { 3 } else { 1 };
+                loop {
+                    if i >= chars.len() {
+                        bail!("a string is not closed");
+                    }
+                    if block && chars[i..].starts_with(&['"', '"', '"']) {
+                        i += 3;
+                        break;
+                    }
+                    if !block && chars[i] == '\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if !block && chars[i] == '"' {
+                        i += 1;
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            '(' => parens += 1,
+            ')' => parens = parens.checked_sub(1).context("unbalanced `)`")?,
+            '{' if parens == 0 => {
+                if braces == 0 {
+                    if in_fragment {
+                        in_fragment = false;
+                    } else {
+                        // `{ ... }` alone is an anonymous query.
+                        let kind = pending.take().unwrap_or(OperationKind::Query);
+                        ops.push((pending_name.take(), kind));
+                    }
+                }
+                braces += 1;
+            }
+            '}' if parens == 0 => braces = braces.checked_sub(1).context("unbalanced `}`")?,
+            c if (c.is_ascii_alphabetic() || c == '_') && braces == 0 && parens == 0 => {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                if pending.is_none() && !in_fragment {
+                    match word.as_str() {
+                        "query" => pending = Some(OperationKind::Query),
+                        "mutation" => pending = Some(OperationKind::Mutation),
+                        "subscription" => bail!("subscriptions are not supported: ION has none"),
+                        "fragment" => in_fragment = true,
+                        other => bail!("unexpected `{other}` at the top level"),
+                    }
+                } else if pending.is_some() && pending_name.is_none() {
+                    pending_name = Some(word);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if braces != 0 || parens != 0 || pending.is_some() {
+        bail!("the document ends inside a definition");
+    }
+    Ok(ops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(doc: &str) -> Vec<(Option<String>, OperationKind)> {
+        scan_operations(doc).expect("scans")
+    }
+
+    #[test]
+    fn finds_names_and_kinds() {
+        let doc = r#"
+            # a comment with mutation { x }
+            fragment F on Run { id title }
+            query GetRuns($f: RunsInputFilters = {title: {eq: "}"}}) { runs(filters: $f) { edges { node { ...F } } } }
+            mutation CreateRun($input: CreateRunInput!) { createRun(input: $input) { run { id } } }
+        "#;
+        assert_eq!(
+            scan(doc),
+            vec![
+                (Some("GetRuns".into()), OperationKind::Query),
+                (Some("CreateRun".into()), OperationKind::Mutation),
+            ]
+        );
+        assert_eq!(scan("{ me { id } }"), vec![(None, OperationKind::Query)]);
+        assert_eq!(
+            scan("mutation($i: ID!) { deleteRun(id: $i) }"),
+            vec![(None, OperationKind::Mutation)]
+        );
+        assert_eq!(
+            scan(r#"query Q { a(s: """ mutation { """) }"#),
+            vec![(Some("Q".into()), OperationKind::Query)]
+        );
+    }
+
+    #[test]
+    fn unclear_documents_are_errors() {
+        assert!(scan_operations("query Q { a").is_err());
+        assert!(scan_operations("subscription S { a }").is_err());
+        assert!(scan_operations("querry Q { a }").is_err());
+        assert!(scan_operations("query Q { a(s: \"x) }").is_err());
+        assert!(scan_operations("query Q").is_err());
+    }
+
+    #[test]
+    fn choosing_an_operation() {
+        let ops = scan("query A { a } mutation B { b }");
+        assert_eq!(
+            choose(&ops, Some("B")).expect("found"),
+            (Some("B".into()), OperationKind::Mutation)
+        );
+        assert_eq!(
+            choose(&ops, None).expect_err("ambiguous").to_string(),
+            "the file defines several operations (A, B); choose one with --operation"
+        );
+        assert!(choose(&ops, Some("C")).is_err());
+    }
+
+    #[test]
+    fn variables_must_be_an_object() {
+        assert!(parse_variables(r#"{"id": 1}"#).is_ok());
+        assert_eq!(
+            parse_variables("[1]").expect_err("array").to_string(),
+            "--variables must be a JSON object of variables, found an array"
+        );
+        assert!(parse_variables("{").is_err());
+    }
+}

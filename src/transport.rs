@@ -1,0 +1,707 @@
+//! Sends GraphQL request bodies to ION: builds the HTTP client, attaches the token, maps
+//! statuses to errors and applies the [retry policy](crate::retry).
+//!
+//! Invariant: no generated type is known here; requests arrive as encoded JSON bytes and
+//! leave as the response body, so this module is the same for typed, batched and raw calls.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tracing::Instrument;
+use url::Url;
+
+use crate::auth::{CachedToken, ReadError, TokenCache, TokenSource, read_limited};
+use crate::clock::Clock;
+use crate::error::{excerpt, human_duration};
+use crate::retry::RetryBudget;
+use crate::{AuthScheme, Config, Error, ErrorKind, OperationKind, RetryPolicy, TransportFailure};
+
+/// The header ION's gateway sets on every response; logged and kept in errors.
+const TRACE_ID_HEADER: &str = "x-b3-trace-id";
+
+/// What is being sent, for spans, messages and the retry decision.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing<'a> {
+    /// The operation name (or a label such as `batch[A, B]`).
+    pub(crate) name: &'a str,
+    /// Decides the retry policy.
+    pub(crate) kind: OperationKind,
+    /// The encoded JSON request body.
+    pub(crate) body: Bytes,
+}
+
+/// A response that carries a GraphQL envelope (status 200, or a 400/422 with `errors[]`).
+#[derive(Debug)]
+pub(crate) struct Delivered {
+    pub(crate) body: Bytes,
+    pub(crate) trace_id: Option<String>,
+    pub(crate) attempts: u32,
+}
+
+/// The outcome of one HTTP attempt.
+enum Attempt {
+    Delivered(Delivered),
+    /// ION answered 401: the token is invalidated and the request replayed once.
+    Unauthorized {
+        message: String,
+        trace_id: Option<String>,
+    },
+    Failed {
+        error: Error,
+        retry: Option<RetryHint>,
+        trace_id: Option<String>,
+    },
+}
+
+/// A failure the policy allows to retry.
+struct RetryHint {
+    retry_after: Option<Duration>,
+    after_timeout: bool,
+}
+
+/// The HTTP side of a client.
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    graphql_url: Url,
+    environment: String,
+    auth_scheme: AuthScheme,
+    attempt_timeout: Duration,
+    total_timeout: Duration,
+    retry: RetryPolicy,
+    budget: RetryBudget,
+    max_response_bytes: u64,
+    clock: Arc<dyn Clock>,
+    pub(crate) tokens: TokenCache,
+}
+
+impl Transport {
+    pub(crate) fn new(config: &Config) -> Result<Transport, Error> {
+        let http = build_http(config)?;
+        let env = &config.environment;
+        let tokens = TokenCache::new(TokenSource {
+            http: http.clone(),
+            token_url: env.token_url().clone(),
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            audience: config.audience.clone(),
+            attempt_timeout: config.attempt_timeout,
+            clock: Arc::clone(&config.clock),
+        });
+        Ok(Transport {
+            http,
+            graphql_url: env.graphql_url(),
+            environment: env.to_string(),
+            auth_scheme: config.auth_scheme,
+            attempt_timeout: config.attempt_timeout,
+            total_timeout: config.total_timeout,
+            retry: config.retry.clone(),
+            budget: config.retry.new_budget(),
+            max_response_bytes: config.max_response_bytes,
+            clock: Arc::clone(&config.clock),
+            tokens,
+        })
+    }
+
+    /// Sends one request body under the retry policy and returns the response that carries
+    /// a GraphQL envelope.
+    pub(crate) async fn send(&self, out: Outgoing<'_>) -> Result<Delivered, Error> {
+        let span = tracing::info_span!(
+            "ion_operation",
+            operation = out.name,
+            kind = %out.kind,
+            environment = %self.environment,
+            attempt = tracing::field::Empty,
+            http.status = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+        );
+        self.send_inner(&out).instrument(span).await
+    }
+
+    async fn send_inner(&self, out: &Outgoing<'_>) -> Result<Delivered, Error> {
+        let started = self.clock.now();
+        let mut attempts = 0u32;
+        let mut replayed = false;
+        let mut retries = 0u32;
+        let mut last_trace: Option<String> = None;
+        loop {
+            // Token failures are shared by every waiting caller as one `Error`; they are
+            // returned unchanged so callers can see it is the same failure.
+            let token = self.tokens.get().await?;
+            let elapsed = self.clock.now().saturating_duration_since(started);
+            let remaining = self.total_timeout.saturating_sub(elapsed);
+            if remaining.is_zero() {
+                let error = Error::new(
+                    ErrorKind::Transport {
+                        failure: TransportFailure::Timeout,
+                    },
+                    format!(
+                        "{} {} timed out: the total timeout of {} passed",
+                        out.kind,
+                        out.name,
+                        human_duration(self.total_timeout)
+                    ),
+                );
+                return Err(error.with_context(Some(out.name), last_trace.as_deref(), attempts));
+            }
+            attempts += 1;
+            let attempt_span = tracing::debug_span!(
+                "ion_attempt",
+                attempt = attempts,
+                http.status = tracing::field::Empty,
+                trace_id = tracing::field::Empty,
+            );
+            let op_span = tracing::Span::current();
+            op_span.record("attempt", attempts);
+            let outcome = self
+                .attempt(out, &token, remaining, &op_span, &attempt_span)
+                .instrument(attempt_span.clone())
+                .await;
+            match outcome {
+                Attempt::Delivered(mut delivered) => {
+                    self.budget.on_success();
+                    delivered.attempts = attempts;
+                    return Ok(delivered);
+                }
+                Attempt::Unauthorized { message, trace_id } => {
+                    last_trace = trace_id.or(last_trace);
+                    // Only the token that was refused is forgotten: when another caller has
+                    // already replaced it, the replacement is used.
+                    self.tokens.invalidate(token.generation);
+                    if replayed {
+                        let error = Error::new(
+                            ErrorKind::Authentication {
+                                status: Some(401),
+                                error: None,
+                                description: Some(message.clone()),
+                            },
+                            format!(
+                                "authentication failed: ION answered 401 to {} {} again after a \
+                                 token refresh: {message}",
+                                out.kind, out.name
+                            ),
+                        );
+                        return Err(error.with_context(
+                            Some(out.name),
+                            last_trace.as_deref(),
+                            attempts,
+                        ));
+                    }
+                    tracing::debug!(
+                        "ION answered 401; replaying once with a new token (safe: the auth layer \
+                         rejects before executing)"
+                    );
+                    replayed = true;
+                }
+                Attempt::Failed {
+                    error,
+                    retry,
+                    trace_id,
+                } => {
+                    last_trace = trace_id.or(last_trace);
+                    let finish = |error: Error| {
+                        error.with_context(Some(out.name), last_trace.as_deref(), attempts)
+                    };
+                    let Some(hint) = retry else {
+                        return Err(finish(error));
+                    };
+                    let counted = attempts - u32::from(replayed);
+                    if counted >= self.retry.max_attempts() {
+                        return Err(finish(error));
+                    }
+                    let delay = match hint.retry_after {
+                        Some(wait) if wait > self.retry.max_retry_after() => {
+                            tracing::debug!(
+                                retry_after = %human_duration(wait),
+                                "Retry-After is longer than the policy waits; not retrying"
+                            );
+                            return Err(finish(error));
+                        }
+                        Some(wait) => wait,
+                        None => self.retry.backoff(retries + 1, fastrand::f64()),
+                    };
+                    let elapsed = self.clock.now().saturating_duration_since(started);
+                    if elapsed + delay >= self.total_timeout {
+                        tracing::debug!(
+                            "the next retry would pass the total timeout; not retrying"
+                        );
+                        return Err(finish(error));
+                    }
+                    if !self.budget.try_withdraw(hint.after_timeout) {
+                        tracing::debug!("retry budget exhausted; not retrying");
+                        return Err(finish(error));
+                    }
+                    retries += 1;
+                    tracing::debug!(
+                        delay = %human_duration(delay),
+                        error = %error,
+                        "retrying"
+                    );
+                    self.clock.sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// One HTTP exchange.
+    async fn attempt(
+        &self,
+        out: &Outgoing<'_>,
+        token: &CachedToken,
+        remaining: Duration,
+        op_span: &tracing::Span,
+        attempt_span: &tracing::Span,
+    ) -> Attempt {
+        let value = match self.auth_scheme {
+            AuthScheme::Bearer => format!("Bearer {}", token.value.expose()),
+            AuthScheme::Raw => token.value.expose().to_owned(),
+        };
+        let Ok(mut auth) = HeaderValue::from_str(&value) else {
+            return Attempt::Failed {
+                error: Error::new(
+                    ErrorKind::Authentication {
+                        status: None,
+                        error: None,
+                        description: None,
+                    },
+                    "authentication failed: the token endpoint returned a token that cannot be \
+                     sent in an HTTP header",
+                ),
+                retry: None,
+                trace_id: None,
+            };
+        };
+        // Marked sensitive so HTTP/2 never indexes it and `Debug` shows `Sensitive`.
+        auth.set_sensitive(true);
+        let request = self
+            .http
+            .post(self.graphql_url.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .header(header::AUTHORIZATION, auth)
+            .body(out.body.clone());
+        let limit = usize::try_from(self.max_response_bytes).unwrap_or(usize::MAX);
+        let exchange = async {
+            let response = request.send().await.map_err(Stage::Send)?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let trace_id = headers
+                .get(TRACE_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            // Recorded on both spans: the attempt's for its own story, the operation's so
+            // that its close line says how the operation ended.
+            for span in [attempt_span, op_span] {
+                span.record("http.status", status.as_u16());
+                if let Some(id) = &trace_id {
+                    span.record("trace_id", id.as_str());
+                }
+            }
+            let body = read_limited(response, limit)
+                .await
+                .map_err(|e| Stage::Body(e, trace_id.clone()))?;
+            Ok::<_, Stage>((status, headers, trace_id, body))
+        };
+        let timeout = self.attempt_timeout.min(remaining);
+        let result = tokio::time::timeout(timeout, exchange).await;
+        match result {
+            Ok(Ok((status, headers, trace_id, body))) => {
+                tracing::debug!(
+                    http.status = status.as_u16(),
+                    trace_id = trace_id.as_deref(),
+                    "response"
+                );
+                self.classify(out, status, &headers, trace_id, body, token)
+            }
+            Ok(Err(Stage::Send(e))) => {
+                let failure = if e.is_connect() {
+                    TransportFailure::Connect
+                } else {
+                    TransportFailure::Interrupted
+                };
+                self.transport_failure(out, failure, error_chain(&e), None)
+            }
+            Ok(Err(Stage::Body(ReadError::Http(e), trace_id))) => self.transport_failure(
+                out,
+                TransportFailure::Interrupted,
+                error_chain(&e),
+                trace_id,
+            ),
+            Ok(Err(Stage::Body(ReadError::TooLarge, trace_id))) => Attempt::Failed {
+                error: Error::new(
+                    ErrorKind::ResponseTooLarge {
+                        limit: self.max_response_bytes,
+                    },
+                    format!(
+                        "the response to {} {} is larger than the limit of {}",
+                        out.kind,
+                        out.name,
+                        human_bytes(self.max_response_bytes)
+                    ),
+                ),
+                retry: None,
+                trace_id,
+            },
+            Err(_) => self.transport_failure(
+                out,
+                TransportFailure::Timeout,
+                format!("no response within {}", human_duration(timeout)),
+                None,
+            ),
+        }
+    }
+
+    /// The attempt outcome for a failure below HTTP.
+    fn transport_failure(
+        &self,
+        out: &Outgoing<'_>,
+        failure: TransportFailure,
+        detail: String,
+        trace_id: Option<String>,
+    ) -> Attempt {
+        let url = &self.graphql_url;
+        // A connect failure certainly never reached the server: retried for both kinds.
+        if failure == TransportFailure::Connect || out.kind == OperationKind::Query {
+            let what = match failure {
+                TransportFailure::Connect => format!("could not connect to {url}"),
+                TransportFailure::Timeout => format!("timed out waiting for {url}"),
+                TransportFailure::Interrupted => {
+                    format!("the connection to {url} was interrupted")
+                }
+            };
+            return Attempt::Failed {
+                error: Error::new(
+                    ErrorKind::Transport { failure },
+                    format!("{} {} failed: {what}: {detail}", out.kind, out.name),
+                ),
+                retry: Some(RetryHint {
+                    retry_after: None,
+                    after_timeout: failure == TransportFailure::Timeout,
+                }),
+                trace_id,
+            };
+        }
+        let what = match failure {
+            TransportFailure::Timeout => detail,
+            _ => format!("the connection was interrupted ({detail})"),
+        };
+        Attempt::Failed {
+            error: Error::new(
+                ErrorKind::OutcomeUnknown {
+                    failure: Some(failure),
+                    status: None,
+                },
+                format!(
+                    "outcome unknown: mutation {} was sent to {url} but {what}; it may or may not \
+                     have executed and was not replayed",
+                    out.name
+                ),
+            ),
+            retry: None,
+            trace_id,
+        }
+    }
+
+    /// The attempt outcome for an HTTP response.
+    fn classify(
+        &self,
+        out: &Outgoing<'_>,
+        status: StatusCode,
+        headers: &HeaderMap,
+        trace_id: Option<String>,
+        body: Bytes,
+        token: &CachedToken,
+    ) -> Attempt {
+        let code = status.as_u16();
+        let mutation = out.kind == OperationKind::Mutation;
+        let redact = [token.value.expose()];
+        let retry_after = headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, self.clock.system_time()));
+        let url = &self.graphql_url;
+        let op = format!("{} {}", out.kind, out.name);
+        let failed = |error: Error, retry: Option<RetryHint>| Attempt::Failed {
+            error,
+            retry,
+            trace_id: trace_id.clone(),
+        };
+        match code {
+            200 => Attempt::Delivered(Delivered {
+                body,
+                trace_id,
+                attempts: 0,
+            }),
+            400 | 422 if carries_graphql_errors(&body) => Attempt::Delivered(Delivered {
+                body,
+                trace_id,
+                attempts: 0,
+            }),
+            401 => Attempt::Unauthorized {
+                message: auth_message(&body, &redact),
+                trace_id,
+            },
+            403 => {
+                let message = auth_message(&body, &redact);
+                failed(
+                    Error::new(
+                        ErrorKind::Authentication {
+                            status: Some(403),
+                            error: None,
+                            description: Some(message.clone()),
+                        },
+                        format!("authentication failed: ION answered 403 to {op}: {message}"),
+                    ),
+                    None,
+                )
+            }
+            429 => {
+                let wait = retry_after
+                    .map(|d| format!(" (retry after {})", human_duration(d)))
+                    .unwrap_or_default();
+                let error = Error::new(
+                    ErrorKind::RateLimited { retry_after },
+                    format!("rate limited: ION answered 429 to {op}{wait}"),
+                );
+                let retry = (!mutation).then_some(RetryHint {
+                    retry_after,
+                    after_timeout: false,
+                });
+                failed(error, retry)
+            }
+            500..=599 if mutation => failed(
+                Error::new(
+                    ErrorKind::OutcomeUnknown {
+                        failure: None,
+                        status: Some(code),
+                    },
+                    format!(
+                        "outcome unknown: mutation {} was sent to {url} but the server answered \
+                         HTTP {}: {}; it may or may not have executed and was not replayed",
+                        out.name,
+                        status_text(status),
+                        excerpt(&body, &redact)
+                    ),
+                ),
+                None,
+            ),
+            _ => {
+                let text = excerpt(&body, &redact);
+                let location = if status.is_redirection() {
+                    headers
+                        .get(header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|l| format!(" (redirect to {l}, not followed)"))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                let error = Error::new(
+                    ErrorKind::HttpStatus {
+                        status: code,
+                        excerpt: text.clone(),
+                        retry_after,
+                    },
+                    format!(
+                        "{op} failed: {url} answered HTTP {}{location}: {text}",
+                        status_text(status)
+                    ),
+                );
+                let retry = matches!(code, 502..=504).then_some(RetryHint {
+                    retry_after,
+                    after_timeout: false,
+                });
+                failed(error, retry)
+            }
+        }
+    }
+}
+
+impl Drop for Transport {
+    fn drop(&mut self) {
+        self.tokens.shutdown();
+    }
+}
+
+/// Where an exchange failed.
+enum Stage {
+    Send(reqwest::Error),
+    Body(ReadError, Option<String>),
+}
+
+/// `502 Bad Gateway`.
+fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
+}
+
+/// `64 MiB` or `1000 bytes`.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Whether a 400/422 body is a GraphQL envelope with `errors[]` (graphene answers invalid
+/// documents this way).
+fn carries_graphql_errors(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        errors: Vec<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(body).is_ok_and(|p| !p.errors.is_empty())
+}
+
+/// ION's message from a 401/403 body: JSON `message`, `detail`, `error` or the first
+/// `errors[].message`, else a text excerpt.
+fn auth_message(body: &[u8], redact: &[&str]) -> String {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+        let text = ["message", "detail", "error_description", "error"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(|v| v.as_str()))
+            .or_else(|| {
+                map.get("errors")
+                    .and_then(|e| e.get(0))
+                    .and_then(|e| e.get("message"))
+                    .and_then(|m| m.as_str())
+            });
+        if let Some(text) = text {
+            return excerpt(text.as_bytes(), redact);
+        }
+    }
+    excerpt(body, redact)
+}
+
+/// Reads `Retry-After`: delay-seconds or an HTTP date (a date in the past means now).
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The causes of a reqwest error, most specific last, without the top line (which repeats
+/// the URL the caller already names).
+pub(crate) fn error_chain(err: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(e) = source {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    if parts.is_empty() {
+        err.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+/// The HTTP client: rustls with the ring provider and the platform's trust store, one
+/// connection pool, redirects off, the connect timeout.
+fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::config(format!("cannot set up TLS: {e}")))?;
+    let env = &config.environment;
+    let needs_tls = env.api_base().scheme() == "https" || env.token_url().scheme() == "https";
+    let mut tls = if needs_tls {
+        let verifier = rustls_platform_verifier::Verifier::new(provider).map_err(|e| {
+            Error::config(format!(
+                "cannot load the system's CA certificates to verify ION's TLS certificates ({e}); \
+                 install the system's CA bundle (ca-certificates)"
+            ))
+        })?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth()
+    } else {
+        // Only loopback http endpoints: no certificate will ever be verified, so the system
+        // store is not loaded (it may not exist in a minimal container).
+        builder
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth()
+    };
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(config.connect_timeout)
+        .user_agent(config.user_agent.clone())
+        .build()
+        .map_err(|e| Error::config(format!("cannot build the HTTP client: {}", error_chain(&e))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_and_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        // 2015-10-21T07:28:00Z is now; the date is 2 minutes later.
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn auth_messages_come_from_common_body_shapes() {
+        assert_eq!(
+            auth_message(br#"{"message":"Token is expired."}"#, &[]),
+            "Token is expired."
+        );
+        assert_eq!(
+            auth_message(br#"{"detail":"Please provide proper credentials"}"#, &[]),
+            "Please provide proper credentials"
+        );
+        assert_eq!(
+            auth_message(
+                br#"{"errors":[{"message":"Unable to parse authentication token"}]}"#,
+                &[]
+            ),
+            "Unable to parse authentication token"
+        );
+        assert_eq!(auth_message(b"Token is expired.", &[]), "Token is expired.");
+        assert_eq!(
+            auth_message(b"bad token tok-1", &["tok-1"]),
+            "bad token [redacted]"
+        );
+    }
+
+    #[test]
+    fn graphql_error_bodies_are_recognised() {
+        assert!(carries_graphql_errors(br#"{"errors":[{"message":"x"}]}"#));
+        assert!(!carries_graphql_errors(br#"{"errors":[]}"#));
+        assert!(!carries_graphql_errors(b"<html>"));
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_bytes(64 * 1024 * 1024), "64 MiB");
+        assert_eq!(human_bytes(1000), "1000 bytes");
+    }
+}

@@ -1,0 +1,184 @@
+//! Pagination: lazy streams of pages and nodes, one page in memory at a time.
+
+use futures_util::{StreamExt, TryStreamExt};
+use ion_client::{Client, ErrorKind};
+use serde_json::{Value, json};
+
+use crate::support::ManualClock;
+use crate::support::MockIon;
+use crate::support::ops::{ListThings, PageVars};
+
+const TOTAL: i64 = 7;
+
+/// Offset cursors like ION's: `arrayconnection:<n>`.
+fn page(op: &Value) -> Value {
+    let first = op["variables"]["first"].as_i64().unwrap_or(10);
+    let start = op["variables"]["after"]
+        .as_str()
+        .and_then(|c| c.strip_prefix("arrayconnection:"))
+        .and_then(|n| n.parse::<i64>().ok())
+        .map_or(0, |n| n + 1);
+    let end = (start + first).min(TOTAL);
+    let edges: Vec<Value> = (start..end)
+        .map(|i| json!({"node": {"id": i, "title": format!("thing {i}")}, "cursor": format!("arrayconnection:{i}")}))
+        .collect();
+    json!({"data": {"things": {
+        "pageInfo": {"hasNextPage": end < TOTAL, "endCursor": format!("arrayconnection:{}", end - 1)},
+        "edges": edges
+    }}})
+}
+
+fn client(ion: &MockIon) -> Client {
+    Client::new(ion.config(&ManualClock::new()).build().expect("config")).expect("client")
+}
+
+#[tokio::test]
+async fn nodes_are_fetched_one_page_at_a_time() {
+    let ion = MockIon::start();
+    ion.respond(page);
+    let c = client(&ion);
+    let mut nodes = Box::pin(c.nodes::<ListThings>(PageVars {
+        first: 3,
+        after: None,
+    }));
+    assert_eq!(
+        ion.graphql_requests(),
+        0,
+        "lazy: nothing before the first poll"
+    );
+    for expected in 0..3 {
+        let node = nodes.next().await.expect("a node").expect("ok");
+        assert_eq!(node.id, expected);
+    }
+    assert_eq!(
+        ion.graphql_requests(),
+        1,
+        "the first page serves three nodes"
+    );
+    let fourth = nodes.next().await.expect("a node").expect("ok");
+    assert_eq!(fourth.id, 3);
+    assert_eq!(
+        ion.graphql_requests(),
+        2,
+        "the second page is fetched only now"
+    );
+    let rest: Vec<_> = nodes.try_collect().await.expect("rest");
+    assert_eq!(rest.iter().map(|t| t.id).collect::<Vec<_>>(), vec![4, 5, 6]);
+    assert_eq!(ion.graphql_requests(), 3);
+    assert_eq!(ion.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn pages_follow_end_cursors_from_the_given_start() {
+    let ion = MockIon::start();
+    ion.respond(page);
+    let c = client(&ion);
+    let pages: Vec<_> = c
+        .pages::<ListThings>(PageVars {
+            first: 2,
+            after: Some("arrayconnection:1".into()),
+        })
+        .try_collect()
+        .await
+        .expect("pages");
+    let sizes: Vec<usize> = pages
+        .iter()
+        .map(|p| p.things.as_ref().map_or(0, |t| t.edges.len()))
+        .collect();
+    assert_eq!(sizes, vec![2, 2, 1], "nodes 2..7 in pages of two");
+    assert_eq!(ion.graphql_requests(), 3);
+}
+
+#[tokio::test]
+async fn a_repeated_cursor_ends_the_stream_with_an_error() {
+    let ion = MockIon::start();
+    ion.respond(|_| {
+        json!({"data": {"things": {"pageInfo": {"hasNextPage": true, "endCursor": "same"}, "edges": [{"node": {"id": 1, "title": "a"}}]}}})
+    });
+    let c = client(&ion);
+    let items: Vec<_> = c
+        .pages::<ListThings>(PageVars {
+            first: 1,
+            after: None,
+        })
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3);
+    assert!(items[0].is_ok() && items[1].is_ok());
+    let err = items[2].as_ref().expect_err("loop detected");
+    assert_eq!(
+        err.to_string(),
+        "cannot follow the pages of ListThings: the server returned the same endCursor `same` twice; stopping to avoid an endless loop"
+    );
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }));
+    assert_eq!(ion.graphql_requests(), 2);
+}
+
+#[tokio::test]
+async fn has_next_page_without_a_cursor_is_an_error() {
+    let ion = MockIon::start();
+    ion.respond(|_| json!({"data": {"things": {"pageInfo": {"hasNextPage": true, "endCursor": null}, "edges": []}}}));
+    let c = client(&ion);
+    let items: Vec<_> = c
+        .pages::<ListThings>(PageVars {
+            first: 1,
+            after: None,
+        })
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2, "the page, then the error");
+    assert!(items[1].as_ref().is_err_and(|e| {
+        e.to_string()
+            .ends_with("pageInfo.hasNextPage is true but pageInfo.endCursor is null")
+    }));
+    assert_eq!(ion.graphql_requests(), 1);
+}
+
+#[tokio::test]
+async fn an_error_ends_the_stream() {
+    let ion = MockIon::start();
+    ion.respond(|_| json!({"errors": [{"message": "nope"}]}));
+    let c = client(&ion);
+    let items: Vec<_> = c
+        .nodes::<ListThings>(PageVars {
+            first: 1,
+            after: None,
+        })
+        .collect()
+        .await;
+    assert_eq!(items.len(), 1);
+    assert!(items[0].is_err());
+    assert_eq!(ion.graphql_requests(), 1);
+}
+
+#[tokio::test]
+async fn a_null_connection_ends_the_stream() {
+    let ion = MockIon::start();
+    ion.respond(|_| json!({"data": {"things": null}}));
+    let c = client(&ion);
+    let items: Vec<_> = c
+        .nodes::<ListThings>(PageVars {
+            first: 1,
+            after: None,
+        })
+        .collect()
+        .await;
+    assert!(items.is_empty());
+    assert_eq!(ion.graphql_requests(), 1);
+}
+
+/// The streams are `Send + 'static`: they can be spawned.
+#[tokio::test]
+async fn streams_can_be_spawned() {
+    let ion = MockIon::start();
+    ion.respond(page);
+    let c = client(&ion);
+    let stream = c.nodes::<ListThings>(PageVars {
+        first: 5,
+        after: None,
+    });
+    let count = tokio::spawn(async move { stream.count().await })
+        .await
+        .expect("joined");
+    assert_eq!(count, TOTAL as usize);
+}

@@ -1,0 +1,452 @@
+//! The retry policy: what is retried for queries and mutations, how long it waits, the
+//! budget, the total timeout, and the 401 replay.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ion_client::{Client, ErrorKind, RetryPolicy, TransportFailure};
+
+use crate::support::ops::{Echo, EchoWrite, IdVars};
+use crate::support::{Fault, Gate, ManualClock, MockIon, Reply, closed_port};
+
+fn vars() -> IdVars {
+    IdVars { id: 7 }
+}
+
+const HTML_502: &str = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>";
+
+#[tokio::test]
+async fn queries_retry_on_502_503_504_429_resets_and_truncated_bodies() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let policy = RetryPolicy::default().with_max_attempts(7);
+    let client = Client::new(
+        ion.config(&clock)
+            .retry_policy(policy)
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    ion.script([
+        Reply::Before(Fault::status(502, HTML_502)),
+        Reply::Before(Fault::status(503, "")),
+        Reply::Before(Fault::status(504, "")),
+        Reply::Before(Fault::status(429, "")),
+        Reply::Before(Fault::Reset),
+        Reply::Before(Fault::Truncate),
+    ]);
+    let data = client
+        .execute::<Echo>(vars())
+        .await
+        .expect("the seventh attempt succeeds");
+    assert_eq!(data.echo, serde_json::json!({"id": 7}));
+    assert_eq!(ion.graphql_requests(), 7);
+    assert_eq!(ion.token_requests(), 1);
+    // Six waits, each between half and all of 200 ms × 2^(n-1), capped at 10 s.
+    let sleeps = clock.sleeps();
+    assert_eq!(sleeps.len(), 6);
+    for (n, wait) in sleeps.iter().enumerate() {
+        let full = Duration::from_millis(200 * (1 << n)).min(Duration::from_secs(10));
+        assert!(
+            *wait >= full / 2 && *wait <= full,
+            "retry {}: {wait:?}",
+            n + 1
+        );
+    }
+}
+
+#[tokio::test]
+async fn queries_retry_connect_failures_up_to_the_attempt_limit() {
+    let clock = ManualClock::new();
+    let tokens = MockIon::start();
+    let api = format!("http://127.0.0.1:{}", closed_port());
+    let client =
+        Client::new(tokens.config(&clock).api_url(&api).build().expect("config")).expect("client");
+    let err = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("nothing listens");
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Transport {
+            failure: TransportFailure::Connect,
+            ..
+        }
+    ));
+    assert_eq!(err.attempts(), 4);
+    assert_eq!(clock.sleeps().len(), 3);
+    assert!(err.to_string().starts_with(&format!(
+        "query Echo failed: could not connect to {api}/graphql: "
+    )));
+}
+
+#[tokio::test]
+async fn attempt_timeouts_are_retried_for_queries() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(
+        ion.config(&clock)
+            .attempt_timeout(Duration::from_millis(100))
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    // The first request is held forever; the client gives up on it after 100 ms.
+    ion.script([Reply::Before(Fault::Wait(Gate::new()))]);
+    client
+        .execute::<Echo>(vars())
+        .await
+        .expect("second attempt");
+    assert_eq!(ion.graphql_requests(), 2);
+    assert_eq!(clock.sleeps().len(), 1);
+}
+
+#[tokio::test]
+async fn retry_after_in_seconds_is_waited_exactly() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    ion.script([
+        Reply::Before(Fault::status_with(429, "retry-after", "7", "slow down")),
+        Reply::Before(Fault::status_with(503, "retry-after", "2", "")),
+    ]);
+    client.execute::<Echo>(vars()).await.expect("third attempt");
+    assert_eq!(
+        clock.sleeps(),
+        vec![Duration::from_secs(7), Duration::from_secs(2)]
+    );
+    assert_eq!(ion.graphql_requests(), 3);
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_waited_exactly() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    use ion_client::Clock as _;
+    let at = httpdate::fmt_http_date(clock.system_time() + Duration::from_secs(5));
+    ion.script([Reply::Before(Fault::status_with(
+        429,
+        "retry-after",
+        &at,
+        "",
+    ))]);
+    client
+        .execute::<Echo>(vars())
+        .await
+        .expect("second attempt");
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(5)]);
+    assert_eq!(ion.graphql_requests(), 2);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_ends_the_retries_and_is_reported() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    ion.script([Reply::Before(Fault::status_with(
+        429,
+        "retry-after",
+        "3600",
+        "",
+    ))]);
+    let err = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("not waiting an hour");
+    assert!(
+        matches!(err.kind(), ErrorKind::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 3600)
+    );
+    assert_eq!(
+        err.to_string(),
+        "rate limited: ION answered 429 to query Echo (retry after 3600s)"
+    );
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(ion.graphql_requests(), 1);
+    assert!(clock.sleeps().is_empty());
+}
+
+#[tokio::test]
+async fn retries_stop_before_the_total_timeout() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(
+        ion.config(&clock)
+            .total_timeout(Duration::from_secs(10))
+            .retry_policy(RetryPolicy::default().with_max_attempts(10))
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    ion.script((0..10).map(|_| Reply::Before(Fault::status_with(503, "retry-after", "4", "busy"))));
+    let err = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("out of time");
+    // Attempts at 0 s, 4 s and 8 s; a fourth would start at 12 s, past the 10 s total.
+    assert_eq!(ion.graphql_requests(), 3);
+    assert_eq!(err.attempts(), 3);
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(4); 2]);
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::HttpStatus { status: 503, .. }
+    ));
+}
+
+#[tokio::test]
+async fn the_retry_budget_keeps_an_outage_from_multiplying_the_load() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    // Room for two retries (cost 5 each).
+    let policy = RetryPolicy::default().with_budget(10, 5, 10);
+    let client = Client::new(
+        ion.config(&clock)
+            .retry_policy(policy)
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    ion.script((0..100).map(|_| Reply::Before(Fault::status(503, "down"))));
+    let mut attempts = Vec::new();
+    for _ in 0..5 {
+        let err = client.execute::<Echo>(vars()).await.expect_err("outage");
+        attempts.push(err.attempts());
+    }
+    assert_eq!(attempts, vec![3, 1, 1, 1, 1]);
+    assert_eq!(ion.graphql_requests(), 7, "5 operations, 2 retries");
+}
+
+#[tokio::test]
+async fn non_retryable_statuses_are_returned_at_once() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    ion.script([Reply::Before(Fault::status(
+        500,
+        "<html><body><h1>Internal Server Error</h1></body></html>",
+    ))]);
+    let err = client.execute::<Echo>(vars()).await.expect_err("500");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "query Echo failed: {}/graphql answered HTTP 500 Internal Server Error: Internal Server Error",
+            ion.base_url()
+        )
+    );
+    assert_eq!(ion.graphql_requests(), 1);
+}
+
+#[tokio::test]
+async fn a_mutation_is_retried_after_a_connect_failure_and_executes_once() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let port = closed_port();
+    // The API comes up on `port` (sharing the mock's tokens and counters) while the client
+    // waits to retry: the first attempt certainly never reached it.
+    let api: Arc<Mutex<Option<MockIon>>> = Arc::default();
+    let (slot, shared) = (Arc::clone(&api), ion.shared_state());
+    clock.on_sleep(move |_| {
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        slot.get_or_insert_with(|| MockIon::listen_with(port, Arc::clone(&shared)));
+    });
+    let client = Client::new(
+        ion.config(&clock)
+            .api_url(format!("http://127.0.0.1:{port}"))
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    client
+        .execute::<EchoWrite>(vars())
+        .await
+        .expect("the retry reaches the API");
+    assert_eq!(clock.sleeps().len(), 1);
+    assert_eq!(ion.graphql_requests(), 1);
+    assert_eq!(ion.mutations_executed(), 1);
+}
+
+/// Runs `EchoWrite` once against a scripted failure and returns the error.
+async fn mutation_failing_with(reply: Reply, ion: &MockIon) -> ion_client::Error {
+    let clock = ManualClock::new();
+    let client = Client::new(
+        ion.config(&clock)
+            .attempt_timeout(Duration::from_millis(100))
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    ion.script([reply]);
+    let err = client
+        .execute::<EchoWrite>(vars())
+        .await
+        .expect_err("not replayed");
+    assert!(clock.sleeps().is_empty(), "no retry wait for a mutation");
+    err
+}
+
+#[tokio::test]
+async fn a_mutation_reset_after_sending_is_outcome_unknown_and_not_replayed() {
+    let ion = MockIon::start();
+    let err = mutation_failing_with(Reply::After(Fault::Reset), &ion).await;
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::OutcomeUnknown {
+            failure: Some(TransportFailure::Interrupted),
+            status: None,
+            ..
+        }
+    ));
+    assert!(err.to_string().starts_with(&format!(
+        "outcome unknown: mutation EchoWrite was sent to {}/graphql but the connection was interrupted (",
+        ion.base_url()
+    )));
+    assert!(
+        err.to_string()
+            .ends_with("); it may or may not have executed and was not replayed")
+    );
+    assert_eq!(ion.graphql_requests(), 1);
+    assert_eq!(ion.mutations_executed(), 1);
+}
+
+#[tokio::test]
+async fn a_mutation_with_a_truncated_response_is_outcome_unknown() {
+    let ion = MockIon::start();
+    let err = mutation_failing_with(Reply::After(Fault::Truncate), &ion).await;
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::OutcomeUnknown {
+            failure: Some(TransportFailure::Interrupted),
+            ..
+        }
+    ));
+    assert_eq!(ion.graphql_requests(), 1);
+    assert_eq!(ion.mutations_executed(), 1);
+}
+
+#[tokio::test]
+async fn a_mutation_timeout_is_outcome_unknown_and_not_replayed() {
+    let ion = MockIon::start();
+    let err = mutation_failing_with(Reply::After(Fault::Wait(Gate::new())), &ion).await;
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::OutcomeUnknown {
+            failure: Some(TransportFailure::Timeout),
+            status: None,
+            ..
+        }
+    ));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "outcome unknown: mutation EchoWrite was sent to {}/graphql but no response within \
+             100ms; it may or may not have executed and was not replayed",
+            ion.base_url()
+        )
+    );
+    assert_eq!(ion.graphql_requests(), 1);
+    assert_eq!(ion.mutations_executed(), 1);
+}
+
+#[tokio::test]
+async fn a_mutation_answered_502_503_or_504_is_outcome_unknown() {
+    for status in [502u16, 503, 504] {
+        let ion = MockIon::start();
+        let err = mutation_failing_with(Reply::After(Fault::status(status, HTML_502)), &ion).await;
+        assert!(
+            matches!(err.kind(), ErrorKind::OutcomeUnknown { failure: None, status: Some(s), .. } if *s == status)
+        );
+        assert_eq!(err.status(), Some(status));
+        assert_eq!(ion.graphql_requests(), 1, "{status}");
+        assert_eq!(ion.mutations_executed(), 1, "{status}");
+    }
+    // Even when the gateway failed before execution, the client cannot know it.
+    let ion = MockIon::start();
+    let err = mutation_failing_with(Reply::Before(Fault::status(503, "")), &ion).await;
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::OutcomeUnknown {
+            status: Some(503),
+            ..
+        }
+    ));
+    assert_eq!(ion.graphql_requests(), 1);
+    assert_eq!(ion.mutations_executed(), 0);
+}
+
+#[tokio::test]
+async fn a_mutation_answered_429_is_rate_limited_and_not_replayed() {
+    let ion = MockIon::start();
+    let err = mutation_failing_with(
+        Reply::Before(Fault::status_with(429, "retry-after", "1", "")),
+        &ion,
+    )
+    .await;
+    assert!(
+        matches!(err.kind(), ErrorKind::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 1)
+    );
+    assert_eq!(ion.graphql_requests(), 1);
+    assert_eq!(ion.mutations_executed(), 0);
+}
+
+#[tokio::test]
+async fn a_401_replays_a_mutation_once_with_a_new_token() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    client.execute::<Echo>(vars()).await.expect("warm");
+    ion.expire_tokens();
+    client
+        .execute::<EchoWrite>(vars())
+        .await
+        .expect("replayed after the 401");
+    assert_eq!(ion.token_requests(), 2);
+    assert_eq!(ion.graphql_requests(), 3);
+    assert_eq!(ion.mutations_executed(), 1);
+    assert!(clock.sleeps().is_empty(), "the replay does not wait");
+}
+
+#[tokio::test]
+async fn a_second_401_surfaces_ions_message() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    // Every token is refused, the new one too.
+    ion.script([
+        Reply::Before(Fault::status(401, r#"{"message": "Token is expired."}"#)),
+        Reply::Before(Fault::status(401, r#"{"message": "Token is expired."}"#)),
+    ]);
+    let err = client
+        .execute::<EchoWrite>(vars())
+        .await
+        .expect_err("401 twice");
+    assert_eq!(
+        err.to_string(),
+        "authentication failed: ION answered 401 to mutation EchoWrite again after a token \
+         refresh: Token is expired."
+    );
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Authentication { status: Some(401), description: Some(d), .. } if d == "Token is expired."
+    ));
+    assert_eq!(ion.token_requests(), 2);
+    assert_eq!(ion.graphql_requests(), 2);
+    assert_eq!(ion.mutations_executed(), 0);
+}
+
+#[tokio::test]
+async fn a_403_is_not_replayed() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    ion.script([Reply::Before(Fault::status(
+        403,
+        r#"{"message": "Forbidden"}"#,
+    ))]);
+    let err = client.execute::<Echo>(vars()).await.expect_err("403");
+    assert_eq!(
+        err.to_string(),
+        "authentication failed: ION answered 403 to query Echo: Forbidden"
+    );
+    assert_eq!(ion.token_requests(), 1);
+    assert_eq!(ion.graphql_requests(), 1);
+}

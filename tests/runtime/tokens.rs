@@ -1,0 +1,358 @@
+//! The token exchange and the token cache.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use ion_client::{AuthScheme, Client, ErrorKind};
+
+use crate::support::ops::{Echo, IdVars};
+use crate::support::{
+    CLIENT_ID, LEGACY_TOKEN_PATH, LogCapture, ManualClock, MockIon, SECRET, TOKEN_PATH, TokenReply,
+};
+
+fn vars() -> IdVars {
+    IdVars { id: 1 }
+}
+
+fn bearer(n: usize) -> Option<String> {
+    Some(format!("Bearer {}{n}", crate::support::TOKEN_PREFIX))
+}
+
+#[tokio::test]
+async fn client_credentials_post_with_audience() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(
+        ion.config(&clock)
+            .audience("https://api.example")
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    client.execute::<Echo>(vars()).await.expect("echo");
+
+    assert_eq!(ion.token_requests(), 1);
+    let form = &ion.token_forms()[0];
+    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(field("grant_type"), Some("client_credentials"));
+    assert_eq!(field("client_id"), Some(CLIENT_ID));
+    assert_eq!(field("client_secret"), Some(SECRET));
+    assert_eq!(field("audience"), Some("https://api.example"));
+    assert_eq!(
+        ion.token_auth_headers(),
+        vec![None],
+        "secret in the body, no Basic header"
+    );
+    assert_eq!(ion.seen_auth(), vec![bearer(1)]);
+}
+
+#[tokio::test]
+async fn raw_header_scheme_sends_the_bare_token() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(
+        ion.config(&clock)
+            .auth_scheme(AuthScheme::Raw)
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    client.execute::<Echo>(vars()).await.expect("echo");
+    assert_eq!(
+        ion.seen_auth(),
+        vec![Some(format!("{}1", crate::support::TOKEN_PREFIX))]
+    );
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_calls_on_a_cold_cache_make_one_token_request() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let calls = (0..1000).map(|i| client.execute::<Echo>(IdVars { id: i }));
+    let results = tokio::time::timeout(Duration::from_secs(60), join_all(calls))
+        .await
+        .expect("bounded in time");
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(ion.token_requests(), 1);
+    assert_eq!(ion.graphql_requests(), 1000);
+}
+
+#[tokio::test]
+async fn refresh_runs_in_the_background_while_the_current_token_serves() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    client.execute::<Echo>(vars()).await.expect("first call");
+    assert_eq!(ion.token_requests(), 1);
+
+    // Keycloak's 300 s token: nothing is refetched before ¾ of its lifetime...
+    clock.advance(Duration::from_secs(200));
+    client.execute::<Echo>(vars()).await.expect("call at 200 s");
+    assert_eq!(ion.token_requests(), 1, "no refetch at 200 s of 300 s");
+
+    // ...and from 225 s a refresh starts in the background. The token endpoint is held at a
+    // gate: callers keep being served with the current token and nobody waits.
+    let gate = crate::support::Gate::new();
+    ion.script_tokens([TokenReply::WaitThenIssue(gate.clone())]);
+    clock.advance(Duration::from_secs(30));
+    client.execute::<Echo>(vars()).await.expect("call at 230 s");
+    ion.wait_token_requests(2).await;
+    for _ in 0..5 {
+        client
+            .execute::<Echo>(vars())
+            .await
+            .expect("served while refreshing");
+    }
+    assert_eq!(ion.token_requests(), 2, "one refresh, however many callers");
+    assert!(ion.seen_auth().iter().all(|a| *a == bearer(1)));
+
+    // Past the old token's usable life (270 s) callers get the refreshed one.
+    gate.open();
+    clock.advance(Duration::from_secs(50));
+    client.execute::<Echo>(vars()).await.expect("call at 280 s");
+    assert_eq!(ion.seen_auth().last().cloned().flatten(), bearer(2));
+    assert_eq!(ion.token_requests(), 2);
+    assert_eq!(ion.graphql_requests(), 9);
+}
+
+#[tokio::test]
+async fn a_failed_refresh_never_replaces_a_valid_token() {
+    let logs = LogCapture::install();
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    client.execute::<Echo>(vars()).await.expect("first call");
+
+    ion.script_tokens([TokenReply::Status(500, "oops".into())]);
+    clock.advance(Duration::from_secs(230));
+    client
+        .execute::<Echo>(vars())
+        .await
+        .expect("served by the current token");
+    logs.wait_for("token refresh failed").await;
+
+    // The failure is behind us and the current token still serves, without a new request
+    // during the 1 s backoff window.
+    client.execute::<Echo>(vars()).await.expect("still served");
+    assert_eq!(ion.token_requests(), 2);
+
+    // After the window, the next call starts one more refresh (which succeeds).
+    clock.advance(Duration::from_secs(1));
+    client
+        .execute::<Echo>(vars())
+        .await
+        .expect("served, refresh restarted");
+    ion.wait_token_requests(3).await;
+    clock.advance(Duration::from_secs(50));
+    client.execute::<Echo>(vars()).await.expect("new token");
+    assert_eq!(ion.seen_auth().last().cloned().flatten(), bearer(2));
+    assert_eq!(ion.token_requests(), 3);
+    assert_eq!(ion.graphql_requests(), 5);
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_is_tried_once_per_backoff_window_and_heals() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    ion.script_tokens([
+        TokenReply::Status(503, "down".into()),
+        TokenReply::Status(503, "down".into()),
+    ]);
+
+    // Ten waiting callers share one attempt and all receive the same error.
+    let first: Vec<_> = join_all((0..10).map(|_| client.execute::<Echo>(vars()))).await;
+    let errors: Vec<_> = first
+        .into_iter()
+        .map(|r| r.expect_err("endpoint down"))
+        .collect();
+    assert_eq!(ion.token_requests(), 1);
+    assert!(errors.iter().all(|e| e.same_failure(&errors[0])));
+    assert!(matches!(
+        errors[0].kind(),
+        ErrorKind::HttpStatus { status: 503, .. }
+    ));
+
+    // Within the 1 s window: the same error, no request.
+    let again = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("still in the window");
+    assert!(again.same_failure(&errors[0]));
+    assert_eq!(ion.token_requests(), 1);
+
+    // After it: one new attempt for everyone (fails again; the window doubles to 2 s).
+    clock.advance(Duration::from_secs(1));
+    let second: Vec<_> = join_all((0..10).map(|_| client.execute::<Echo>(vars()))).await;
+    assert!(second.iter().all(Result::is_err));
+    assert_eq!(ion.token_requests(), 2);
+    clock.advance(Duration::from_secs(1));
+    assert!(client.execute::<Echo>(vars()).await.is_err(), "2 s window");
+    assert_eq!(ion.token_requests(), 2);
+
+    // The endpoint has recovered: the same client heals by itself.
+    clock.advance(Duration::from_secs(1));
+    let healed: Vec<_> = join_all((0..10).map(|_| client.execute::<Echo>(vars()))).await;
+    assert!(healed.iter().all(Result::is_ok));
+    assert_eq!(ion.token_requests(), 3);
+    assert_eq!(ion.graphql_requests(), 10);
+}
+
+#[tokio::test]
+async fn keycloak_errors_are_quoted_without_the_secret() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(
+        ion.config(&clock)
+            .client_secret("wrong-secret-value")
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    let err = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("bad secret");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "authentication failed: the token endpoint {} answered 401: unauthorized_client: \
+             Invalid client secret [redacted]",
+            ion.token_url()
+        )
+    );
+    match err.kind() {
+        ErrorKind::Authentication {
+            status,
+            error,
+            description,
+            ..
+        } => {
+            assert_eq!(*status, Some(401));
+            assert_eq!(error.as_deref(), Some("unauthorized_client"));
+            assert_eq!(
+                description.as_deref(),
+                Some("Invalid client secret [redacted]")
+            );
+        }
+        other => panic!("expected an authentication error, got {other:?}"),
+    }
+    assert!(!format!("{err:?}").contains("wrong-secret-value"));
+    assert_eq!(ion.token_requests(), 1);
+    assert_eq!(ion.graphql_requests(), 0);
+}
+
+#[tokio::test]
+async fn a_404_from_the_token_url_names_the_other_path_form() {
+    let ion = MockIon::start();
+    ion.serve_token_at(TOKEN_PATH);
+    let clock = ManualClock::new();
+    let legacy = format!("{}{LEGACY_TOKEN_PATH}", ion.base_url());
+    let client = Client::new(
+        ion.config(&clock)
+            .token_url(&legacy)
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    let err = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("wrong path form");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "authentication failed: the token endpoint {legacy} answered 404 (Realm does not \
+             exist); this host may serve the token endpoint at the other path form, {}",
+            ion.token_url()
+        )
+    );
+    assert_eq!(ion.token_requests(), 1);
+    assert_eq!(ion.graphql_requests(), 0);
+
+    // And the reverse: a host that only serves the older layout.
+    let old = MockIon::start();
+    old.serve_token_at(LEGACY_TOKEN_PATH);
+    let client = Client::new(old.config(&clock).build().expect("config")).expect("client");
+    let err = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("wrong path form");
+    assert!(err.to_string().ends_with(&format!(
+        "the other path form, {}{LEGACY_TOKEN_PATH}",
+        old.base_url()
+    )));
+}
+
+#[tokio::test]
+async fn concurrent_401s_invalidate_one_token_and_cause_one_refetch() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    client.execute::<Echo>(vars()).await.expect("warm");
+
+    // Fifty requests leave with token 1 and wait at the server until all have arrived; the
+    // token is revoked meanwhile, so all fifty are answered 401.
+    let gate = crate::support::Gate::new();
+    ion.script(
+        (0..50).map(|_| crate::support::Reply::Before(crate::support::Fault::Wait(gate.clone()))),
+    );
+    ion.expire_tokens();
+    let calls = join_all((0..50).map(|i| client.execute::<Echo>(IdVars { id: i })));
+    let opener = async {
+        ion.wait_graphql_requests(51).await;
+        gate.open();
+    };
+    let (results, ()) = tokio::join!(calls, opener);
+    assert!(
+        results.iter().all(Result::is_ok),
+        "each replayed once with token 2"
+    );
+    assert_eq!(ion.token_requests(), 2, "one refetch for fifty 401s");
+    assert_eq!(ion.graphql_requests(), 1 + 50 + 50);
+    assert_eq!(
+        ion.seen_auth().iter().filter(|a| **a == bearer(2)).count(),
+        50
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_client_leaves_no_task_behind() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline = metrics.num_alive_tasks();
+
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    client.execute::<Echo>(vars()).await.expect("warm");
+    // A refresh that never completes: the token endpoint holds it forever.
+    ion.script_tokens([TokenReply::WaitThenIssue(crate::support::Gate::new())]);
+    clock.advance(Duration::from_secs(240));
+    let clone = client.clone();
+    clone
+        .execute::<Echo>(vars())
+        .await
+        .expect("served during the refresh");
+    ion.wait_token_requests(2).await;
+    assert!(
+        metrics.num_alive_tasks() > baseline,
+        "the refresh task is running"
+    );
+
+    drop(client);
+    assert!(
+        metrics.num_alive_tasks() > baseline,
+        "a clone still holds the client"
+    );
+    drop(clone);
+    // Aborted tasks are removed when the runtime next runs them; yield a bounded number of
+    // times rather than wait for any amount of time.
+    for _ in 0..1000 {
+        if metrics.num_alive_tasks() == baseline {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(metrics.num_alive_tasks(), baseline);
+}
