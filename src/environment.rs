@@ -71,7 +71,7 @@ const DEPLOYMENTS: &[Deployment] = &[
         stage: Stage::Production,
         legacy: false,
         aliases: &["prod", "commercial-production"],
-        app_hosts: &["app.buildwithion.com"],
+        app_hosts: &["app.firstresonance.io"],
         api_base: "https://api.buildwithion.com",
         token_url: "https://auth.buildwithion.com/auth/realms/api-keys/protocol/openid-connect/token",
     },
@@ -81,7 +81,7 @@ const DEPLOYMENTS: &[Deployment] = &[
         stage: Stage::Staging,
         legacy: false,
         aliases: &["sandbox", "commercial-staging"],
-        app_hosts: &["staging.buildwithion.com", "sandbox.buildwithion.com"],
+        app_hosts: &["staging.firstresonance.io", "sandbox.firstresonance.io"],
         api_base: "https://staging-api.buildwithion.com",
         token_url: "https://staging-auth.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
     },
@@ -121,7 +121,7 @@ const DEPLOYMENTS: &[Deployment] = &[
         stage: Stage::Staging,
         legacy: false,
         aliases: &["aus-sandbox"],
-        app_hosts: &["staging.ion-aus.com", "sandbox.ion-aus.com"],
+        app_hosts: &["staging.ion-aus.com"],
         api_base: "https://api-staging-aus.buildwithion.com",
         token_url: "https://auth-staging-aus.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
     },
@@ -209,12 +209,12 @@ impl Environment {
         Environment::known(found.unwrap_or(&DEPLOYMENTS[0]))
     }
 
-    /// Commercial production (`app.buildwithion.com`).
+    /// Commercial production (`app.firstresonance.io`).
     pub fn production() -> Environment {
         Environment::by_name("production")
     }
 
-    /// Commercial staging, which also serves `sandbox.buildwithion.com`.
+    /// Commercial staging, which also serves `sandbox.firstresonance.io`.
     pub fn staging() -> Environment {
         Environment::by_name("staging")
     }
@@ -234,7 +234,7 @@ impl Environment {
         Environment::by_name("aus-production")
     }
 
-    /// Aus staging, which also serves `sandbox.ion-aus.com`.
+    /// Aus staging (`staging.ion-aus.com`).
     pub fn aus_staging() -> Environment {
         Environment::by_name("aus-staging")
     }
@@ -526,9 +526,11 @@ mod tests {
             ("aus-production", "aus-production"),
             ("app.ion-gov.com", "gov-production"),
             ("https://app.ion-gov.com/", "gov-production"),
-            ("sandbox.ion-aus.com", "aus-staging"),
-            ("sandbox.buildwithion.com", "staging"),
-            ("app.buildwithion.com", "production"),
+            ("staging.ion-aus.com", "aus-staging"),
+            ("sandbox.ion-gov.com", "gov-staging"),
+            ("staging.firstresonance.io", "staging"),
+            ("sandbox.firstresonance.io", "staging"),
+            ("app.firstresonance.io", "production"),
             ("api.buildwithion.com", "production"),
             ("auth.ion-gov.com", "gov-production-legacy"),
             ("staging-auth.ion-aus.com", "aus-staging-legacy"),
