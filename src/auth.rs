@@ -99,6 +99,55 @@ impl fmt::Debug for CachedToken {
     }
 }
 
+impl CachedToken {
+    /// How long the token stays usable from `now`.
+    pub(crate) fn remaining(&self, now: Instant) -> Duration {
+        self.usable_until.saturating_duration_since(now)
+    }
+}
+
+/// An access token, as [`Client::access_token`](crate::Client::access_token) hands it out.
+///
+/// `Debug` never shows the token; [`AccessToken::secret`] is the one deliberate way to read
+/// it (for `ion token --show`).
+#[derive(Clone)]
+pub struct AccessToken {
+    pub(crate) value: Secret,
+    pub(crate) remaining: Duration,
+}
+
+impl AccessToken {
+    /// The token itself. Treat it like a password: never log it.
+    pub fn secret(&self) -> &str {
+        self.value.expose()
+    }
+
+    /// How long the client will keep using it (its lifetime less the safety margin).
+    pub fn usable_for(&self) -> Duration {
+        self.remaining
+    }
+
+    /// The claims of a JWT-shaped token (Keycloak's are), decoded without verifying the
+    /// signature; `None` for an opaque token.
+    pub fn claims(&self) -> Option<serde_json::Value> {
+        use base64::Engine as _;
+        let payload = self.value.expose().split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("value", &self.value)
+            .field("usable_for", &self.remaining)
+            .finish()
+    }
+}
+
 /// Why a token is being fetched, for the span.
 #[derive(Debug, Clone, Copy)]
 enum FetchReason {

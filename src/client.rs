@@ -83,6 +83,22 @@ impl Client {
         &self.inner.config.environment
     }
 
+    /// The access token the client is using, fetching one if needed (through the same cache
+    /// as every operation).
+    ///
+    /// # Errors
+    ///
+    /// An authentication, transport or configuration error from the token endpoint.
+    pub async fn access_token(&self) -> Result<crate::auth::AccessToken, Error> {
+        let cache = &self.inner.transport.tokens;
+        let token = cache.get().await?;
+        let now = self.inner.config.clock.now();
+        Ok(crate::auth::AccessToken {
+            value: token.value.clone(),
+            remaining: token.remaining(now),
+        })
+    }
+
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner.transport
     }

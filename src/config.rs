@@ -46,6 +46,18 @@ use crate::clock::{Clock, SystemClock};
 use crate::environment::{parse_api_base, parse_endpoint};
 use crate::{Environment, Error, RetryPolicy};
 
+/// Every variable [`Config::from_env`] reads.
+pub const ENV_VARIABLES: &[&str] = &[
+    "ION_ENV",
+    "ION_API_URL",
+    "ION_TOKEN_URL",
+    "ION_CLIENT_ID",
+    "ION_CLIENT_SECRET",
+    "ION_API_URI",
+    "ION_AUTH_SERVER",
+    "ION_API_AUDIENCE",
+];
+
 /// The connect timeout by default: generous for a TLS handshake across regions, short enough
 /// that an unreachable host is reported quickly (and retried, even for a mutation).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -110,6 +122,15 @@ impl Config {
     /// ```
     pub fn from_env() -> Result<Config, Error> {
         Config::builder().with_env().build()
+    }
+
+    /// Whether the process environment configures no ION at all (none of the `ION_*`
+    /// variables above is set). The `ion` command line then runs against its embedded emulator
+    /// instead of failing, so a first `ion run` works offline.
+    pub fn env_is_unconfigured() -> bool {
+        ENV_VARIABLES
+            .iter()
+            .all(|name| std::env::var_os(name).is_none_or(|v| v.is_empty()))
     }
 
     /// The deployment the client talks to.

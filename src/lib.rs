@@ -30,6 +30,7 @@ mod transport;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use auth::AccessToken;
 pub use batch::{Batch, BatchResponse, BatchSlot};
 pub use client::Client;
 pub use clock::{Clock, SystemClock};

@@ -122,9 +122,11 @@ fn failures_go_to_stderr_with_a_non_zero_exit() {
     assert!(!stderr.contains("not-the-secret"));
     assert_eq!(mock.graphql_requests(), 0);
 
+    // Partial configuration is an error, never a silent switch to the embedded emulator.
     let out = Command::new(env!("CARGO_BIN_EXE_ion"))
         .args(["run", &file])
         .env_clear()
+        .env("ION_CLIENT_ID", CLIENT_ID)
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));

@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod codegen;
+pub mod document;
 pub mod introspection;
 pub mod names;
 mod sources;

@@ -4,15 +4,25 @@
 //! unset, `RUST_LOG=ion_client=debug` shows each request). Secrets never reach it: the
 //! library logs none at any level.
 
+mod emulator_cmd;
+mod info;
+mod new_query;
 mod run;
+mod schema_cmd;
+mod target;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 /// The ION Factory OS GraphQL API from the command line.
+///
+/// Configuration comes from ION_ENV, ION_API_URL, ION_TOKEN_URL, ION_CLIENT_ID,
+/// ION_CLIENT_SECRET (or First Resonance's ION_AUTH_SERVER, ION_API_URI, ION_API_AUDIENCE).
+/// With none of them set, commands that talk to ION use an embedded emulator with demo data.
 #[derive(Debug, Parser)]
-#[command(name = "ion", version)]
+#[command(name = "ion", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,11 +31,48 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs a .graphql file against ION and prints the JSON response on stdout.
-    ///
-    /// Configuration comes from ION_ENV, ION_API_URL, ION_TOKEN_URL, ION_CLIENT_ID,
-    /// ION_CLIENT_SECRET (or First Resonance's ION_AUTH_SERVER, ION_API_URI,
-    /// ION_API_AUDIENCE).
     Run(run::RunArgs),
+    /// Acquires an access token and prints its expiry and claims (never the token, unless
+    /// --show).
+    Token {
+        /// Also print the token itself.
+        #[arg(long)]
+        show: bool,
+    },
+    /// Lists the ION environments and their endpoints.
+    Envs,
+    /// Works with the GraphQL schema.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Runs a local ION (token endpoint + GraphQL over the schema) until Ctrl-C.
+    Emulator(emulator_cmd::EmulatorArgs),
+    /// Writes a commented template for a new operation into queries/.
+    NewQuery {
+        /// The operation's name, e.g. ListOpenRuns.
+        name: String,
+        /// The folder to write it to.
+        #[arg(long, default_value = "queries")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SchemaCommand {
+    /// Fetches the live schema by introspection and writes it as SDL.
+    Pull {
+        /// Where to write it (stdout when absent), e.g. schema/ion.graphql.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Validates operations as the build does, without building.
+    Check {
+        /// Files or folders of .graphql operations.
+        #[arg(default_value = "queries")]
+        paths: Vec<PathBuf>,
+        /// The schema to validate against.
+        #[arg(long, default_value = "schema/ion.graphql")]
+        schema: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -49,7 +96,38 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command {
-        Command::Run(args) => runtime.block_on(run::run(args)),
+    let result = match cli.command {
+        Command::Run(args) => return runtime.block_on(run::run(args)),
+        Command::Token { show } => runtime.block_on(info::token(show)),
+        Command::Envs => info::envs(),
+        Command::Schema(SchemaCommand::Pull { output }) => runtime.block_on(info::pull(output)),
+        Command::Schema(SchemaCommand::Check { paths, schema }) => {
+            match schema_cmd::check(&schema, &paths) {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::FAILURE,
+                Err(e) => Err(e),
+            }
+        }
+        Command::Emulator(args) => runtime.block_on(emulator_cmd::run(args)),
+        Command::NewQuery { name, dir } => new_query::scaffold(&name, &dir).map(|path| {
+            eprintln!(
+                "wrote {}; edit it, then `cargo build` (or `ion schema check`)",
+                path.display()
+            );
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`ion envs | head`) is the reader's choice, not a failure.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,10 +1,10 @@
-//! `ion run FILE [--variables JSON|@path] [--operation NAME]`.
+//! `ion run FILE [--variables JSON|@path] [--operation NAME] [--all-pages]`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use ion_client::{Client, Config, OperationKind};
+use ion_client::OperationKind;
 use serde_json::Value;
 
 /// Arguments of `ion run`.
@@ -18,15 +18,31 @@ pub struct RunArgs {
     /// The operation to run when the file defines several.
     #[arg(long, value_name = "NAME")]
     operation: Option<String>,
+    /// Follow the `$after` cursor through every page and print each node as one JSON line.
+    #[arg(long)]
+    all_pages: bool,
 }
 
 /// Runs the command: the response on stdout, errors on stderr, a failure exit code when the
 /// request failed or the response carries GraphQL errors.
 pub async fn run(args: RunArgs) -> ExitCode {
+    if args.all_pages {
+        return all_pages(args).await;
+    }
     match execute(&args).await {
         Ok(response) => {
-            match serde_json::to_string_pretty(&response) {
-                Ok(text) => println!("{text}"),
+            // Pretty for people, one line for pipes.
+            let text = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                serde_json::to_string_pretty(&response)
+            } else {
+                serde_json::to_string(&response)
+            };
+            match text {
+                Ok(text) => {
+                    use std::io::Write as _;
+                    // A closed pipe (`| head`) is the reader's choice, not a failure.
+                    let _ = writeln!(std::io::stdout().lock(), "{text}");
+                }
                 Err(e) => {
                     eprintln!("error: cannot print the response: {e}");
                     return ExitCode::FAILURE;
@@ -55,8 +71,22 @@ pub async fn run(args: RunArgs) -> ExitCode {
 }
 
 async fn execute(args: &RunArgs) -> anyhow::Result<Value> {
-    let document = std::fs::read_to_string(&args.file)
+    let (document, name, kind, variables) = prepare(args)?;
+    let target = crate::target::connect().await?;
+    let response = target
+        .client
+        .execute_raw(&document, name.as_deref(), kind, variables)
+        .await?;
+    Ok(response)
+}
+
+type Prepared = (String, Option<String>, OperationKind, Value);
+
+/// Reads the file, adds the shared fragments it uses, picks the operation, parses variables.
+fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
+    let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let document = with_shared_fragments(&args.file, text)?;
     let operations = scan_operations(&document)
         .with_context(|| format!("cannot read the operations of {}", args.file.display()))?;
     let (name, kind) = choose(&operations, args.operation.as_deref())
@@ -65,11 +95,140 @@ async fn execute(args: &RunArgs) -> anyhow::Result<Value> {
         None => Value::Object(Default::default()),
         Some(raw) => parse_variables(raw)?,
     };
-    let client = Client::new(Config::from_env()?)?;
-    let response = client
-        .execute_raw(&document, name.as_deref(), kind, variables)
-        .await?;
-    Ok(response)
+    Ok((document, name, kind, variables))
+}
+
+/// Appends the fragments the file uses from the `fragments/` folder beside it (the layout of
+/// `queries/`), as the build does, so `ion run queries/x.graphql` sends what the typed
+/// function sends.
+fn with_shared_fragments(file: &std::path::Path, text: String) -> anyhow::Result<String> {
+    let dir = file.parent().unwrap_or(std::path::Path::new("."));
+    let mut library = Vec::new();
+    for folder in [dir.join("fragments"), dir.to_path_buf()] {
+        if !folder.is_dir() {
+            continue;
+        }
+        let mut stack = vec![folder.clone()];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for path in paths {
+                if path.is_dir() && folder != dir {
+                    stack.push(path);
+                } else if path != file
+                    && path.extension().is_some_and(|e| e == "graphql")
+                    && let Ok(t) = std::fs::read_to_string(&path)
+                {
+                    library.push(ion_client_build::SourceFile::new(path, t));
+                }
+            }
+        }
+    }
+    let source = ion_client_build::SourceFile::new(file, text);
+    ion_client_build::document::with_fragments(&source, &library)
+        .map_err(|d| anyhow::anyhow!("{d}"))
+}
+
+/// `--all-pages`: every node of the paginated connection as one JSON line on stdout, with a
+/// progress line on stderr when it is a terminal.
+pub async fn all_pages(args: RunArgs) -> ExitCode {
+    match follow_pages(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
+    use std::io::{IsTerminal as _, Write as _};
+    let (document, name, kind, mut variables) = prepare(args)?;
+    let Some(path) = ion_client_build::document::connection_path(&document, name.as_deref()) else {
+        bail!(
+            "--all-pages needs an operation with an `$after` variable passed as `after:` to a connection selecting `pageInfo {{ hasNextPage endCursor }}` and `edges {{ node }}`"
+        );
+    };
+    let target = crate::target::connect().await?;
+    let progress = std::io::stderr().is_terminal();
+    let mut stdout = std::io::stdout().lock();
+    let (mut pages, mut nodes) = (0usize, 0usize);
+    let mut seen_cursors = std::collections::HashSet::new();
+    loop {
+        let response = target
+            .client
+            .execute_raw(&document, name.as_deref(), kind, variables.clone())
+            .await?;
+        if let Some(errors) = response
+            .get("errors")
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+        {
+            bail!(
+                "GraphQL errors on page {}: {}",
+                pages + 1,
+                Value::Array(errors.clone())
+            );
+        }
+        let mut connection = response.get("data").unwrap_or(&Value::Null);
+        for key in &path {
+            connection = connection.get(key).unwrap_or(&Value::Null);
+        }
+        pages += 1;
+        for edge in connection
+            .get("edges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(node) = edge.get("node").filter(|n| !n.is_null()) {
+                writeln!(stdout, "{node}")?;
+                nodes += 1;
+            }
+        }
+        if progress {
+            eprint!("\rion: {nodes} node(s) from {pages} page(s)");
+        }
+        let info = connection.get("pageInfo").unwrap_or(&Value::Null);
+        let has_next = info
+            .get("hasNextPage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let cursor = info
+            .get("endCursor")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match (has_next, cursor) {
+            (true, Some(cursor)) => {
+                if !seen_cursors.insert(cursor.clone()) {
+                    bail!(
+                        "the server returned cursor {cursor:?} twice; stopping instead of looping"
+                    );
+                }
+                if let Value::Object(map) = &mut variables {
+                    map.insert("after".into(), Value::String(cursor));
+                }
+            }
+            (true, None) => bail!("page {pages} says hasNextPage but has no endCursor"),
+            (false, _) => break,
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    stdout.flush()?;
+    Ok(())
 }
 
 /// `--variables`: inline JSON or `@path`; must be a JSON object.

@@ -1,0 +1,220 @@
+//! The `ion` binary end to end, offline: with no configuration it runs against its embedded
+//! emulator, exactly as the README's first command does.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use apollo_compiler::Schema;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `ion` with no ION configuration at all.
+fn ion(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ion"))
+        .args(args)
+        .current_dir(repo())
+        .env_clear()
+        .output()
+        .expect("the ion binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ion-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn the_readme_command_prints_the_seed_runs_with_their_steps() {
+    let out = ion(&["run", "queries/get_runs.graphql"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("embedded ION emulator"), "{stderr}");
+    let body: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let edges = body["data"]["runs"]["edges"].as_array().expect("edges");
+    assert!(!edges.is_empty());
+    assert!(edges.len() <= 10);
+    for edge in edges {
+        let run = &edge["node"];
+        assert!(run["id"].is_i64() && run["title"].is_string(), "{run}");
+        assert!(!run["steps"].as_array().expect("steps").is_empty(), "{run}");
+    }
+}
+
+#[test]
+fn all_pages_streams_every_node_as_json_lines() {
+    let one = ion(&[
+        "run",
+        "queries/list_runs.graphql",
+        "--variables",
+        r#"{"first": 100}"#,
+    ]);
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let body: Value = serde_json::from_slice(&one.stdout).expect("JSON");
+    let total = body["data"]["runs"]["edges"]
+        .as_array()
+        .expect("edges")
+        .len();
+
+    let paged = ion(&[
+        "run",
+        "queries/list_runs.graphql",
+        "--all-pages",
+        "--variables",
+        r#"{"first": 2}"#,
+    ]);
+    assert!(
+        paged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&paged.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&paged.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON node per line"))
+        .collect();
+    assert_eq!(lines.len(), total, "every run once, across pages of 2");
+    let mut ids: Vec<i64> = lines
+        .iter()
+        .map(|n| n["id"].as_i64().expect("id"))
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), total);
+}
+
+/// Every definition, printed on its own, so type order (alphabetical from introspection,
+/// by section in our file) does not matter but every field, argument, default, description
+/// and deprecation does.
+fn definitions(sdl: &str, path: &str) -> Vec<(String, String)> {
+    let schema = Schema::parse_and_validate(sdl, path).expect("valid SDL");
+    let mut defs: Vec<(String, String)> = schema
+        .types
+        .iter()
+        .filter(|(_, t)| !t.is_built_in())
+        .map(|(name, t)| (name.to_string(), t.serialize().to_string()))
+        .collect();
+    defs.sort();
+    defs
+}
+
+#[test]
+fn schema_pull_from_the_emulator_equals_the_checked_in_schema() {
+    let dir = temp_dir("pull");
+    let file = dir.join("pulled.graphql");
+    let out = ion(&["schema", "pull", "-o", file.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pulled = std::fs::read_to_string(&file).expect("pulled file");
+    let ours = std::fs::read_to_string(repo().join("schema/ion.graphql")).expect("schema");
+    let (a, b) = (
+        definitions(&ours, "schema/ion.graphql"),
+        definitions(&pulled, "pulled.graphql"),
+    );
+    assert_eq!(a.len(), b.len(), "same number of definitions");
+    for ((name_a, def_a), (name_b, def_b)) in a.iter().zip(&b) {
+        assert_eq!(name_a, name_b);
+        assert_eq!(def_a, def_b, "definition of {name_a} differs");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn schema_check_reports_located_errors_and_new_query_scaffolds_a_valid_file() {
+    let dir = temp_dir("check");
+    let out = ion(&[
+        "new-query",
+        "ListOpenRuns",
+        "--dir",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scaffold = dir.join("list_open_runs.graphql");
+    assert!(scaffold.is_file());
+    let ok = ion(&["schema", "check", dir.to_str().expect("utf-8")]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    std::fs::write(
+        dir.join("broken.graphql"),
+        "query Broken {\n  runs { edges { node { nope } } }\n}\n",
+    )
+    .expect("write");
+    let bad = ion(&["schema", "check", dir.to_str().expect("utf-8")]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("broken.graphql:2:"), "{stderr}");
+    assert!(stderr.contains("nope"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn envs_lists_every_deployment_and_token_hides_the_token() {
+    let out = ion(&["envs"]);
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "production",
+        "staging",
+        "gov-production",
+        "gov-staging",
+        "aus-production",
+        "aus-staging",
+    ] {
+        assert!(
+            table.lines().any(|l| l.starts_with(name)),
+            "{name} missing:\n{table}"
+        );
+    }
+    assert!(table.contains("https://api-production-gov.buildwithion.com"));
+
+    let out = ion(&["token"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("expires at:") && text.contains("\"azp\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains("eyJ"),
+        "the token is printed only with --show:\n{text}"
+    );
+    let shown = ion(&["token", "--show"]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("token:       eyJ"));
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let out = ion(&["run", "queries/does_not_exist.graphql"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot read queries/does_not_exist.graphql"),
+        "{stderr}"
+    );
+    let _ = Path::new("unused");
+}
