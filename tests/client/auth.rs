@@ -1,0 +1,2 @@
+//! Tokens end to end: the 401 replay after expiry, the token endpoint down and back, and a
+//! wrong secret.

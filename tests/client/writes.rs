@@ -1,0 +1,1 @@
+//! Writes with `_etag` concurrency through typed mutations.
