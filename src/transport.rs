@@ -429,6 +429,18 @@ impl Transport {
             trace_id: trace_id.clone(),
         };
         match code {
+            // A 200 whose JSON ends early was cut short on the way (a proxy, a dropped
+            // connection with a complete-looking frame): as unknown as an interrupted read, so a
+            // query is retried and a mutation is reported as outcome-unknown, never replayed.
+            200 if ends_early(&body) => self.transport_failure(
+                out,
+                TransportFailure::Interrupted,
+                format!(
+                    "the {} byte response body is JSON that ends early",
+                    body.len()
+                ),
+                trace_id,
+            ),
             200 => Attempt::Delivered(Delivered {
                 body,
                 trace_id,
@@ -643,6 +655,15 @@ fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
         .user_agent(config.user_agent.clone())
         .build()
         .map_err(|e| Error::config(format!("cannot build the HTTP client: {}", error_chain(&e))))
+}
+
+/// Whether `body` is JSON cut off before its end (as opposed to complete JSON, or something
+/// that is not JSON at all, which the envelope decoder reports as a decode error).
+fn ends_early(body: &[u8]) -> bool {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        Ok(_) => false,
+        Err(e) => e.is_eof() && !body.iter().all(u8::is_ascii_whitespace),
+    }
 }
 
 #[cfg(test)]

@@ -104,8 +104,6 @@ async fn a_truncated_body_is_never_replayed_for_a_mutation_that_executed() {
 }
 
 #[tokio::test]
-#[ignore = "bug: a 200 whose JSON body is cut short is ErrorKind::Decode and not retried; \
-            see the report (src/client.rs Envelope::parse after Transport::send)"]
 async fn a_truncated_body_is_retried_for_a_query_and_outcome_unknown_for_a_mutation() {
     let (e, _clock, client) = setup().await;
     e.faults()
