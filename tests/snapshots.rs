@@ -1,0 +1,394 @@
+//! Every operation in `queries/` through its typed function against the demo seed, snapshotted
+//! with the `testing` module's redactions; plus the `Display` of the error kinds a test can
+//! trigger. Review changes with `cargo insta review`; CI (`CI=true`) never writes snapshots.
+
+#![cfg(feature = "testing")]
+
+use std::time::Instant;
+
+use ion_client::operations::*;
+use ion_client::testing::{TestIon, redact};
+use ion_client::{Nullable, OperationKind};
+
+/// Snapshots `$data` (redacted) under `$name` and prints how long the call took.
+macro_rules! snap {
+    ($name:literal, $started:expr, $data:expr) => {{
+        let data = $data;
+        eprintln!("{}: {:?}", $name, $started.elapsed());
+        insta::assert_json_snapshot!($name, redact(&data));
+        data
+    }};
+}
+
+/// Unwraps an operation result, naming the operation on failure.
+fn ok<T>(name: &str, r: Result<T, ion_client::Error>) -> T {
+    r.unwrap_or_else(|e| panic!("{name} failed: {e}"))
+}
+
+#[tokio::test]
+async fn every_query_against_the_demo_seed() {
+    let ion = TestIon::start().await.expect("emulator");
+    let c = ion.client();
+    let id = || "1".to_owned();
+    // Alphabetical, as in queries/, so the order is deterministic.
+    let t = Instant::now();
+    snap!(
+        "get_file_attachment",
+        t,
+        ok(
+            "GetFileAttachment",
+            c.get_file_attachment(get_file_attachment::Variables { id: id() })
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_issue",
+        t,
+        ok(
+            "GetIssue",
+            c.get_issue(get_issue::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_location",
+        t,
+        ok(
+            "GetLocation",
+            c.get_location(get_location::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_part",
+        t,
+        ok(
+            "GetPart",
+            c.get_part(get_part::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_part_inventory",
+        t,
+        ok(
+            "GetPartInventory",
+            c.get_part_inventory(get_part_inventory::Variables { id: id() })
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_procedure",
+        t,
+        ok(
+            "GetProcedure",
+            c.get_procedure(get_procedure::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_purchase_order",
+        t,
+        ok(
+            "GetPurchaseOrder",
+            c.get_purchase_order(get_purchase_order::Variables { id: id() })
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_purchase_order_line",
+        t,
+        ok(
+            "GetPurchaseOrderLine",
+            c.get_purchase_order_line(get_purchase_order_line::Variables { id: id() })
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_receipt",
+        t,
+        ok(
+            "GetReceipt",
+            c.get_receipt(get_receipt::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_run",
+        t,
+        ok(
+            "GetRun",
+            c.get_run(get_run::Variables {
+                id: id(),
+                with_steps: true
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_run_step",
+        t,
+        ok(
+            "GetRunStep",
+            c.get_run_step(get_run_step::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    let runs = snap!("get_runs", t, ok("GetRuns", c.get_runs().await));
+    let edges = runs.runs.expect("runs").edges;
+    assert!(!edges.is_empty(), "the demo seed has runs");
+    assert!(
+        edges
+            .iter()
+            .flatten()
+            .flat_map(|e| e.node.as_ref())
+            .any(|n| n.steps.as_ref().is_some_and(|s| !s.is_empty())),
+        "some demo run has steps"
+    );
+    let t = Instant::now();
+    snap!(
+        "get_user",
+        t,
+        ok(
+            "GetUser",
+            c.get_user(get_user::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_issues",
+        t,
+        ok(
+            "ListIssues",
+            c.list_issues(list_issues::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_locations",
+        t,
+        ok(
+            "ListLocations",
+            c.list_locations(list_locations::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_part_inventories",
+        t,
+        ok(
+            "ListPartInventories",
+            c.list_part_inventories(list_part_inventories::Variables::default())
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_part_inventories_at_location",
+        t,
+        ok(
+            "ListPartInventoriesAtLocation",
+            c.list_part_inventories_at_location(list_part_inventories_at_location::Variables {
+                location_id: id(),
+                first: Nullable::Omitted,
+                after: Nullable::Omitted
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_parts",
+        t,
+        ok(
+            "ListParts",
+            c.list_parts(list_parts::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_procedure_steps",
+        t,
+        ok(
+            "ListProcedureSteps",
+            c.list_procedure_steps(list_procedure_steps::Variables {
+                procedure_id: id(),
+                first: Nullable::Omitted,
+                after: Nullable::Omitted
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_procedures",
+        t,
+        ok(
+            "ListProcedures",
+            c.list_procedures(list_procedures::Variables::default())
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_purchase_order_lines",
+        t,
+        ok(
+            "ListPurchaseOrderLines",
+            c.list_purchase_order_lines(list_purchase_order_lines::Variables::default())
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_purchase_orders",
+        t,
+        ok(
+            "ListPurchaseOrders",
+            c.list_purchase_orders(list_purchase_orders::Variables::default())
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_receipts",
+        t,
+        ok(
+            "ListReceipts",
+            c.list_receipts(list_receipts::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_run_steps",
+        t,
+        ok(
+            "ListRunSteps",
+            c.list_run_steps(list_run_steps::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_run_steps_by_run",
+        t,
+        ok(
+            "ListRunStepsByRun",
+            c.list_run_steps_by_run(list_run_steps_by_run::Variables {
+                run_id: id(),
+                first: Nullable::Omitted,
+                after: Nullable::Omitted
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_run_steps_by_status",
+        t,
+        ok(
+            "ListRunStepsByStatus",
+            c.list_run_steps_by_status(list_run_steps_by_status::Variables {
+                statuses: vec![types::Statusenum::Todo],
+                first: Nullable::Omitted,
+                after: Nullable::Omitted
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_runs",
+        t,
+        ok(
+            "ListRuns",
+            c.list_runs(list_runs::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_suppliers",
+        t,
+        ok(
+            "ListSuppliers",
+            c.list_suppliers(list_suppliers::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_users",
+        t,
+        ok(
+            "ListUsers",
+            c.list_users(list_users::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!("me", t, ok("Me", c.me().await));
+}
+
+/// The `Display` of the error kinds a test can trigger against the emulator, with the port
+/// (which changes every run) replaced.
+#[tokio::test]
+async fn error_messages() {
+    let ion = TestIon::start().await.expect("emulator");
+    let port = ion.emulator().addr().port().to_string();
+    let show = |e: ion_client::Error| e.to_string().replace(&port, "[port]");
+
+    let missing = ion
+        .client()
+        .get_run(get_run::Variables {
+            id: "999999".into(),
+            with_steps: false,
+        })
+        .await;
+    let not_found = match missing {
+        Ok(data) => format!("no error; data: {}", redact(&data)),
+        Err(e) => show(e),
+    };
+    let graphql = ion
+        .client()
+        .execute_raw(
+            "query { nope }",
+            None,
+            OperationKind::Query,
+            serde_json::json!({}),
+        )
+        .await
+        .map(|v| v["errors"][0]["message"].to_string())
+        .unwrap_or_else(show);
+    let bad_secret = ion_client::Client::new(
+        ion.config_builder()
+            .expect("config")
+            .client_secret("wrong")
+            .build()
+            .expect("config"),
+    )
+    .expect("client")
+    .me()
+    .await
+    .map(|_| "no error".to_owned())
+    .unwrap_or_else(show);
+    let configuration = ion_client::Config::builder()
+        .build()
+        .map(|_| "no error".to_owned())
+        .unwrap_or_else(show);
+    let stopped_client = ion.client().clone();
+    ion.stop().await;
+    let transport = stopped_client
+        .me()
+        .await
+        .map(|_| "no error".to_owned())
+        .unwrap_or_else(|e| e.to_string());
+    let transport = transport.split(&port).collect::<Vec<_>>().join("[port]");
+    insta::assert_snapshot!(
+        "error_messages",
+        format!(
+            "not found: {not_found}\ngraphql (raw): {graphql}\nauthentication: {bad_secret}\nconfiguration: {configuration}\ntransport: {transport}\n"
+        )
+    );
+}
