@@ -392,3 +392,282 @@ async fn error_messages() {
         )
     );
 }
+
+/// The redacted data, or the error's `Display` for a mutation the emulator answers with an
+/// error (both are stable, and both are worth noticing when they change).
+fn outcome<T: serde::Serialize>(r: Result<T, ion_client::Error>) -> serde_json::Value {
+    match r {
+        Ok(data) => redact(&data),
+        Err(e) => serde_json::json!({ "error": e.to_string() }),
+    }
+}
+
+/// An input object from JSON, for inputs with required fields (and so no `Default`).
+fn input<T: serde::de::DeserializeOwned>(json: serde_json::Value) -> T {
+    serde_json::from_value(json).unwrap_or_else(|e| panic!("input does not fit its type: {e}"))
+}
+
+/// The `_etag` at a JSON pointer of a typed response.
+fn etag_at<T: serde::Serialize>(data: &T, pointer: &str) -> String {
+    let json = serde_json::to_value(data).expect("typed data serializes");
+    json.pointer(pointer)
+        .and_then(|v| v.as_str())
+        .unwrap_or_else(|| panic!("no etag at {pointer}"))
+        .to_owned()
+}
+
+/// The id at a JSON pointer of a redacted outcome, as the `ID` string mutations take.
+fn id_at(value: &serde_json::Value, pointer: &str) -> String {
+    match value.pointer(pointer) {
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        other => panic!("no id at {pointer}: {other:?} in {value}"),
+    }
+}
+
+/// Every mutation, after the queries and on its own emulator so its data is predictable:
+/// creates first, then updates of demo rows (with the etag read just before), then deletes of
+/// what was created.
+#[tokio::test]
+async fn every_mutation_against_the_demo_seed() {
+    let ion = TestIon::start().await.expect("emulator");
+    let c = ion.client();
+    let started = Instant::now();
+
+    let t = Instant::now();
+    snap!(
+        "create_file_attachment",
+        t,
+        outcome(
+            c.create_file_attachment(create_file_attachment::Variables {
+                entity_id: "1".into(),
+                filename: "traveler.pdf".into()
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "create_issue",
+        t,
+        outcome(
+            c.create_issue(create_issue::Variables {
+                input: types::CreateIssueInput {
+                    title: Nullable::Value("Scratch on housing".into()),
+                    run_step_id: Nullable::Value("1".into()),
+                    ..Default::default()
+                }
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    let inventory = snap!(
+        "create_part_inventory",
+        t,
+        outcome(
+            c.create_part_inventory(create_part_inventory::Variables {
+                input: input(serde_json::json!({"partId": "1", "quantity": 3.0}))
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "create_purchase_order",
+        t,
+        outcome(
+            c.create_purchase_order(create_purchase_order::Variables {
+                input: types::CreatePurchaseOrderInput {
+                    description: Nullable::Value("Fasteners".into()),
+                    supplier_id: Nullable::Value(1),
+                    ..Default::default()
+                }
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    let line = snap!(
+        "create_purchase_order_line",
+        t,
+        outcome(
+            c.create_purchase_order_line(create_purchase_order_line::Variables {
+                input: input(
+                    serde_json::json!({"purchaseOrderId": 1, "partId": 1, "quantity": 10.0})
+                )
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "create_run",
+        t,
+        outcome(
+            c.create_run(create_run::Variables {
+                input: types::CreateRunInput {
+                    procedure_id: Nullable::Value("1".into()),
+                    title: Nullable::Value("Snapshot run".into()),
+                    ..Default::default()
+                }
+            })
+            .await
+        )
+    );
+
+    let issue = ok(
+        "GetIssue",
+        c.get_issue(get_issue::Variables { id: "1".into() }).await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_issue_status",
+        t,
+        outcome(
+            c.update_issue_status(update_issue_status::Variables {
+                id: "1".into(),
+                etag: etag_at(&issue, "/issue/_etag"),
+                status: types::Issuestatusenum::Resolved
+            })
+            .await
+        )
+    );
+    let pi = ok(
+        "GetPartInventory",
+        c.get_part_inventory(get_part_inventory::Variables { id: "1".into() })
+            .await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_part_inventory_quantity",
+        t,
+        outcome(
+            c.update_part_inventory_quantity(update_part_inventory_quantity::Variables {
+                id: "1".into(),
+                etag: etag_at(&pi, "/partInventory/_etag"),
+                quantity: 7.0
+            })
+            .await
+        )
+    );
+    let pol = ok(
+        "GetPurchaseOrderLine",
+        c.get_purchase_order_line(get_purchase_order_line::Variables { id: "1".into() })
+            .await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_purchase_order_line",
+        t,
+        outcome(
+            c.update_purchase_order_line(update_purchase_order_line::Variables {
+                input: input(serde_json::json!({"id": 1, "etag": etag_at(&pol, "/purchaseOrderLine/_etag"), "quantity": 12.0}))
+            })
+            .await
+        )
+    );
+    let run = ok(
+        "GetRun",
+        c.get_run(get_run::Variables {
+            id: "1".into(),
+            with_steps: false,
+        })
+        .await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_run",
+        t,
+        outcome(
+            c.update_run(update_run::Variables {
+                input: input(serde_json::json!({"id": "1", "etag": etag_at(&run, "/run/_etag"), "title": "Renamed run"}))
+            })
+            .await
+        )
+    );
+    let step = ok(
+        "GetRunStep",
+        c.get_run_step(get_run_step::Variables { id: "1".into() })
+            .await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_run_step_status",
+        t,
+        outcome(
+            c.update_run_step_status(update_run_step_status::Variables {
+                id: "1".into(),
+                etag: etag_at(&step, "/runStep/_etag"),
+                status: types::Statusenum::InProgress
+            })
+            .await
+        )
+    );
+    let field = serde_json::to_value(&step).expect("serializes");
+    let t = Instant::now();
+    let field_outcome = match (
+        field.pointer("/runStep/fields/0/id"),
+        field
+            .pointer("/runStep/fields/0/_etag")
+            .and_then(|e| e.as_str()),
+    ) {
+        (Some(id), Some(etag)) => outcome(
+            c.update_run_step_field_value(update_run_step_field_value::Variables {
+                id: id.to_string().trim_matches('"').to_owned(),
+                etag: etag.to_owned(),
+                value: Nullable::Value(serde_json::json!("42").into()),
+                not_applicable: Nullable::Omitted,
+            })
+            .await,
+        ),
+        _ => serde_json::json!({"skipped": "run step 1 has no fields in the demo seed"}),
+    };
+    snap!("update_run_step_field_value", t, field_outcome);
+
+    let t = Instant::now();
+    let deleted = match inventory.pointer("/createPartInventory/partInventory/id") {
+        Some(_) => {
+            let id = id_at(&inventory, "/createPartInventory/partInventory/id");
+            let fresh = ok(
+                "GetPartInventory",
+                c.get_part_inventory(get_part_inventory::Variables { id: id.clone() })
+                    .await,
+            );
+            outcome(
+                c.delete_part_inventory(delete_part_inventory::Variables {
+                    id,
+                    etag: etag_at(&fresh, "/partInventory/_etag"),
+                })
+                .await,
+            )
+        }
+        None => {
+            serde_json::json!({"skipped": "create_part_inventory returned no row", "create": inventory})
+        }
+    };
+    snap!("delete_part_inventory", t, deleted);
+    let t = Instant::now();
+    let deleted = match line.pointer("/createPurchaseOrderLine/purchaseOrderLine/id") {
+        Some(_) => {
+            let id = id_at(&line, "/createPurchaseOrderLine/purchaseOrderLine/id");
+            let fresh = ok(
+                "GetPurchaseOrderLine",
+                c.get_purchase_order_line(get_purchase_order_line::Variables { id: id.clone() })
+                    .await,
+            );
+            outcome(
+                c.delete_purchase_order_line(delete_purchase_order_line::Variables {
+                    id,
+                    etag: etag_at(&fresh, "/purchaseOrderLine/_etag"),
+                })
+                .await,
+            )
+        }
+        None => {
+            serde_json::json!({"skipped": "create_purchase_order_line returned no row", "create": line})
+        }
+    };
+    snap!("delete_purchase_order_line", t, deleted);
+    eprintln!("all mutations: {:?}", started.elapsed());
+}
