@@ -616,7 +616,7 @@ async fn every_mutation_against_the_demo_seed() {
             c.update_run_step_field_value(update_run_step_field_value::Variables {
                 id: id.to_string().trim_matches('"').to_owned(),
                 etag: etag.to_owned(),
-                value: Nullable::Value(serde_json::json!("42").into()),
+                value: Nullable::Value(serde_json::json!("42")),
                 not_applicable: Nullable::Omitted,
             })
             .await,
