@@ -671,3 +671,142 @@ async fn every_mutation_against_the_demo_seed() {
     snap!("delete_purchase_order_line", t, deleted);
     eprintln!("all mutations: {:?}", started.elapsed());
 }
+
+/// Record against the emulator, stop it, replay offline: identical typed results; and the two
+/// replay failures name what the user has to fix.
+#[tokio::test]
+async fn record_then_replay_without_the_emulator() {
+    use ion_client::testing::Fixtures;
+
+    let dir = std::env::temp_dir().join(format!("ion-fixtures-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let fixtures = Fixtures::new(&dir);
+    let ion = TestIon::start().await.expect("emulator");
+    let token = ion.emulator().issue_token();
+    let recorder = fixtures
+        .recording(ion.config_builder().expect("config"))
+        .expect("client");
+    let runs = ok("GetRuns", recorder.get_runs().await);
+    let run = ok(
+        "GetRun",
+        recorder
+            .get_run(get_run::Variables {
+                id: "1".into(),
+                with_steps: true,
+            })
+            .await,
+    );
+    let listed = ok(
+        "ListRuns",
+        recorder
+            .list_runs(list_runs::Variables {
+                first: Nullable::Value(2),
+                ..Default::default()
+            })
+            .await,
+    );
+    let secret = ion.emulator().client_secret().to_owned();
+    ion.stop().await;
+
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixture dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        3,
+        "one fixture per operation and variables: {names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("GetRuns-") && n.ends_with(".json")),
+        "{names:?}"
+    );
+    for name in &names {
+        let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
+        assert!(!text.contains(&secret), "{name} contains the client secret");
+        assert!(
+            !text.contains("eyJ"),
+            "{name} contains something token-shaped"
+        );
+        assert!(!text.contains(&token[..20]), "{name} contains a token");
+        assert!(
+            !text.to_ascii_lowercase().contains("authorization"),
+            "{name} contains a header"
+        );
+    }
+
+    let replay = fixtures.replaying().expect("client");
+    assert_eq!(ok("GetRuns", replay.get_runs().await), runs);
+    assert_eq!(
+        ok(
+            "GetRun",
+            replay
+                .get_run(get_run::Variables {
+                    id: "1".into(),
+                    with_steps: true
+                })
+                .await
+        ),
+        run
+    );
+    assert_eq!(
+        ok(
+            "ListRuns",
+            replay
+                .list_runs(list_runs::Variables {
+                    first: Nullable::Value(2),
+                    ..Default::default()
+                })
+                .await
+        ),
+        listed
+    );
+
+    let missing = replay
+        .get_run(get_run::Variables {
+            id: "2".into(),
+            with_steps: true,
+        })
+        .await
+        .expect_err("no fixture for run 2")
+        .to_string();
+    assert!(
+        missing.contains("GetRun") && missing.contains(r#""id":"2""#),
+        "{missing}"
+    );
+
+    // Someone adds a field to the selection set: simulated by removing it from the fixture.
+    let get_runs = names
+        .iter()
+        .find(|n| n.starts_with("GetRuns-"))
+        .expect("GetRuns fixture");
+    let path = dir.join(get_runs);
+    let mut fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    fixture["response"]["data"]["runs"]["edges"][0]["node"]
+        .as_object_mut()
+        .expect("node")
+        .remove("title");
+    std::fs::write(&path, fixture.to_string()).expect("write");
+    let stale = replay
+        .get_runs()
+        .await
+        .expect_err("stale fixture")
+        .to_string();
+    assert!(
+        stale.contains(get_runs.as_str()) && stale.contains("GetRuns") && stale.contains("title"),
+        "{stale}"
+    );
+    let shown = stale.replace(&dir.display().to_string(), "[dir]");
+    insta::assert_snapshot!(
+        "replay_errors",
+        format!(
+            "missing: {}\nstale: {shown}\n",
+            missing.replace(&dir.display().to_string(), "[dir]")
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -44,6 +44,7 @@
 //! Use [`TestIon::builder`] for an empty store or your own seed file
 //! (`.seed(Seed::File("tests/seed.json".into()))`; [`Emulator::save_seed`] writes one).
 
+mod fixtures;
 mod redact;
 
 use std::time::Duration;
@@ -51,6 +52,8 @@ use std::time::Duration;
 pub use crate::emulator::Seed;
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
 use crate::{Client, Config, Environment, Error};
+pub(crate) use fixtures::Exchange;
+pub use fixtures::Fixtures;
 pub use redact::{Redactions, redact, redact_with};
 
 /// The total timeout of a test client: a local emulator answers in milliseconds, so anything
