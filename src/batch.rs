@@ -344,6 +344,7 @@ impl BatchResponse {
             body: Bytes::new(),
             trace_id: self.trace_id.clone(),
             attempts: self.attempts,
+            fixture: None,
         };
         Ok((raw, delivered))
     }

@@ -362,12 +362,21 @@ pub(crate) fn decode_error(
     } else {
         format!(" at {path}")
     };
+    // A replayed response that no longer fits names its fixture: the usual cause is an
+    // edited `.graphql` file, fixed by re-recording.
+    let fixture = match &delivered.fixture {
+        Some(f) => format!(
+            " (replayed from fixture {f}, which no longer matches the operation's selection \
+             set: re-record it with ION_RECORD=1)"
+        ),
+        None => String::new(),
+    };
     Error::new(
         ErrorKind::Decode {
             operation: operation.to_owned(),
             path: path.to_owned(),
         },
-        format!("cannot decode the response to {operation}{at}: {reason}"),
+        format!("cannot decode the response to {operation}{at}: {reason}{fixture}"),
     )
     .with_context(
         Some(operation),

@@ -100,6 +100,9 @@ pub struct Config {
     pub(crate) max_response_bytes: u64,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) user_agent: String,
+    /// Record/replay installed by the `testing` module (never set otherwise).
+    #[cfg(feature = "testing")]
+    pub(crate) exchange: Option<Arc<dyn crate::testing::Exchange>>,
 }
 
 impl Config {
@@ -177,6 +180,15 @@ impl Config {
     pub fn max_response_bytes(&self) -> u64 {
         self.max_response_bytes
     }
+}
+
+/// Whether `ION_RECORD` asks the `testing` module to record fixtures from a real ION
+/// (`1`, `true` or `yes`). Read here because this is the only module that reads the environment.
+#[cfg(feature = "testing")]
+pub(crate) fn record_requested() -> bool {
+    std::env::var("ION_RECORD")
+        .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+        .unwrap_or(false)
 }
 
 impl fmt::Debug for Config {
@@ -552,6 +564,8 @@ impl ConfigBuilder {
             user_agent: self
                 .user_agent
                 .unwrap_or_else(|| concat!("ion-client/", env!("CARGO_PKG_VERSION")).to_owned()),
+            #[cfg(feature = "testing")]
+            exchange: None,
         })
     }
 }

@@ -24,6 +24,8 @@ pub mod operations;
 mod pagination;
 pub mod retry;
 pub mod scalars;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod transport;
 
 #[doc(hidden)]

@@ -39,6 +39,9 @@ pub(crate) struct Delivered {
     pub(crate) body: Bytes,
     pub(crate) trace_id: Option<String>,
     pub(crate) attempts: u32,
+    /// The fixture file a replayed response came from, so a decode error can name it
+    /// (`testing` record/replay); `None` for responses from the network.
+    pub(crate) fixture: Option<String>,
 }
 
 /// The outcome of one HTTP attempt.
@@ -75,6 +78,9 @@ pub(crate) struct Transport {
     max_response_bytes: u64,
     clock: Arc<dyn Clock>,
     pub(crate) tokens: TokenCache,
+    /// Record/replay of the `testing` module: consulted before the network, told after it.
+    #[cfg(feature = "testing")]
+    exchange: Option<Arc<dyn crate::testing::Exchange>>,
 }
 
 impl Transport {
@@ -102,6 +108,8 @@ impl Transport {
             max_response_bytes: config.max_response_bytes,
             clock: Arc::clone(&config.clock),
             tokens,
+            #[cfg(feature = "testing")]
+            exchange: config.exchange.clone(),
         })
     }
 
@@ -117,6 +125,23 @@ impl Transport {
             http.status = tracing::field::Empty,
             trace_id = tracing::field::Empty,
         );
+        #[cfg(feature = "testing")]
+        if let Some(exchange) = &self.exchange {
+            // Replay answers without a token or a connection; record sees only the request
+            // and response bodies, never headers, so no token reaches a fixture.
+            if let Some(replayed) = exchange.replay(out.name, &out.body) {
+                let (body, fixture) = replayed?;
+                return Ok(Delivered {
+                    body,
+                    trace_id: None,
+                    attempts: 0,
+                    fixture: Some(fixture),
+                });
+            }
+            let delivered = self.send_inner(&out).instrument(span).await?;
+            exchange.record(out.name, &out.body, &delivered.body)?;
+            return Ok(delivered);
+        }
         self.send_inner(&out).instrument(span).await
     }
 
@@ -445,11 +470,13 @@ impl Transport {
                 body,
                 trace_id,
                 attempts: 0,
+                fixture: None,
             }),
             400 | 422 if carries_graphql_errors(&body) => Attempt::Delivered(Delivered {
                 body,
                 trace_id,
                 attempts: 0,
+                fixture: None,
             }),
             401 => Attempt::Unauthorized {
                 message: auth_message(&body, &redact),

@@ -1,0 +1,175 @@
+//! Helpers for testing code that uses ion-client: a local ION in one call, and redactions that
+//! make snapshots of typed responses stable.
+//!
+//! Enable the `testing` feature in your dev-dependencies only; it brings the
+//! [emulator](crate::emulator), never `insta` itself: you call `insta` in your own crate with
+//! the JSON that [`redact`] returns.
+//!
+//! # A test from an empty project
+//!
+//! `Cargo.toml`:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! ion-client = { version = "0.1", features = ["testing"] }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! insta = { version = "1", features = ["json"] }
+//! ```
+//!
+//! `tests/runs.rs` (runs offline against the demo factory; no credentials):
+//!
+//! ```
+//! use ion_client::testing::{TestIon, redact};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! // #[tokio::test]
+//! // async fn runs_have_steps() -> Result<(), Box<dyn std::error::Error>> {
+//! let ion = TestIon::start().await?;
+//! let data = ion.client().get_runs().await?;
+//! let runs = data.runs.as_ref().map(|r| r.edges.len()).unwrap_or(0);
+//! assert!(runs > 0, "the demo seed has runs");
+//! // insta::assert_json_snapshot!(redact(&data));
+//! let snapshot = redact(&data);
+//! assert!(snapshot["runs"]["edges"][0]["node"]["steps"].is_array());
+//! # Ok(())
+//! # }
+//! # tokio::runtime::Runtime::new()?.block_on(example())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `cargo insta test` (or `cargo test`, then `cargo insta review`) writes the snapshot for you
+//! to review and commit. Under `CI=true`, insta never writes snapshots and fails on a new or
+//! changed one.
+//!
+//! Use [`TestIon::builder`] for an empty store or your own seed file
+//! (`.seed(Seed::File("tests/seed.json".into()))`; [`Emulator::save_seed`] writes one).
+
+mod fixtures;
+mod redact;
+
+use std::time::Duration;
+
+pub use crate::emulator::Seed;
+use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
+use crate::{Client, Config, Environment, Error};
+pub(crate) use fixtures::Exchange;
+pub use fixtures::Fixtures;
+pub use redact::{Redactions, redact, redact_with};
+
+/// The total timeout of a test client: a local emulator answers in milliseconds, so anything
+/// slower is a hang worth failing on quickly rather than after the production default of 120 s.
+pub const TEST_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a [`TestIon`] could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The emulator did not start (schema, seed, port).
+    #[error(transparent)]
+    Emulator(#[from] EmulatorError),
+    /// The client for it could not be built.
+    #[error(transparent)]
+    Client(#[from] Error),
+}
+
+/// A running emulator and a [`Client`] already configured for it.
+///
+/// Dropping it stops the emulator.
+#[derive(Debug)]
+pub struct TestIon {
+    emulator: Emulator,
+    client: Client,
+}
+
+impl TestIon {
+    /// Starts an emulator seeded with the demo factory and a client for it.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`] when the emulator cannot start or the client cannot be built.
+    pub async fn start() -> Result<TestIon, StartError> {
+        TestIon::builder().start().await
+    }
+
+    /// A builder to choose the seed or other emulator options.
+    pub fn builder() -> TestIonBuilder {
+        TestIonBuilder::default()
+    }
+
+    /// The client, configured for the emulator (cheap to clone).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The emulator, to inject faults, read requests or advance its clock.
+    pub fn emulator(&self) -> &Emulator {
+        &self.emulator
+    }
+
+    /// A [`ConfigBuilder`](crate::ConfigBuilder) pointed at the emulator with its credentials,
+    /// for tests that need other client settings.
+    ///
+    /// # Errors
+    ///
+    /// A configuration error if the emulator's URLs are not accepted (never expected).
+    pub fn config_builder(&self) -> Result<crate::ConfigBuilder, Error> {
+        config_builder_for(&self.emulator)
+    }
+
+    /// Stops the emulator and waits until it has stopped; the client then fails to connect.
+    pub async fn stop(self) {
+        self.emulator.shutdown().await;
+    }
+}
+
+fn config_builder_for(emulator: &Emulator) -> Result<crate::ConfigBuilder, Error> {
+    Ok(Config::builder()
+        .environment(Environment::custom(
+            &emulator.api_base(),
+            &emulator.token_url(),
+        )?)
+        .client_id(emulator.client_id())
+        .client_secret(emulator.client_secret())
+        .total_timeout(TEST_TOTAL_TIMEOUT))
+}
+
+/// Chooses what a [`TestIon`] starts with.
+#[derive(Debug, Clone, Default)]
+pub struct TestIonBuilder {
+    options: Option<EmulatorOptions>,
+    seed: Option<Seed>,
+}
+
+impl TestIonBuilder {
+    /// The data to start with: [`Seed::Demo`] (the default), [`Seed::Empty`], or a seed file.
+    pub fn seed(mut self, seed: Seed) -> TestIonBuilder {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Full emulator options (schema, clients, token lifetime); a [`seed`](Self::seed) set on
+    /// this builder still wins.
+    pub fn options(mut self, options: EmulatorOptions) -> TestIonBuilder {
+        self.options = Some(options);
+        self
+    }
+
+    /// Starts the emulator and builds the client.
+    ///
+    /// Installs rustls' `ring` provider as the process default if none is installed yet,
+    /// because the client's HTTP stack wants one even for `http://127.0.0.1`.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`] when the emulator cannot start or the client cannot be built.
+    pub async fn start(self) -> Result<TestIon, StartError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut options = self.options.unwrap_or_default();
+        if let Some(seed) = self.seed {
+            options = options.seed(seed);
+        }
+        let emulator = Emulator::start(options).await?;
+        let client = Client::new(config_builder_for(&emulator)?.build()?)?;
+        Ok(TestIon { emulator, client })
+    }
+}

@@ -1,0 +1,812 @@
+//! Every operation in `queries/` through its typed function against the demo seed, snapshotted
+//! with the `testing` module's redactions; plus the `Display` of the error kinds a test can
+//! trigger. Review changes with `cargo insta review`; CI (`CI=true`) never writes snapshots.
+
+#![cfg(feature = "testing")]
+
+use std::time::Instant;
+
+use ion_client::operations::*;
+use ion_client::testing::{TestIon, redact};
+use ion_client::{Nullable, OperationKind};
+
+/// Snapshots `$data` (redacted) under `$name` and prints how long the call took.
+macro_rules! snap {
+    ($name:literal, $started:expr, $data:expr) => {{
+        let data = $data;
+        eprintln!("{}: {:?}", $name, $started.elapsed());
+        insta::assert_json_snapshot!($name, redact(&data));
+        data
+    }};
+}
+
+/// Unwraps an operation result, naming the operation on failure.
+fn ok<T>(name: &str, r: Result<T, ion_client::Error>) -> T {
+    r.unwrap_or_else(|e| panic!("{name} failed: {e}"))
+}
+
+#[tokio::test]
+async fn every_query_against_the_demo_seed() {
+    let ion = TestIon::start().await.expect("emulator");
+    let c = ion.client();
+    let id = || "1".to_owned();
+    // Alphabetical, as in queries/, so the order is deterministic.
+    let t = Instant::now();
+    snap!(
+        "get_file_attachment",
+        t,
+        ok(
+            "GetFileAttachment",
+            c.get_file_attachment(get_file_attachment::Variables { id: id() })
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_issue",
+        t,
+        ok(
+            "GetIssue",
+            c.get_issue(get_issue::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_location",
+        t,
+        ok(
+            "GetLocation",
+            c.get_location(get_location::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_part",
+        t,
+        ok(
+            "GetPart",
+            c.get_part(get_part::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_part_inventory",
+        t,
+        ok(
+            "GetPartInventory",
+            c.get_part_inventory(get_part_inventory::Variables { id: id() })
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_procedure",
+        t,
+        ok(
+            "GetProcedure",
+            c.get_procedure(get_procedure::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_purchase_order",
+        t,
+        ok(
+            "GetPurchaseOrder",
+            c.get_purchase_order(get_purchase_order::Variables { id: id() })
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_purchase_order_line",
+        t,
+        ok(
+            "GetPurchaseOrderLine",
+            c.get_purchase_order_line(get_purchase_order_line::Variables { id: id() })
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_receipt",
+        t,
+        ok(
+            "GetReceipt",
+            c.get_receipt(get_receipt::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_run",
+        t,
+        ok(
+            "GetRun",
+            c.get_run(get_run::Variables {
+                id: id(),
+                with_steps: true
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "get_run_step",
+        t,
+        ok(
+            "GetRunStep",
+            c.get_run_step(get_run_step::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    let runs = snap!("get_runs", t, ok("GetRuns", c.get_runs().await));
+    let edges = runs.runs.expect("runs").edges;
+    assert!(!edges.is_empty(), "the demo seed has runs");
+    assert!(
+        edges
+            .iter()
+            .flatten()
+            .flat_map(|e| e.node.as_ref())
+            .any(|n| n.steps.as_ref().is_some_and(|s| !s.is_empty())),
+        "some demo run has steps"
+    );
+    let t = Instant::now();
+    snap!(
+        "get_user",
+        t,
+        ok(
+            "GetUser",
+            c.get_user(get_user::Variables { id: id() }).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_issues",
+        t,
+        ok(
+            "ListIssues",
+            c.list_issues(list_issues::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_locations",
+        t,
+        ok(
+            "ListLocations",
+            c.list_locations(list_locations::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_part_inventories",
+        t,
+        ok(
+            "ListPartInventories",
+            c.list_part_inventories(list_part_inventories::Variables::default())
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_part_inventories_at_location",
+        t,
+        ok(
+            "ListPartInventoriesAtLocation",
+            c.list_part_inventories_at_location(list_part_inventories_at_location::Variables {
+                location_id: id(),
+                first: Nullable::Omitted,
+                after: Nullable::Omitted
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_parts",
+        t,
+        ok(
+            "ListParts",
+            c.list_parts(list_parts::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_procedure_steps",
+        t,
+        ok(
+            "ListProcedureSteps",
+            c.list_procedure_steps(list_procedure_steps::Variables {
+                procedure_id: id(),
+                first: Nullable::Omitted,
+                after: Nullable::Omitted
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_procedures",
+        t,
+        ok(
+            "ListProcedures",
+            c.list_procedures(list_procedures::Variables::default())
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_purchase_order_lines",
+        t,
+        ok(
+            "ListPurchaseOrderLines",
+            c.list_purchase_order_lines(list_purchase_order_lines::Variables::default())
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_purchase_orders",
+        t,
+        ok(
+            "ListPurchaseOrders",
+            c.list_purchase_orders(list_purchase_orders::Variables::default())
+                .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_receipts",
+        t,
+        ok(
+            "ListReceipts",
+            c.list_receipts(list_receipts::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_run_steps",
+        t,
+        ok(
+            "ListRunSteps",
+            c.list_run_steps(list_run_steps::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_run_steps_by_run",
+        t,
+        ok(
+            "ListRunStepsByRun",
+            c.list_run_steps_by_run(list_run_steps_by_run::Variables {
+                run_id: id(),
+                first: Nullable::Omitted,
+                after: Nullable::Omitted
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_run_steps_by_status",
+        t,
+        ok(
+            "ListRunStepsByStatus",
+            c.list_run_steps_by_status(list_run_steps_by_status::Variables {
+                statuses: vec![types::Statusenum::Todo],
+                first: Nullable::Omitted,
+                after: Nullable::Omitted
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_runs",
+        t,
+        ok(
+            "ListRuns",
+            c.list_runs(list_runs::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_suppliers",
+        t,
+        ok(
+            "ListSuppliers",
+            c.list_suppliers(list_suppliers::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "list_users",
+        t,
+        ok(
+            "ListUsers",
+            c.list_users(list_users::Variables::default()).await
+        )
+    );
+    let t = Instant::now();
+    snap!("me", t, ok("Me", c.me().await));
+}
+
+/// The `Display` of the error kinds a test can trigger against the emulator, with the port
+/// (which changes every run) replaced.
+#[tokio::test]
+async fn error_messages() {
+    let ion = TestIon::start().await.expect("emulator");
+    let port = ion.emulator().addr().port().to_string();
+    let show = |e: ion_client::Error| e.to_string().replace(&port, "[port]");
+
+    let missing = ion
+        .client()
+        .get_run(get_run::Variables {
+            id: "999999".into(),
+            with_steps: false,
+        })
+        .await;
+    let not_found = match missing {
+        Ok(data) => format!("no error; data: {}", redact(&data)),
+        Err(e) => show(e),
+    };
+    let graphql = ion
+        .client()
+        .execute_raw(
+            "query { nope }",
+            None,
+            OperationKind::Query,
+            serde_json::json!({}),
+        )
+        .await
+        .map(|v| v["errors"][0]["message"].to_string())
+        .unwrap_or_else(show);
+    let bad_secret = ion_client::Client::new(
+        ion.config_builder()
+            .expect("config")
+            .client_secret("wrong")
+            .build()
+            .expect("config"),
+    )
+    .expect("client")
+    .me()
+    .await
+    .map(|_| "no error".to_owned())
+    .unwrap_or_else(show);
+    let configuration = ion_client::Config::builder()
+        .build()
+        .map(|_| "no error".to_owned())
+        .unwrap_or_else(show);
+    let stopped_client = ion.client().clone();
+    ion.stop().await;
+    let transport = stopped_client
+        .me()
+        .await
+        .map(|_| "no error".to_owned())
+        .unwrap_or_else(|e| e.to_string());
+    let transport = transport.split(&port).collect::<Vec<_>>().join("[port]");
+    insta::assert_snapshot!(
+        "error_messages",
+        format!(
+            "not found: {not_found}\ngraphql (raw): {graphql}\nauthentication: {bad_secret}\nconfiguration: {configuration}\ntransport: {transport}\n"
+        )
+    );
+}
+
+/// The redacted data, or the error's `Display` for a mutation the emulator answers with an
+/// error (both are stable, and both are worth noticing when they change).
+fn outcome<T: serde::Serialize>(r: Result<T, ion_client::Error>) -> serde_json::Value {
+    match r {
+        Ok(data) => redact(&data),
+        Err(e) => serde_json::json!({ "error": e.to_string() }),
+    }
+}
+
+/// An input object from JSON, for inputs with required fields (and so no `Default`).
+fn input<T: serde::de::DeserializeOwned>(json: serde_json::Value) -> T {
+    serde_json::from_value(json).unwrap_or_else(|e| panic!("input does not fit its type: {e}"))
+}
+
+/// The `_etag` at a JSON pointer of a typed response.
+fn etag_at<T: serde::Serialize>(data: &T, pointer: &str) -> String {
+    let json = serde_json::to_value(data).expect("typed data serializes");
+    json.pointer(pointer)
+        .and_then(|v| v.as_str())
+        .unwrap_or_else(|| panic!("no etag at {pointer}"))
+        .to_owned()
+}
+
+/// The id at a JSON pointer of a redacted outcome, as the `ID` string mutations take.
+fn id_at(value: &serde_json::Value, pointer: &str) -> String {
+    match value.pointer(pointer) {
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        other => panic!("no id at {pointer}: {other:?} in {value}"),
+    }
+}
+
+/// Every mutation, after the queries and on its own emulator so its data is predictable:
+/// creates first, then updates of demo rows (with the etag read just before), then deletes of
+/// what was created.
+#[tokio::test]
+async fn every_mutation_against_the_demo_seed() {
+    let ion = TestIon::start().await.expect("emulator");
+    let c = ion.client();
+    let started = Instant::now();
+
+    let t = Instant::now();
+    snap!(
+        "create_file_attachment",
+        t,
+        outcome(
+            c.create_file_attachment(create_file_attachment::Variables {
+                entity_id: "1".into(),
+                filename: "traveler.pdf".into()
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "create_issue",
+        t,
+        outcome(
+            c.create_issue(create_issue::Variables {
+                input: types::CreateIssueInput {
+                    title: Nullable::Value("Scratch on housing".into()),
+                    run_step_id: Nullable::Value("1".into()),
+                    ..Default::default()
+                }
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    let inventory = snap!(
+        "create_part_inventory",
+        t,
+        outcome(
+            c.create_part_inventory(create_part_inventory::Variables {
+                input: input(serde_json::json!({"partId": "1", "quantity": 3.0}))
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "create_purchase_order",
+        t,
+        outcome(
+            c.create_purchase_order(create_purchase_order::Variables {
+                input: types::CreatePurchaseOrderInput {
+                    description: Nullable::Value("Fasteners".into()),
+                    supplier_id: Nullable::Value(1),
+                    ..Default::default()
+                }
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    let line = snap!(
+        "create_purchase_order_line",
+        t,
+        outcome(
+            c.create_purchase_order_line(create_purchase_order_line::Variables {
+                input: input(
+                    serde_json::json!({"purchaseOrderId": 1, "partId": 1, "quantity": 10.0})
+                )
+            })
+            .await
+        )
+    );
+    let t = Instant::now();
+    snap!(
+        "create_run",
+        t,
+        outcome(
+            c.create_run(create_run::Variables {
+                input: types::CreateRunInput {
+                    procedure_id: Nullable::Value("1".into()),
+                    title: Nullable::Value("Snapshot run".into()),
+                    ..Default::default()
+                }
+            })
+            .await
+        )
+    );
+
+    let issue = ok(
+        "GetIssue",
+        c.get_issue(get_issue::Variables { id: "1".into() }).await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_issue_status",
+        t,
+        outcome(
+            c.update_issue_status(update_issue_status::Variables {
+                id: "1".into(),
+                etag: etag_at(&issue, "/issue/_etag"),
+                status: types::Issuestatusenum::Resolved
+            })
+            .await
+        )
+    );
+    let pi = ok(
+        "GetPartInventory",
+        c.get_part_inventory(get_part_inventory::Variables { id: "1".into() })
+            .await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_part_inventory_quantity",
+        t,
+        outcome(
+            c.update_part_inventory_quantity(update_part_inventory_quantity::Variables {
+                id: "1".into(),
+                etag: etag_at(&pi, "/partInventory/_etag"),
+                quantity: 7.0
+            })
+            .await
+        )
+    );
+    let pol = ok(
+        "GetPurchaseOrderLine",
+        c.get_purchase_order_line(get_purchase_order_line::Variables { id: "1".into() })
+            .await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_purchase_order_line",
+        t,
+        outcome(
+            c.update_purchase_order_line(update_purchase_order_line::Variables {
+                input: input(serde_json::json!({"id": 1, "etag": etag_at(&pol, "/purchaseOrderLine/_etag"), "quantity": 12.0}))
+            })
+            .await
+        )
+    );
+    let run = ok(
+        "GetRun",
+        c.get_run(get_run::Variables {
+            id: "1".into(),
+            with_steps: false,
+        })
+        .await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_run",
+        t,
+        outcome(
+            c.update_run(update_run::Variables {
+                input: input(serde_json::json!({"id": "1", "etag": etag_at(&run, "/run/_etag"), "title": "Renamed run"}))
+            })
+            .await
+        )
+    );
+    let step = ok(
+        "GetRunStep",
+        c.get_run_step(get_run_step::Variables { id: "1".into() })
+            .await,
+    );
+    let t = Instant::now();
+    snap!(
+        "update_run_step_status",
+        t,
+        outcome(
+            c.update_run_step_status(update_run_step_status::Variables {
+                id: "1".into(),
+                etag: etag_at(&step, "/runStep/_etag"),
+                status: types::Statusenum::InProgress
+            })
+            .await
+        )
+    );
+    let field = serde_json::to_value(&step).expect("serializes");
+    let t = Instant::now();
+    let field_outcome = match (
+        field.pointer("/runStep/fields/0/id"),
+        field
+            .pointer("/runStep/fields/0/_etag")
+            .and_then(|e| e.as_str()),
+    ) {
+        (Some(id), Some(etag)) => outcome(
+            c.update_run_step_field_value(update_run_step_field_value::Variables {
+                id: id.to_string().trim_matches('"').to_owned(),
+                etag: etag.to_owned(),
+                value: Nullable::Value(serde_json::json!("42")),
+                not_applicable: Nullable::Omitted,
+            })
+            .await,
+        ),
+        _ => serde_json::json!({"skipped": "run step 1 has no fields in the demo seed"}),
+    };
+    snap!("update_run_step_field_value", t, field_outcome);
+
+    let t = Instant::now();
+    let deleted = match inventory.pointer("/createPartInventory/partInventory/id") {
+        Some(_) => {
+            let id = id_at(&inventory, "/createPartInventory/partInventory/id");
+            let fresh = ok(
+                "GetPartInventory",
+                c.get_part_inventory(get_part_inventory::Variables { id: id.clone() })
+                    .await,
+            );
+            outcome(
+                c.delete_part_inventory(delete_part_inventory::Variables {
+                    id,
+                    etag: etag_at(&fresh, "/partInventory/_etag"),
+                })
+                .await,
+            )
+        }
+        None => {
+            serde_json::json!({"skipped": "create_part_inventory returned no row", "create": inventory})
+        }
+    };
+    snap!("delete_part_inventory", t, deleted);
+    let t = Instant::now();
+    let deleted = match line.pointer("/createPurchaseOrderLine/purchaseOrderLine/id") {
+        Some(_) => {
+            let id = id_at(&line, "/createPurchaseOrderLine/purchaseOrderLine/id");
+            let fresh = ok(
+                "GetPurchaseOrderLine",
+                c.get_purchase_order_line(get_purchase_order_line::Variables { id: id.clone() })
+                    .await,
+            );
+            outcome(
+                c.delete_purchase_order_line(delete_purchase_order_line::Variables {
+                    id,
+                    etag: etag_at(&fresh, "/purchaseOrderLine/_etag"),
+                })
+                .await,
+            )
+        }
+        None => {
+            serde_json::json!({"skipped": "create_purchase_order_line returned no row", "create": line})
+        }
+    };
+    snap!("delete_purchase_order_line", t, deleted);
+    eprintln!("all mutations: {:?}", started.elapsed());
+}
+
+/// Record against the emulator, stop it, replay offline: identical typed results; and the two
+/// replay failures name what the user has to fix.
+#[tokio::test]
+async fn record_then_replay_without_the_emulator() {
+    use ion_client::testing::Fixtures;
+
+    let dir = std::env::temp_dir().join(format!("ion-fixtures-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let fixtures = Fixtures::new(&dir);
+    let ion = TestIon::start().await.expect("emulator");
+    let token = ion.emulator().issue_token();
+    let recorder = fixtures
+        .recording(ion.config_builder().expect("config"))
+        .expect("client");
+    let runs = ok("GetRuns", recorder.get_runs().await);
+    let run = ok(
+        "GetRun",
+        recorder
+            .get_run(get_run::Variables {
+                id: "1".into(),
+                with_steps: true,
+            })
+            .await,
+    );
+    let listed = ok(
+        "ListRuns",
+        recorder
+            .list_runs(list_runs::Variables {
+                first: Nullable::Value(2),
+                ..Default::default()
+            })
+            .await,
+    );
+    let secret = ion.emulator().client_secret().to_owned();
+    ion.stop().await;
+
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixture dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        3,
+        "one fixture per operation and variables: {names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("GetRuns-") && n.ends_with(".json")),
+        "{names:?}"
+    );
+    for name in &names {
+        let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
+        assert!(!text.contains(&secret), "{name} contains the client secret");
+        assert!(
+            !text.contains("eyJ"),
+            "{name} contains something token-shaped"
+        );
+        assert!(!text.contains(&token[..20]), "{name} contains a token");
+        assert!(
+            !text.to_ascii_lowercase().contains("authorization"),
+            "{name} contains a header"
+        );
+    }
+
+    let replay = fixtures.replaying().expect("client");
+    assert_eq!(ok("GetRuns", replay.get_runs().await), runs);
+    assert_eq!(
+        ok(
+            "GetRun",
+            replay
+                .get_run(get_run::Variables {
+                    id: "1".into(),
+                    with_steps: true
+                })
+                .await
+        ),
+        run
+    );
+    assert_eq!(
+        ok(
+            "ListRuns",
+            replay
+                .list_runs(list_runs::Variables {
+                    first: Nullable::Value(2),
+                    ..Default::default()
+                })
+                .await
+        ),
+        listed
+    );
+
+    let missing = replay
+        .get_run(get_run::Variables {
+            id: "2".into(),
+            with_steps: true,
+        })
+        .await
+        .expect_err("no fixture for run 2")
+        .to_string();
+    assert!(
+        missing.contains("GetRun") && missing.contains(r#""id":"2""#),
+        "{missing}"
+    );
+
+    // Someone adds a field to the selection set: simulated by removing it from the fixture.
+    let get_runs = names
+        .iter()
+        .find(|n| n.starts_with("GetRuns-"))
+        .expect("GetRuns fixture");
+    let path = dir.join(get_runs);
+    let mut fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    fixture["response"]["data"]["runs"]["edges"][0]["node"]
+        .as_object_mut()
+        .expect("node")
+        .remove("title");
+    std::fs::write(&path, fixture.to_string()).expect("write");
+    let stale = replay
+        .get_runs()
+        .await
+        .expect_err("stale fixture")
+        .to_string();
+    assert!(
+        stale.contains(get_runs.as_str()) && stale.contains("GetRuns") && stale.contains("title"),
+        "{stale}"
+    );
+    let shown = stale.replace(&dir.display().to_string(), "[dir]");
+    insta::assert_snapshot!(
+        "replay_errors",
+        format!(
+            "missing: {}\nstale: {shown}\n",
+            missing.replace(&dir.display().to_string(), "[dir]")
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
