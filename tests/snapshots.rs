@@ -800,6 +800,21 @@ async fn record_then_replay_without_the_emulator() {
         stale.contains(get_runs.as_str()) && stale.contains("GetRuns") && stale.contains("title"),
         "{stale}"
     );
+
+    // Someone removes a field from the selection set: the fixture has a field too many.
+    fixture["response"]["data"]["runs"]["edges"][0]["node"]["title"] = "Run".into();
+    fixture["response"]["data"]["runs"]["edges"][0]["node"]["retired"] = true.into();
+    std::fs::write(&path, fixture.to_string()).expect("write");
+    let extra = replay
+        .get_runs()
+        .await
+        .expect_err("fixture with a field the operation no longer selects")
+        .to_string();
+    assert!(
+        extra.contains(get_runs.as_str()) && extra.contains("retired"),
+        "{extra}"
+    );
+
     let shown = stale.replace(&dir.display().to_string(), "[dir]");
     insta::assert_snapshot!(
         "replay_errors",

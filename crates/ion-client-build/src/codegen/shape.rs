@@ -369,10 +369,13 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         self.records.insert(name.to_string(), records);
         let id = ident(name);
         let doc = doc_attr(doc);
+        // A GraphQL response holds exactly the fields selected, so an unknown field means the
+        // JSON is not an answer to this operation (a stale recorded fixture, a wrong endpoint):
+        // refuse it rather than drop data silently.
         self.items.push(quote! {
             #doc
             #[derive(Debug, Clone, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-            #[serde(crate = #serde_crate)]
+            #[serde(crate = #serde_crate, deny_unknown_fields)]
             pub struct #id {
                 #(#fields)*
             }
