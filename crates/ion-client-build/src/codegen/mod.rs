@@ -139,6 +139,8 @@ pub(crate) fn generate(
             quote! {
                 /// One typed method per operation in `queries/`, implemented for
                 /// [`Client`](#rt::Client). Bring it into scope with `use`.
+                // An application calls some operations, not all: unused ones are not a mistake.
+                #[allow(dead_code)]
                 pub trait #trait_id {
                     #(#sigs)*
                 }

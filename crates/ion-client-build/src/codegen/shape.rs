@@ -463,7 +463,7 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         let module = quote! {
             #module_doc
             pub mod #module_id {
-                #![allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, non_camel_case_types, deprecated)]
+                #![allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, non_camel_case_types, deprecated, dead_code)]
                 use super::types;
 
                 /// The operation's name, sent as `operationName`.

@@ -164,7 +164,7 @@ impl<'a> TypeMap<'a> {
         quote! {
             /// Enums and input objects shared by every operation, generated once.
             pub mod types {
-                #![allow(clippy::all, clippy::pedantic, missing_docs)]
+                #![allow(clippy::all, clippy::pedantic, missing_docs, dead_code)]
                 #(#items)*
             }
         }
