@@ -10,21 +10,14 @@
 use futures_util::StreamExt;
 use ion_client::emulator::{Emulator, EmulatorOptions};
 use ion_client::operations::{list_runs, types};
-use ion_client::{Client, Config, Environment, Nullable};
+use ion_client::{Client, Config, Nullable};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the emulator alive as long as the client uses it.
     let (client, _emulator) = if Config::env_is_unconfigured() {
         let emulator = Emulator::start(EmulatorOptions::new()).await?;
-        let config = Config::builder()
-            .environment(Environment::custom(
-                &emulator.api_base(),
-                &emulator.token_url(),
-            )?)
-            .client_id(emulator.client_id())
-            .client_secret(emulator.client_secret())
-            .build()?;
+        let config = emulator.config_builder()?.build()?;
         (Client::new(config)?, Some(emulator))
     } else {
         (Client::new(Config::from_env()?)?, None)

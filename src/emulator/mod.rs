@@ -492,6 +492,21 @@ impl Emulator {
         self.shared.auth.mint(&self.clients[0], &issuer)
     }
 
+    /// A client configuration for this emulator: its endpoints and its first client's
+    /// credentials. Add settings, then `build()`.
+    ///
+    /// # Errors
+    /// A configuration error if the emulator's own URLs were not valid (never expected).
+    pub fn config_builder(&self) -> Result<crate::ConfigBuilder, crate::Error> {
+        Ok(crate::Config::builder()
+            .environment(crate::Environment::custom(
+                &self.api_base(),
+                &self.token_url(),
+            )?)
+            .client_id(self.client_id())
+            .client_secret(self.client_secret()))
+    }
+
     /// The programmable faults.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults

@@ -51,7 +51,7 @@ use std::time::Duration;
 
 pub use crate::emulator::Seed;
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
-use crate::{Client, Config, Environment, Error};
+use crate::{Client, Error};
 pub(crate) use fixtures::Exchange;
 pub use fixtures::Fixtures;
 pub use redact::{Redactions, redact, redact_with};
@@ -123,14 +123,7 @@ impl TestIon {
 }
 
 fn config_builder_for(emulator: &Emulator) -> Result<crate::ConfigBuilder, Error> {
-    Ok(Config::builder()
-        .environment(Environment::custom(
-            &emulator.api_base(),
-            &emulator.token_url(),
-        )?)
-        .client_id(emulator.client_id())
-        .client_secret(emulator.client_secret())
-        .total_timeout(TEST_TOTAL_TIMEOUT))
+    Ok(emulator.config_builder()?.total_timeout(TEST_TOTAL_TIMEOUT))
 }
 
 /// Chooses what a [`TestIon`] starts with.

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use apollo_compiler::ast;
 
-use crate::{Diagnostics, SourceFile, sources};
+use crate::sources::{self, spreads};
+use crate::{Diagnostics, SourceFile};
 
 /// Appends to `file`'s text the fragment definitions it uses (transitively) that it does not
 /// define itself, taken from `library` (typically `queries/fragments/**`). Unused fragments
@@ -133,16 +134,6 @@ fn find(
 fn parse(file: &SourceFile) -> Result<ast::Document, Diagnostics> {
     ast::Document::parse(file.text.as_str(), &file.path)
         .map_err(|e| Diagnostics(sources::diagnostics(&e.errors)))
-}
-
-fn spreads(set: &[ast::Selection], out: &mut Vec<String>) {
-    for sel in set {
-        match sel {
-            ast::Selection::Field(f) => spreads(&f.selection_set, out),
-            ast::Selection::FragmentSpread(s) => out.push(s.fragment_name.to_string()),
-            ast::Selection::InlineFragment(i) => spreads(&i.selection_set, out),
-        }
-    }
 }
 
 #[cfg(test)]

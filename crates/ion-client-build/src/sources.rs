@@ -209,7 +209,8 @@ pub(crate) fn validate_queries(
     }
 }
 
-fn spreads(set: &[ast::Selection], out: &mut Vec<String>) {
+/// The fragment names spread anywhere in `set`.
+pub(crate) fn spreads(set: &[ast::Selection], out: &mut Vec<String>) {
     for sel in set {
         match sel {
             ast::Selection::Field(f) => spreads(&f.selection_set, out),

@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 use ion_client::emulator::{Emulator, EmulatorOptions};
-use ion_client::{Client, Config, Environment};
+use ion_client::{Client, Config};
 
 /// A client, and the emulator it talks to when one was started (kept alive with it).
 pub struct Target {
@@ -29,14 +29,7 @@ pub async fn connect() -> anyhow::Result<Target> {
          using the embedded ION emulator with its demo data at {}",
         emulator.api_base()
     );
-    let config = Config::builder()
-        .environment(Environment::custom(
-            &emulator.api_base(),
-            &emulator.token_url(),
-        )?)
-        .client_id(emulator.client_id())
-        .client_secret(emulator.client_secret())
-        .build()?;
+    let config = emulator.config_builder()?.build()?;
     Ok(Target {
         client: Client::new(config)?,
         _emulator: Some(emulator),
