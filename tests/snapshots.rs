@@ -825,3 +825,91 @@ async fn record_then_replay_without_the_emulator() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The `Display` of every error kind the emulator can provoke without waiting on a clock: what
+/// a user reads in a log or a snapshot of their own.
+#[tokio::test]
+async fn every_error_kind_displays_readably() {
+    use ion_client::emulator::{Endpoint, Fault};
+    use ion_client::operations::types::{CreateRunInput, Statusenum};
+
+    let ion = TestIon::start().await.expect("emulator");
+    let port = ion.emulator().addr().port().to_string();
+    let show = |e: ion_client::Error| {
+        let kind = format!("{:?}", e.kind());
+        let kind = kind
+            .split([' ', '{', '('])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        // Etags are data, not wording: keep the message, hide the values.
+        let text = e
+            .to_string()
+            .replace(&port, "[port]")
+            .split(' ')
+            .map(|w| {
+                let hex = w.trim_end_matches('.');
+                if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    w.replace(hex, "[etag]")
+                } else {
+                    w.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!("{kind}: {text}")
+    };
+    let new_run = || create_run::Variables {
+        input: CreateRunInput {
+            title: Nullable::Value("faulted".into()),
+            ..Default::default()
+        },
+    };
+    let faults = ion.emulator().faults();
+    let mut lines = Vec::new();
+
+    faults.inject(Endpoint::Graphql, Fault::status(429).retry_after("5"));
+    lines.push(show(
+        ion.client().create_run(new_run()).await.expect_err("429"),
+    ));
+
+    faults.inject(Endpoint::Graphql, Fault::html(502));
+    lines.push(show(
+        ion.client().create_run(new_run()).await.expect_err("502"),
+    ));
+
+    faults.inject(Endpoint::Graphql, Fault::html(500));
+    lines.push(show(ion.client().get_runs().await.expect_err("500")));
+
+    let stale = ion
+        .client()
+        .update_run_step_status(update_run_step_status::Variables {
+            id: "1".into(),
+            etag: "00000000000000000000000000000000".into(),
+            status: Statusenum::InProgress,
+        })
+        .await
+        .expect_err("stale etag");
+    lines.push(show(stale));
+
+    let small = ion_client::Client::new(
+        ion.config_builder()
+            .expect("config")
+            .max_response_bytes(64)
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    lines.push(show(small.get_runs().await.expect_err("too large")));
+
+    let mut first = ion.client().batch();
+    let slot = first.add::<me::Me>(me::Variables {});
+    let mut second = ion.client().batch();
+    second.add::<me::Me>(me::Variables {});
+    let mut answers = second.send().await.expect("batch");
+    lines.push(show(
+        answers.take(slot).expect_err("a slot of another batch"),
+    ));
+
+    insta::assert_snapshot!("every_error_kind", lines.join("\n"));
+}
