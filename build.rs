@@ -1,13 +1,16 @@
-//! Validates `queries/` against `schema/ion.graphql` and generates the typed operations into
-//! `OUT_DIR/operations.rs`. All the work lives in the `ion-client-build` crate, so it can be
-//! tested on its own and used by applications' build scripts the same way.
+//! With the `starter` feature, validates `queries/` against the shipped schema
+//! (`schema/ion.graphql`) and generates the starter operations into `OUT_DIR/operations.rs`.
+//! All the work lives in the `ion-client-build` crate, so it can be tested on its own and used by
+//! applications' build scripts the same way. Without the feature there is nothing to do, and the
+//! generator is not even compiled.
 
 fn main() {
+    #[cfg(feature = "starter")]
     ion_client_build::Builder::new()
         .schema("schema/ion.graphql")
         .queries("queries")
         .runtime_path("crate")
-        .inherent_client_methods()
+        .client_trait("StarterOperations")
         .output_file("operations.rs")
         .run_or_exit();
 }

@@ -4,21 +4,20 @@
 //! against an embedded emulator with demo data otherwise:
 //!
 //! ```sh
-//! cargo run --example quickstart
+//! cargo run --example quickstart --features starter,testing
 //! ```
 
 use futures_util::StreamExt;
-use ion_client::emulator::{Emulator, EmulatorOptions};
-use ion_client::operations::{list_runs, types};
+use ion_client::operations::{StarterOperations, list_runs, types};
+use ion_client::testing::TestIon;
 use ion_client::{Client, Config, Nullable};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the emulator alive as long as the client uses it.
-    let (client, _emulator) = if Config::env_is_unconfigured() {
-        let emulator = Emulator::start(EmulatorOptions::new()).await?;
-        let config = emulator.config_builder()?.build()?;
-        (Client::new(config)?, Some(emulator))
+    let (client, _emulator) = if std::env::var_os("ION_CLIENT_ID").is_none() {
+        let ion = TestIon::start().await?;
+        (ion.client().clone(), Some(ion))
     } else {
         (Client::new(Config::from_env()?)?, None)
     };

@@ -1,25 +1,37 @@
 //! A typed client for the ION Factory OS GraphQL API.
 //!
-//! Operations live in `queries/*.graphql`; the build validates each against
-//! `schema/ion.graphql` and generates a module per operation (see [`operations`]) and one typed
-//! async method per operation on [`Client`].
+//! Your operations live in `.graphql` files; `ion-client-build` (a build-dependency) validates
+//! each against ION's schema and generates a module per operation and one typed async method
+//! per operation on an `Operations` trait implemented for [`Client`]
+//! (see [`include_operations!`]).
 //!
 //! The runtime: [`Environment`] names the ION deployment, [`Config`] holds credentials and
 //! limits (from code or `ION_*` variables), and [`Client`] caches tokens, sends operations
 //! (typed, batched, paginated or raw) and retries them under the [`retry`] policy. Every
 //! failure is an [`Error`] whose [`ErrorKind`] says what the caller can do.
+//!
+//! # Features
+//! None is on by default: the runtime alone brings no server, command line or test crate.
+//! - `starter`: 44 ready-made operations (runs, steps, procedures, parts, inventory,
+//!   purchasing, receiving, issues, users, files) as `ion_client::operations` and the
+//!   `operations::StarterOperations` trait. A trait, never inherent methods, so an
+//!   application's own operation of the same name always wins (or, with both traits
+//!   imported, fails to compile loudly).
+//! - `testing`: `ion_client::testing`: the local ION emulator with a configured client in one
+//!   call, redactions for snapshots, record/replay fixtures.
+//!
+//! The `ion` command line is its own crate, `ion-cli`.
 
 pub mod auth;
 mod batch;
 mod client;
 pub mod clock;
 pub mod config;
-#[cfg(feature = "emulator")]
-pub mod emulator;
 pub mod environment;
 pub mod error;
 mod nullable;
 pub mod operation;
+#[cfg(feature = "starter")]
 pub mod operations;
 mod pagination;
 pub mod retry;

@@ -3,7 +3,7 @@
 //! requests, GraphQL requests, mutations executed). Retries and token backoff wait on a
 //! manual clock and token expiry moves with the emulator's clock, so nothing sleeps to
 //! synchronise. Per-operation response snapshots live elsewhere; these tests cover flows.
-#![cfg(feature = "emulator")]
+#![cfg(all(feature = "starter", feature = "testing"))]
 #![allow(clippy::unwrap_used, missing_docs)]
 
 #[path = "client/support.rs"]

@@ -7,8 +7,6 @@ mod support;
 
 #[path = "runtime/batch.rs"]
 mod batch;
-#[path = "runtime/cli.rs"]
-mod cli;
 #[path = "runtime/config.rs"]
 mod config;
 #[path = "runtime/dispatch.rs"]

@@ -2,7 +2,7 @@
 //! with the `testing` module's redactions; plus the `Display` of the error kinds a test can
 //! trigger. Review changes with `cargo insta review`; CI (`CI=true`) never writes snapshots.
 
-#![cfg(feature = "testing")]
+#![cfg(all(feature = "starter", feature = "testing"))]
 
 use std::time::Instant;
 
@@ -830,8 +830,8 @@ async fn record_then_replay_without_the_emulator() {
 /// a user reads in a log or a snapshot of their own.
 #[tokio::test]
 async fn every_error_kind_displays_readably() {
-    use ion_client::emulator::{Endpoint, Fault};
     use ion_client::operations::types::{CreateRunInput, Statusenum};
+    use ion_client::testing::emulator::{Endpoint, Fault};
 
     let ion = TestIon::start().await.expect("emulator");
     let port = ion.emulator().addr().port().to_string();

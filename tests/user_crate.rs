@@ -1,7 +1,10 @@
 //! End to end: an application crate outside this workspace uses ion-client the way a user's
 //! crate would — `ion-client-build` in its `build.rs`, its own `queries/*.graphql`,
 //! `ion_client::include_operations!()` and the generated `Operations` trait — and runs its typed
-//! functions against the emulator.
+//! functions against an emulator this test starts, configured through `ION_*` as a deployment
+//! is. Its dependencies are the README's lines in published form (version + path), and it has
+//! its own `get_runs.graphql` (other fields than the starter one, which is enabled too): its own
+//! wins, and importing both traits fails the build loudly instead of picking one.
 //!
 //! The crate is copied from `tests/user_crate/app/` into `<target>/tmp/user-crate-e2e/app`; its
 //! empty `[workspace]` table keeps cargo from treating it as part of ours. It builds into
@@ -13,12 +16,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use ion_client::testing::emulator::{Emulator, EmulatorOptions, Seed};
+
 /// The ion-client repository (this package's root).
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 /// What the app prints against the demo seed: three pages of two runs, then both revisions
 /// of part TA-100.
 const EXPECTED_OUTPUT: &str = "\
+own get_runs 1 Some(\"SN-0001\")
+own get_runs 2 Some(\"SN-0002\")
+own get_runs 3 Some(\"SN-0003\")
 pages 3
 run 1 TA-100 build SN-0001 Some(Complete)
 run 2 TA-100 build SN-0002 Some(InProgress)
@@ -63,9 +71,26 @@ fn main() {
 }
 ";
 
-#[test]
-fn a_user_crate_builds_its_own_queries_and_runs_them_against_the_emulator() {
-    let app = App::create();
+/// The app's `main.rs` with ion-client's starter trait imported beside its own.
+fn with_both_traits(main: String) -> String {
+    main.replace(
+        "use ion::Operations;",
+        "use ion::Operations;\nuse ion_client::operations::StarterOperations;",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_crate_builds_its_own_queries_and_runs_them_against_the_emulator() {
+    let emulator = Emulator::start(EmulatorOptions::new().seed(Seed::Demo))
+        .await
+        .expect("the emulator starts");
+    let mut app = App::create();
+    app.env = vec![
+        ("ION_API_URL".into(), emulator.api_base()),
+        ("ION_TOKEN_URL".into(), emulator.token_url()),
+        ("ION_CLIENT_ID".into(), emulator.client_id().into()),
+        ("ION_CLIENT_SECRET".into(), emulator.client_secret().into()),
+    ];
 
     let (first, took) = app.cargo(&["build"]);
     assert_success(&first, "first build of the app");
@@ -80,6 +105,16 @@ fn a_user_crate_builds_its_own_queries_and_runs_them_against_the_emulator() {
     let (run, _) = app.cargo(&["run", "--quiet"]);
     assert_success(&run, "cargo run");
     assert_eq!(String::from_utf8_lossy(&run.stdout), EXPECTED_OUTPUT);
+
+    // With both `get_runs` traits in scope the call is ambiguous: a loud error, never a guess.
+    let main = read(&app.dir.join("src/main.rs"));
+    app.write("src/main.rs", &with_both_traits(main.clone()));
+    let (ambiguous, _) = app.cargo(&["build"]);
+    assert_failure_names(
+        &ambiguous,
+        &["multiple applicable items in scope", "get_runs"],
+    );
+    app.write("src/main.rs", &main);
 
     // Editing a query reruns the build script and recompiles only the app.
     app.edit("queries/fragments/rows.graphql", |text| {
@@ -123,6 +158,8 @@ struct App {
     target: PathBuf,
     /// Whether `target/e2e` already held a build when the test started (for the timings).
     target_was_warm: bool,
+    /// Environment for the app's runs: the `ION_*` variables of the emulator.
+    env: Vec<(String, String)>,
 }
 
 impl App {
@@ -146,6 +183,7 @@ impl App {
             target_was_warm: target.join("debug").exists(),
             dir,
             target,
+            env: Vec::new(),
         };
         app.write("Cargo.toml", &manifest);
         app.write("Cargo.lock", &read(&Path::new(REPO).join("Cargo.lock")));
@@ -161,6 +199,7 @@ impl App {
             .current_dir(&self.dir)
             .env("CARGO_TARGET_DIR", &self.target)
             .env("CARGO_TERM_COLOR", "never")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("cargo runs");
         (output, started.elapsed())

@@ -26,7 +26,10 @@ pub(crate) trait Exchange: Send + Sync {
 ///
 /// ```no_run
 /// use ion_client::testing::Fixtures;
+/// # #[cfg(feature = "starter")]
+/// use ion_client::operations::StarterOperations; // or your crate's own `Operations`
 ///
+/// # #[cfg(feature = "starter")]
 /// # async fn example() -> Result<(), ion_client::Error> {
 /// // With ION_RECORD=1 and ION_* credentials, calls go to ION and are saved;
 /// // otherwise they are answered from tests/fixtures/ion, offline.

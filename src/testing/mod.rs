@@ -1,9 +1,9 @@
 //! Helpers for testing code that uses ion-client: a local ION in one call, and redactions that
 //! make snapshots of typed responses stable.
 //!
-//! Enable the `testing` feature in your dev-dependencies only; it brings the
-//! [emulator](crate::emulator), never `insta` itself: you call `insta` in your own crate with
-//! the JSON that [`redact`] returns.
+//! Enable the `testing` feature in your dev-dependencies only; it brings the local ION (the
+//! `ion-emulator` crate, re-exported as [`emulator`]), never `insta` itself: you call `insta` in
+//! your own crate with the JSON that [`redact`] returns.
 //!
 //! # A test from an empty project
 //!
@@ -19,6 +19,8 @@
 //! `tests/runs.rs` (runs offline against the demo factory; no credentials):
 //!
 //! ```
+//! # #[cfg(feature = "starter")] {
+//! use ion_client::operations::StarterOperations; // or your own crate's `Operations`
 //! use ion_client::testing::{TestIon, redact};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,8 +35,8 @@
 //! assert!(snapshot["runs"]["edges"][0]["node"]["steps"].is_array());
 //! # Ok(())
 //! # }
-//! # tokio::runtime::Runtime::new()?.block_on(example())?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # tokio::runtime::Runtime::new().unwrap().block_on(example()).unwrap();
+//! # }
 //! ```
 //!
 //! `cargo insta test` (or `cargo test`, then `cargo insta review`) writes the snapshot for you
@@ -49,9 +51,11 @@ mod redact;
 
 use std::time::Duration;
 
-pub use crate::emulator::Seed;
-use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
-use crate::{Client, Error};
+/// The local ION: the `ion-emulator` crate, so tests need no dependency of their own on it.
+pub use ion_emulator as emulator;
+pub use ion_emulator::{Emulator, EmulatorError, EmulatorOptions, Seed};
+
+use crate::{Client, Config, ConfigBuilder, Environment, Error};
 pub(crate) use fixtures::Exchange;
 pub use fixtures::Fixtures;
 pub use redact::{Redactions, redact, redact_with};
@@ -112,8 +116,8 @@ impl TestIon {
     /// # Errors
     ///
     /// A configuration error if the emulator's URLs are not accepted (never expected).
-    pub fn config_builder(&self) -> Result<crate::ConfigBuilder, Error> {
-        config_builder_for(&self.emulator)
+    pub fn config_builder(&self) -> Result<ConfigBuilder, Error> {
+        config_builder(&self.emulator)
     }
 
     /// Stops the emulator and waits until it has stopped; the client then fails to connect.
@@ -122,8 +126,21 @@ impl TestIon {
     }
 }
 
-fn config_builder_for(emulator: &Emulator) -> Result<crate::ConfigBuilder, Error> {
-    Ok(emulator.config_builder()?.total_timeout(TEST_TOTAL_TIMEOUT))
+/// A client configuration for an emulator: its endpoints, its first client's credentials and
+/// the test timeout ([`TEST_TOTAL_TIMEOUT`]). Add settings, then `build()`.
+///
+/// # Errors
+///
+/// A configuration error if the emulator's own URLs are not accepted (never expected).
+pub fn config_builder(emulator: &Emulator) -> Result<ConfigBuilder, Error> {
+    Ok(Config::builder()
+        .environment(Environment::custom(
+            &emulator.api_base(),
+            &emulator.token_url(),
+        )?)
+        .client_id(emulator.client_id())
+        .client_secret(emulator.client_secret())
+        .total_timeout(TEST_TOTAL_TIMEOUT))
 }
 
 /// Chooses what a [`TestIon`] starts with.
@@ -162,7 +179,7 @@ impl TestIonBuilder {
             options = options.seed(seed);
         }
         let emulator = Emulator::start(options).await?;
-        let client = Client::new(config_builder_for(&emulator)?.build()?)?;
+        let client = Client::new(config_builder(&emulator)?.build()?)?;
         Ok(TestIon { emulator, client })
     }
 }

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use ion_client::auth::TOKEN_RETRY_INITIAL;
-use ion_client::emulator::{DEFAULT_TOKEN_LIFETIME, Endpoint, Fault};
+use ion_client::operations::StarterOperations;
+use ion_client::testing::emulator::{DEFAULT_TOKEN_LIFETIME, Endpoint, Fault};
 use ion_client::{ErrorKind, TransportFailure};
 
 use super::support::*;

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use ion_client::emulator::{Endpoint, Fault};
+use ion_client::operations::StarterOperations;
 use ion_client::operations::create_run;
 use ion_client::operations::types::CreateRunInput;
+use ion_client::testing::emulator::{Endpoint, Fault};
 use ion_client::{Error, ErrorKind, Nullable, RetryPolicy, TransportFailure};
 
 use super::support::*;
@@ -186,7 +187,7 @@ async fn a_slow_answer_past_the_attempt_timeout() {
 }
 
 fn client_no_retry(
-    e: &ion_client::emulator::Emulator,
+    e: &ion_client::testing::emulator::Emulator,
     clock: &std::sync::Arc<ManualClock>,
 ) -> ion_client::Client {
     client(

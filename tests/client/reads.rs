@@ -3,6 +3,7 @@
 
 use futures_util::StreamExt;
 use ion_client::Nullable;
+use ion_client::operations::StarterOperations;
 use ion_client::operations::types::{RunSortEnum, RunStatus, RunStatusFilter, RunsInputFilters};
 use ion_client::operations::{get_runs, list_runs, me};
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use ion_client::clock::{Clock, Sleep};
-use ion_client::emulator::{Counters, Emulator, EmulatorOptions, Seed};
+use ion_client::testing::emulator::{Counters, Emulator, EmulatorOptions, Seed};
 use ion_client::{Client, Config, ConfigBuilder, Environment, RetryPolicy};
 
 pub async fn demo() -> Emulator {

@@ -1,6 +1,7 @@
 //! Writes with `_etag` concurrency through typed mutations: create, update with the current
 //! etag, refuse a stale one, delete.
 
+use ion_client::operations::StarterOperations;
 use ion_client::operations::types::{CreateRunInput, RunStatus, Statusenum};
 use ion_client::operations::{
     create_run, delete_part_inventory, get_part_inventory, update_part_inventory_quantity,

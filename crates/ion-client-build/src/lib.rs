@@ -27,8 +27,6 @@
 #![warn(missing_docs)]
 
 mod codegen;
-pub mod document;
-pub mod introspection;
 pub mod names;
 mod sources;
 
@@ -146,8 +144,36 @@ pub fn generate(
     codegen::generate(&schema, &files, options, warnings)
 }
 
-/// The ION schema shipped with ion-client (`schema/ion.graphql` of the ion-client repository).
-pub const SHIPPED_SCHEMA: &str = include_str!("../../../schema/ion.graphql");
+/// Validates `queries` against `schema` exactly as [`generate`] does, without generating.
+/// Returns the non-fatal findings (deprecated fields, unused fragments).
+///
+/// # Errors
+/// Returns every diagnostic when the schema or any operation is invalid.
+pub fn validate(schema: &SourceFile, queries: &[SourceFile]) -> Result<Vec<String>, Diagnostics> {
+    let schema = sources::load_schema(schema).map_err(Diagnostics)?;
+    let mut warnings = Vec::new();
+    sources::validate_queries(&schema, queries, &mut warnings).map_err(Diagnostics)?;
+    Ok(warnings)
+}
+
+/// Parses one GraphQL document (operations and fragments) without a schema.
+///
+/// # Errors
+/// The syntax errors, each located as `file:line:column`.
+pub fn parse_document(file: &SourceFile) -> Result<apollo_compiler::ast::Document, Diagnostics> {
+    apollo_compiler::ast::Document::parse(file.text.as_str(), &file.path)
+        .map_err(|e| Diagnostics(sources::diagnostics(&e.errors)))
+}
+
+/// The names of the fragments spread anywhere in `set` (through fields and inline fragments;
+/// not into the spread fragments themselves), in document order.
+pub fn fragment_spreads(set: &[apollo_compiler::ast::Selection], out: &mut Vec<String>) {
+    sources::spreads(set, out)
+}
+
+/// The ION schema shipped with this crate (`schema/ion.graphql`), used when a build names no
+/// schema of its own.
+pub const SHIPPED_SCHEMA: &str = include_str!("../schema/ion.graphql");
 
 /// Configures and runs the generator from a `build.rs`.
 #[derive(Debug, Clone)]
@@ -252,7 +278,7 @@ impl Builder {
                     .map_err(|e| format!("cannot read schema {}: {e}", schema_path.display()))?;
                 SourceFile::new(path, text)
             }
-            None => SourceFile::new("ion-client/schema/ion.graphql", SHIPPED_SCHEMA),
+            None => SourceFile::new("ion-client-build/schema/ion.graphql", SHIPPED_SCHEMA),
         };
         let queries_dir = root.join(&self.queries);
         println!("cargo:rerun-if-changed={}", queries_dir.display());

@@ -10,8 +10,8 @@
 //!
 //! # Example
 //! ```no_run
-//! # async fn example() -> Result<(), ion_client::emulator::EmulatorError> {
-//! use ion_client::emulator::{Emulator, EmulatorOptions, Seed};
+//! # async fn example() -> Result<(), ion_emulator::EmulatorError> {
+//! use ion_emulator::{Emulator, EmulatorOptions, Seed};
 //!
 //! let emulator = Emulator::start(EmulatorOptions::new().seed(Seed::Demo)).await?;
 //! println!("GraphQL at {}, token at {}", emulator.graphql_url(), emulator.token_url());
@@ -38,8 +38,6 @@ mod store;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::future::Future;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -54,7 +52,7 @@ use model::Model;
 use store::{Clock, Store};
 
 /// The schema the crate is built against, served by default.
-const DEFAULT_SCHEMA: &str = include_str!("../../schema/ion.graphql");
+const DEFAULT_SCHEMA: &str = include_str!("../schema/ion.graphql");
 
 /// The demo factory: users, parts and revisions, procedures with steps, runs with run steps,
 /// locations and inventory, suppliers, purchase orders with lines, receipts and issues.
@@ -82,9 +80,6 @@ pub enum EmulatorError {
     /// The seed is not a known name, cannot be read, or is not a valid seed document.
     #[error("emulator seed: {0}")]
     Seed(String),
-    /// A `--client` value is not `ID:SECRET`.
-    #[error("emulator client: {0}")]
-    Client(String),
     /// Listening on 127.0.0.1 failed (port taken, ...).
     #[error("emulator cannot listen on 127.0.0.1:{port}: {source}")]
     Bind {
@@ -93,7 +88,7 @@ pub enum EmulatorError {
         /// The operating system's reason.
         source: std::io::Error,
     },
-    /// Writing a seed file or the foreground banner failed.
+    /// Writing a seed file failed.
     #[error("emulator i/o on {path}: {source}")]
     Io {
         /// What was being written.
@@ -219,22 +214,6 @@ impl fmt::Debug for ClientCredentials {
             .field("secret", &"<redacted>")
             .field("user_id", &self.user_id)
             .finish()
-    }
-}
-
-impl FromStr for ClientCredentials {
-    type Err = EmulatorError;
-
-    /// `ID:SECRET`, as `ion emulator --client` takes it.
-    fn from_str(s: &str) -> Result<ClientCredentials, EmulatorError> {
-        match s.split_once(':') {
-            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
-                Ok(ClientCredentials::new(id, secret))
-            }
-            _ => Err(EmulatorError::Client(
-                "expected ID:SECRET with both parts non-empty".into(),
-            )),
-        }
     }
 }
 
@@ -492,21 +471,6 @@ impl Emulator {
         self.shared.auth.mint(&self.clients[0], &issuer)
     }
 
-    /// A client configuration for this emulator: its endpoints and its first client's
-    /// credentials. Add settings, then `build()`.
-    ///
-    /// # Errors
-    /// A configuration error if the emulator's own URLs were not valid (never expected).
-    pub fn config_builder(&self) -> Result<crate::ConfigBuilder, crate::Error> {
-        Ok(crate::Config::builder()
-            .environment(crate::Environment::custom(
-                &self.api_base(),
-                &self.token_url(),
-            )?)
-            .client_id(self.client_id())
-            .client_secret(self.client_secret()))
-    }
-
     /// The programmable faults.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
@@ -584,67 +548,4 @@ impl Drop for Emulator {
             task.abort();
         }
     }
-}
-
-/// Runs an emulator until `shutdown` completes, writing its URLs and credentials to `out`
-/// first. This is `ion emulator`'s body.
-///
-/// # Errors
-/// As [`Emulator::start`], plus [`EmulatorError::Io`] when `out` cannot be written.
-pub async fn run_until<W: Write>(
-    options: EmulatorOptions,
-    mut out: W,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), EmulatorError> {
-    let emulator = Emulator::start(options).await?;
-    let io = |source| EmulatorError::Io {
-        path: "output".into(),
-        source,
-    };
-    let s = emulator.stats();
-    writeln!(
-        out,
-        "ION emulator on {} ({} types, {} tables, started in {} ms)",
-        emulator.api_base(),
-        s.types,
-        s.entities,
-        s.startup.as_millis()
-    )
-    .map_err(io)?;
-    writeln!(out, "  GraphQL:   {}", emulator.graphql_url()).map_err(io)?;
-    writeln!(out, "  Token URL: {}", emulator.token_url()).map_err(io)?;
-    writeln!(
-        out,
-        "             {}",
-        emulator.token_url_without_auth_prefix()
-    )
-    .map_err(io)?;
-    for c in emulator.clients() {
-        writeln!(out, "  Client:    {}  (secret: {})", c.id, c.secret).map_err(io)?;
-    }
-    writeln!(out, "Use it with:").map_err(io)?;
-    writeln!(out, "  export ION_API_URL={}", emulator.api_base()).map_err(io)?;
-    writeln!(out, "  export ION_TOKEN_URL={}", emulator.token_url()).map_err(io)?;
-    writeln!(out, "  export ION_CLIENT_ID={}", emulator.client_id()).map_err(io)?;
-    writeln!(
-        out,
-        "  export ION_CLIENT_SECRET={}",
-        emulator.client_secret()
-    )
-    .map_err(io)?;
-    out.flush().map_err(io)?;
-    shutdown.await;
-    emulator.shutdown().await;
-    Ok(())
-}
-
-/// Runs an emulator in the foreground until Ctrl-C, printing its URLs on stdout.
-///
-/// # Errors
-/// As [`run_until`].
-pub async fn run_foreground(options: EmulatorOptions) -> Result<(), EmulatorError> {
-    run_until(options, std::io::stdout(), async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
 }

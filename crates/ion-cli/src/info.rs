@@ -54,7 +54,7 @@ pub fn envs() -> anyhow::Result<()> {
 
 /// Introspects the schema and writes it as SDL.
 pub async fn pull(output: Option<PathBuf>) -> anyhow::Result<()> {
-    use ion_client_build::introspection::{INTROSPECTION_QUERY, sdl_from_introspection};
+    use crate::introspection::{INTROSPECTION_QUERY, sdl_from_introspection};
     let target = crate::target::connect().await?;
     let response = target
         .client

@@ -4,8 +4,10 @@
 //! unset, `RUST_LOG=ion_client=debug` shows each request). Secrets never reach it: the
 //! library logs none at any level.
 
+mod document;
 mod emulator_cmd;
 mod info;
+mod introspection;
 mod new_query;
 mod run;
 mod schema_cmd;
@@ -69,9 +71,10 @@ enum SchemaCommand {
         /// Files or folders of .graphql operations.
         #[arg(default_value = "queries")]
         paths: Vec<PathBuf>,
-        /// The schema to validate against.
-        #[arg(long, default_value = "schema/ion.graphql")]
-        schema: PathBuf,
+        /// The schema to validate against (default: schema/ion.graphql when the current
+        /// directory has one, else the schema shipped with ion).
+        #[arg(long, value_name = "FILE")]
+        schema: Option<PathBuf>,
     },
 }
 
@@ -102,7 +105,9 @@ fn main() -> ExitCode {
         Command::Envs => info::envs(),
         Command::Schema(SchemaCommand::Pull { output }) => runtime.block_on(info::pull(output)),
         Command::Schema(SchemaCommand::Check { paths, schema }) => {
-            match schema_cmd::check(&schema, &paths) {
+            match schema_cmd::resolve(schema.as_deref())
+                .and_then(|schema| schema_cmd::check(&schema, &paths))
+            {
                 Ok(true) => Ok(()),
                 Ok(false) => return ExitCode::FAILURE,
                 Err(e) => Err(e),

@@ -5,8 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use apollo_compiler::ast;
 
-use crate::sources::{self, spreads};
-use crate::{Diagnostics, SourceFile};
+use ion_client_build::{Diagnostics, SourceFile, fragment_spreads as spreads};
 
 /// Appends to `file`'s text the fragment definitions it uses (transitively) that it does not
 /// define itself, taken from `library` (typically `queries/fragments/**`). Unused fragments
@@ -132,8 +131,7 @@ fn find(
 }
 
 fn parse(file: &SourceFile) -> Result<ast::Document, Diagnostics> {
-    ast::Document::parse(file.text.as_str(), &file.path)
-        .map_err(|e| Diagnostics(sources::diagnostics(&e.errors)))
+    ion_client_build::parse_document(file)
 }
 
 #[cfg(test)]

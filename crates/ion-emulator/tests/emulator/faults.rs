@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use ion_client::emulator::{Endpoint, Fault};
+use ion_emulator::{Endpoint, Fault};
 use serde_json::{Value, json};
 
 use super::support::*;

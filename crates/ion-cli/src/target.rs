@@ -2,8 +2,8 @@
 //! configured.
 
 use anyhow::Context as _;
-use ion_client::emulator::{Emulator, EmulatorOptions};
-use ion_client::{Client, Config};
+use ion_client::{Client, Config, Environment};
+use ion_emulator::{Emulator, EmulatorOptions};
 
 /// A client, and the emulator it talks to when one was started (kept alive with it).
 pub struct Target {
@@ -14,7 +14,7 @@ pub struct Target {
 /// The configured ION, or, when no `ION_*` variable is set at all, an embedded emulator with
 /// the demo seed (said on stderr, so nobody mistakes its data for their factory's).
 pub async fn connect() -> anyhow::Result<Target> {
-    if !Config::env_is_unconfigured() {
+    if !env_is_unconfigured() {
         let client = Client::new(Config::from_env()?)?;
         return Ok(Target {
             client,
@@ -29,9 +29,25 @@ pub async fn connect() -> anyhow::Result<Target> {
          using the embedded ION emulator with its demo data at {}",
         emulator.api_base()
     );
-    let config = emulator.config_builder()?.build()?;
+    let config = Config::builder()
+        .environment(Environment::custom(
+            &emulator.api_base(),
+            &emulator.token_url(),
+        )?)
+        .client_id(emulator.client_id())
+        .client_secret(emulator.client_secret())
+        .build()?;
     Ok(Target {
         client: Client::new(config)?,
         _emulator: Some(emulator),
     })
+}
+
+/// Whether the process environment configures no ION at all (none of the variables
+/// `Config::from_env` reads is set). The command line then runs against its embedded
+/// emulator instead of failing, so a first `ion run` works offline.
+pub fn env_is_unconfigured() -> bool {
+    ion_client::config::ENV_VARIABLES
+        .iter()
+        .all(|name| std::env::var_os(name).is_none_or(|v| v.is_empty()))
 }

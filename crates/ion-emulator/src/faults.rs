@@ -45,8 +45,8 @@ pub enum FaultKind {
 ///
 /// # Example
 /// ```no_run
-/// # async fn f(emulator: &ion_client::emulator::Emulator) {
-/// use ion_client::emulator::{Endpoint, Fault};
+/// # async fn f(emulator: &ion_emulator::Emulator) {
+/// use ion_emulator::{Endpoint, Fault};
 /// emulator.faults().inject(Endpoint::Graphql, Fault::status(429).retry_after("2").times(2));
 /// # }
 /// ```

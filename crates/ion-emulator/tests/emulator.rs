@@ -1,7 +1,6 @@
 //! Integration tests of the ION emulator, over real HTTP on 127.0.0.1.
 //!
 //! One test binary; the modules under `tests/emulator/` group the tests by concern.
-#![cfg(feature = "emulator")]
 #![allow(clippy::unwrap_used, missing_docs)]
 
 #[path = "emulator/support.rs"]
@@ -15,5 +14,3 @@ mod data;
 mod faults;
 #[path = "emulator/schemas.rs"]
 mod schemas;
-#[path = "emulator/throughput.rs"]
-mod throughput;

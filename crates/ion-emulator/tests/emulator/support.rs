@@ -2,16 +2,15 @@
 
 use std::path::PathBuf;
 
-use ion_client::emulator::{Emulator, EmulatorOptions, Seed};
+use ion_emulator::{Emulator, EmulatorOptions, Seed};
 use serde_json::{Value, json};
 
 /// The full 2023 reference SDL, kept beside the repository in `shared/` (not part of it).
 pub fn reference_sdl_path() -> Option<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let candidates = [
-        manifest.join("../shared/ion-reference/ion-schema-2023.graphql"),
-        manifest.join("../../shared/ion-reference/ion-schema-2023.graphql"),
-        PathBuf::from("/work/shared/ion-reference/ion-schema-2023.graphql"),
+        // `shared/` sits beside the repository, which is two levels above this crate.
+        manifest.join("../../../shared/ion-reference/ion-schema-2023.graphql"),
     ];
     candidates.into_iter().find(|p| p.is_file())
 }

@@ -7,8 +7,9 @@ use std::process::{Command, Output};
 use apollo_compiler::Schema;
 use serde_json::Value;
 
+/// The repository root (this crate is `crates/ion-cli` in it).
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Runs `ion` with no ION configuration at all.
@@ -205,6 +206,49 @@ fn envs_lists_every_deployment_and_token_hides_the_token() {
     );
     let shown = ion(&["token", "--show"]);
     assert!(String::from_utf8_lossy(&shown.stdout).contains("token:       eyJ"));
+}
+
+/// After `cargo install`, `ion` runs from any folder: with no `schema/ion.graphql` there it
+/// validates against the schema it ships, and says so; a bare `x.graphql` finds the fragments
+/// beside it like `./x.graphql` does.
+#[test]
+fn works_from_any_directory_with_the_shipped_schema() {
+    let dir = temp_dir("anywhere");
+    std::fs::write(
+        dir.join("x.graphql"),
+        "query X { runs(first: 2) { edges { node { ...Row } } } }
+",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("rows.graphql"),
+        "fragment Row on Run { id title }
+",
+    )
+    .expect("write");
+    let in_dir = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ion"))
+            .args(args)
+            .current_dir(&dir)
+            .env_clear()
+            .output()
+            .expect("the ion binary runs")
+    };
+    let check = in_dir(&["schema", "check", "x.graphql", "rows.graphql"]);
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "{stderr}");
+    assert!(stderr.contains("schema shipped with ion"), "{stderr}");
+
+    let run = in_dir(&["run", "x.graphql"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let body: Value = serde_json::from_slice(&run.stdout).expect("JSON on stdout");
+    assert_eq!(
+        body["data"]["runs"]["edges"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(body["data"]["runs"]["edges"][0]["node"]["title"].is_string());
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Store semantics: connections, filters, sorts, relations, writes, seeds.
 
-use ion_client::emulator::{EmulatorOptions, Seed};
+use ion_emulator::{EmulatorOptions, Seed};
 use serde_json::{Value, json};
 
 use super::support::*;
@@ -82,7 +82,7 @@ async fn connections_page_with_offset_cursors_and_complete_page_info() {
     );
 }
 
-async fn run_ids(emulator: &ion_client::emulator::Emulator, filters: Value) -> Vec<i64> {
+async fn run_ids(emulator: &ion_emulator::Emulator, filters: Value) -> Vec<i64> {
     let d = data(
         emulator,
         RUNS_PAGE,

@@ -1,0 +1,474 @@
+//! `ion run FILE [--variables JSON|@path] [--operation NAME] [--all-pages]`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use apollo_compiler::ast;
+use ion_client::OperationKind;
+use ion_client_build::SourceFile;
+use serde_json::Value;
+
+/// Arguments of `ion run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The .graphql file holding the operation (and any fragments it uses).
+    file: PathBuf,
+    /// Variables as a JSON object, or @path to a JSON file.
+    #[arg(long, value_name = "JSON|@path")]
+    variables: Option<String>,
+    /// The operation to run when the file defines several.
+    #[arg(long, value_name = "NAME")]
+    operation: Option<String>,
+    /// Follow the `$after` cursor through every page and print each node as one JSON line.
+    #[arg(long)]
+    all_pages: bool,
+    /// The schema to validate the file against before sending it (default: schema/ion.graphql
+    /// when the current directory has one, else the schema shipped with ion).
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// Send the file without validating it locally first (for fields newer than your schema).
+    #[arg(long)]
+    no_validate: bool,
+}
+
+/// The largest `.graphql` file `ion run` reads: far above any real operation, far below what
+/// would hurt to hold in memory.
+const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
+/// The largest `--variables @path` file `ion run` reads.
+const MAX_VARIABLES_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Runs the command: the response on stdout, errors on stderr, a failure exit code when the
+/// request failed or the response carries GraphQL errors.
+pub async fn run(args: RunArgs) -> ExitCode {
+    if args.all_pages {
+        return all_pages(args).await;
+    }
+    match execute(&args).await {
+        Ok(response) => {
+            // Pretty for people, one line for pipes.
+            let text = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                serde_json::to_string_pretty(&response)
+            } else {
+                serde_json::to_string(&response)
+            };
+            match text {
+                Ok(text) => {
+                    use std::io::Write as _;
+                    // A closed pipe (`| head`) is the reader's choice, not a failure.
+                    let _ = writeln!(std::io::stdout().lock(), "{text}");
+                }
+                Err(e) => {
+                    eprintln!("error: cannot print the response: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            let errors = response
+                .get("errors")
+                .and_then(Value::as_array)
+                .filter(|e| !e.is_empty());
+            match errors {
+                Some(errors) => {
+                    for e in errors {
+                        let message = e.get("message").and_then(Value::as_str).unwrap_or("?");
+                        eprintln!("error: GraphQL: {message}");
+                    }
+                    ExitCode::FAILURE
+                }
+                None => ExitCode::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(args: &RunArgs) -> anyhow::Result<Value> {
+    let prepared = prepare(args)?;
+    let target = crate::target::connect().await?;
+    let response = target
+        .client
+        .execute_raw(
+            &prepared.document,
+            prepared.name.as_deref(),
+            prepared.kind,
+            prepared.variables,
+        )
+        .await?;
+    Ok(response)
+}
+
+/// A document ready to send: checked locally, variables parsed and complete.
+struct Prepared {
+    document: String,
+    name: Option<String>,
+    kind: OperationKind,
+    variables: Value,
+    /// `$after` handed to a connection selecting `pageInfo` and `edges { node }`, if any.
+    connection: Option<Vec<String>>,
+}
+
+/// Reads the file, adds the shared fragments it uses, validates it against the schema (unless
+/// `--no-validate`) with the build's located diagnostics, picks the operation, and checks that
+/// every required variable is given: nothing is sent for a document the server would refuse.
+fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
+    let text = read_capped(&args.file, MAX_DOCUMENT_BYTES)?;
+    let document = with_shared_fragments(&args.file, text)?;
+    let source = SourceFile::new(&args.file, document);
+    let parsed = ion_client_build::parse_document(&source).map_err(|d| anyhow!("{d}"))?;
+    let op = choose(&parsed, args.operation.as_deref())
+        .with_context(|| format!("in {}", args.file.display()))?;
+    let kind = match op.operation_type {
+        ast::OperationType::Query => OperationKind::Query,
+        ast::OperationType::Mutation => OperationKind::Mutation,
+        ast::OperationType::Subscription => bail!("subscriptions are not supported: ION has none"),
+    };
+    if !args.no_validate {
+        let schema = crate::schema_cmd::resolve(args.schema.as_deref())?;
+        ion_client_build::validate(&schema, std::slice::from_ref(&source)).map_err(|d| {
+            anyhow!("{d}").context(
+                "the operation is not valid against the schema (--no-validate sends it anyway)",
+            )
+        })?;
+    }
+    let variables = match &args.variables {
+        None => Value::Object(Default::default()),
+        Some(raw) => parse_variables(raw)?,
+    };
+    check_required(op, &variables)?;
+    let name = op.name.as_ref().map(|n| n.to_string());
+    let connection = crate::document::connection_path(&source.text, name.as_deref());
+    Ok(Prepared {
+        document: source.text,
+        name,
+        kind,
+        variables,
+        connection,
+    })
+}
+
+/// Reads a regular file of at most `cap` bytes: never a device, a pipe or a folder, and never
+/// more than `cap + 1` bytes of it.
+fn read_capped(path: &Path, cap: u64) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{} is not a regular file", path.display());
+    }
+    let mut text = String::new();
+    file.take(cap + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
+    if text.len() as u64 > cap {
+        bail!("{} is larger than {} bytes", path.display(), cap);
+    }
+    Ok(text)
+}
+
+/// Every variable declared non-null without a default must be given, and not as `null`.
+fn check_required(op: &ast::OperationDefinition, variables: &Value) -> anyhow::Result<()> {
+    let missing: Vec<String> = op
+        .variables
+        .iter()
+        .filter(|v| v.ty.is_non_null() && v.default_value.is_none())
+        .filter(|v| variables.get(v.name.as_str()).is_none_or(Value::is_null))
+        .map(|v| format!("${}: {}", v.name, v.ty))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "{} requires {} (give them with --variables '{{\"{}\": ...}}')",
+        op.name.as_ref().map_or("the operation", |n| n.as_str()),
+        missing.join(", "),
+        missing[0]
+            .trim_start_matches('$')
+            .split(':')
+            .next()
+            .unwrap_or_default()
+    )
+}
+
+/// Appends the fragments the file uses from the `fragments/` folder beside it (the layout of
+/// `queries/`) and from the files beside it, as the build does, so `ion run queries/x.graphql`
+/// sends what the typed function sends. Folders are walked without following symbolic links.
+fn with_shared_fragments(file: &Path, text: String) -> anyhow::Result<String> {
+    // `x.graphql` has the empty path as its parent: its folder is the current one.
+    let dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut candidates = Vec::new();
+    let fragments = dir.join("fragments");
+    if fragments.is_dir() {
+        crate::schema_cmd::collect(&fragments, &mut candidates)
+            .with_context(|| format!("cannot read {}", fragments.display()))?;
+    }
+    let mut siblings: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "graphql" || e == "gql"))
+        .collect();
+    siblings.sort();
+    candidates.extend(siblings);
+    let own = std::fs::canonicalize(file).ok();
+    let mut library = Vec::new();
+    for path in candidates {
+        if std::fs::canonicalize(&path).ok() == own {
+            continue;
+        }
+        // An unreadable or oversized neighbour only matters if the file uses a fragment from
+        // it, and then the server's (or validation's) "unknown fragment" names it.
+        if let Ok(t) = read_capped(&path, MAX_DOCUMENT_BYTES) {
+            library.push(SourceFile::new(path, t));
+        }
+    }
+    let source = SourceFile::new(file, text);
+    crate::document::with_fragments(&source, &library).map_err(|d| anyhow!("{d}"))
+}
+
+/// `--all-pages`: every node of the paginated connection as one JSON line on stdout, with a
+/// progress line on stderr when it is a terminal.
+pub async fn all_pages(args: RunArgs) -> ExitCode {
+    match follow_pages(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if crate::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
+    use std::io::{IsTerminal as _, Write as _};
+    let Prepared {
+        document,
+        name,
+        kind,
+        mut variables,
+        connection,
+    } = prepare(args)?;
+    if kind == OperationKind::Mutation {
+        bail!(
+            "--all-pages follows a query's cursor; {} is a mutation, and repeating it could write more than once",
+            name.as_deref().unwrap_or("the operation")
+        );
+    }
+    let Some(path) = connection else {
+        bail!(
+            "--all-pages needs an operation with an `$after` variable passed as `after:` to a connection selecting `pageInfo {{ hasNextPage endCursor }}` and `edges {{ node }}`"
+        );
+    };
+    let target = crate::target::connect().await?;
+    let progress = std::io::stderr().is_terminal();
+    let mut stdout = std::io::stdout().lock();
+    let (mut pages, mut nodes) = (0usize, 0usize);
+    let mut seen_cursors = std::collections::HashSet::new();
+    loop {
+        let response = target
+            .client
+            .execute_raw(&document, name.as_deref(), kind, variables.clone())
+            .await?;
+        if let Some(errors) = response
+            .get("errors")
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+        {
+            bail!(
+                "GraphQL errors on page {}: {}",
+                pages + 1,
+                Value::Array(errors.clone())
+            );
+        }
+        let mut connection = response.get("data").unwrap_or(&Value::Null);
+        for key in &path {
+            connection = connection.get(key).unwrap_or(&Value::Null);
+        }
+        pages += 1;
+        for edge in connection
+            .get("edges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(node) = edge.get("node").filter(|n| !n.is_null()) {
+                writeln!(stdout, "{node}")?;
+                nodes += 1;
+            }
+        }
+        if progress {
+            eprint!("\rion: {nodes} node(s) from {pages} page(s)");
+        }
+        let info = connection.get("pageInfo").unwrap_or(&Value::Null);
+        let has_next = info
+            .get("hasNextPage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let cursor = info
+            .get("endCursor")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match (has_next, cursor) {
+            (true, Some(cursor)) => {
+                if !seen_cursors.insert(cursor.clone()) {
+                    bail!(
+                        "the server returned cursor {cursor:?} twice; stopping instead of looping"
+                    );
+                }
+                if let Value::Object(map) = &mut variables {
+                    map.insert("after".into(), Value::String(cursor));
+                }
+            }
+            (true, None) => bail!("page {pages} says hasNextPage but has no endCursor"),
+            (false, _) => break,
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+/// `--variables`: inline JSON or `@path`; must be a JSON object.
+fn parse_variables(raw: &str) -> anyhow::Result<Value> {
+    let (text, origin) = match raw.strip_prefix('@') {
+        Some(path) => (
+            read_capped(Path::new(path), MAX_VARIABLES_BYTES)?,
+            path.to_owned(),
+        ),
+        None => (raw.to_owned(), "--variables".to_owned()),
+    };
+    let value: Value =
+        serde_json::from_str(&text).with_context(|| format!("{origin} is not valid JSON"))?;
+    match value {
+        Value::Object(_) => Ok(value),
+        Value::Null => Ok(Value::Object(Default::default())),
+        other => bail!(
+            "{origin} must be a JSON object of variables, found {}",
+            match other {
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "something else",
+            }
+        ),
+    }
+}
+
+/// Picks the operation to run: the one named, or the only one.
+fn choose<'d>(
+    document: &'d ast::Document,
+    wanted: Option<&str>,
+) -> anyhow::Result<&'d ast::OperationDefinition> {
+    let operations: Vec<&ast::OperationDefinition> = document
+        .definitions
+        .iter()
+        .filter_map(|d| d.as_operation_definition().map(|op| &**op))
+        .collect();
+    let names = || {
+        operations
+            .iter()
+            .map(|op| op.name.as_ref().map_or("(anonymous)", |n| n.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (wanted, operations.as_slice()) {
+        (Some(w), ops) => ops
+            .iter()
+            .copied()
+            .find(|op| op.name.as_ref().is_some_and(|n| n == w))
+            .with_context(|| format!("no operation named {w}; the file defines {}", names())),
+        (None, []) => bail!("the file defines no operation"),
+        (None, [one]) => Ok(one),
+        (None, _) => bail!(
+            "the file defines several operations ({}); choose one with --operation",
+            names()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(doc: &str) -> ast::Document {
+        ion_client_build::parse_document(&SourceFile::new("t.graphql", doc)).expect("parses")
+    }
+
+    #[test]
+    fn choosing_an_operation() {
+        let doc = parse(
+            r#"
+            # a comment with mutation { x }
+            fragment F on Run { id title }
+            query A($f: RunsInputFilters = {title: {eq: "}"}}) { runs(filters: $f) { edges { node { ...F } } } }
+            mutation B($input: CreateRunInput!) { createRun(input: $input) { run { id } } }
+        "#,
+        );
+        let b = choose(&doc, Some("B")).expect("found");
+        assert_eq!(b.operation_type, ast::OperationType::Mutation);
+        assert_eq!(
+            choose(&doc, None).expect_err("ambiguous").to_string(),
+            "the file defines several operations (A, B); choose one with --operation"
+        );
+        assert_eq!(
+            choose(&doc, Some("C")).expect_err("absent").to_string(),
+            "no operation named C; the file defines A, B"
+        );
+        let anonymous = parse("{ me { id } }");
+        assert!(choose(&anonymous, None).expect("one").name.is_none());
+    }
+
+    #[test]
+    fn required_variables_are_checked_before_sending() {
+        let doc = parse("query GetRun($id: ID!, $n: Int! = 3, $f: String) { run(id: $id) { id } }");
+        let op = choose(&doc, None).expect("one");
+        assert_eq!(
+            check_required(op, &serde_json::json!({}))
+                .expect_err("missing")
+                .to_string(),
+            r#"GetRun requires $id: ID! (give them with --variables '{"id": ...}')"#
+        );
+        assert!(check_required(op, &serde_json::json!({"id": null})).is_err());
+        assert!(check_required(op, &serde_json::json!({"id": 7})).is_ok());
+    }
+
+    #[test]
+    fn variables_must_be_an_object() {
+        assert!(parse_variables(r#"{"id": 1}"#).is_ok());
+        assert_eq!(
+            parse_variables("[1]").expect_err("array").to_string(),
+            "--variables must be a JSON object of variables, found an array"
+        );
+        assert!(parse_variables("{").is_err());
+    }
+
+    #[test]
+    fn only_regular_files_up_to_the_cap_are_read() {
+        let dir = std::env::temp_dir().join(format!("ion-read-capped-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let big = dir.join("big.json");
+        std::fs::write(&big, "x".repeat(11)).expect("write");
+        assert_eq!(
+            read_capped(&big, 10).expect_err("too big").to_string(),
+            format!("{} is larger than 10 bytes", big.display())
+        );
+        assert_eq!(read_capped(&big, 11).expect("fits").len(), 11);
+        assert_eq!(
+            read_capped(&dir, 10).expect_err("a folder").to_string(),
+            format!("{} is not a regular file", dir.display())
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,202 @@
+//! `ion run` against a configured ION (here an emulator started by the test, reached through
+//! `ION_API_URL`/`ION_TOKEN_URL` and client credentials, exactly as a real deployment is), with
+//! the emulator's counters proving what was sent.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ion_emulator::{ClientCredentials, Emulator, EmulatorOptions};
+use serde_json::{Value, json};
+
+const CLIENT_ID: &str = "cli-test";
+const SECRET: &str = "cli-test-secret-7f3a";
+
+async fn emulator() -> Emulator {
+    Emulator::start(EmulatorOptions::new().client(ClientCredentials::new(CLIENT_ID, SECRET)))
+        .await
+        .expect("emulator starts")
+}
+
+/// Runs `ion` configured for `emulator` with `secret`, logging at trace level.
+fn ion_with(emulator: &Emulator, secret: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ion"))
+        .args(args)
+        .env_clear()
+        .env("ION_API_URL", emulator.api_base())
+        .env("ION_TOKEN_URL", emulator.token_url())
+        .env("ION_CLIENT_ID", CLIENT_ID)
+        .env("ION_CLIENT_SECRET", secret)
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("the ion binary runs")
+}
+
+fn ion(emulator: &Emulator, args: &[&str]) -> Output {
+    ion_with(emulator, SECRET, args)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path.to_string_lossy().into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ion-run-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_a_file_with_inline_or_file_variables() {
+    let e = emulator().await;
+    let dir = temp_dir("vars");
+    let file = write(
+        &dir,
+        "get.graphql",
+        "query GetRuns($first: Int) { runs(first: $first) { edges { node { id } } } }\n",
+    );
+    let vars = write(&dir, "vars.json", r#"{"first": 2}"#);
+
+    let out = ion(&e, &["run", &file, "--variables", r#"{"first": 4}"#]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let body: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(body["data"]["runs"]["edges"].as_array().unwrap().len(), 4);
+
+    let out = ion(&e, &["run", &file, "--variables", &format!("@{vars}")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let body: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(body["data"]["runs"]["edges"].as_array().unwrap().len(), 2);
+    let counters = e.counters();
+    assert_eq!(counters.graphql_requests, 2);
+    assert_eq!(counters.token_requests, 2, "one per process");
+
+    // RUST_LOG=trace was on: the secret and the tokens stay out of the logs.
+    let logs = stderr(&out);
+    assert!(logs.contains("ion_operation"), "{logs}");
+    assert!(!logs.contains(SECRET), "{logs}");
+    assert!(!logs.contains(&e.issue_token()[..20]), "{logs}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutations_are_sent_as_mutations() {
+    let e = emulator().await;
+    let dir = temp_dir("mutation");
+    let file = write(
+        &dir,
+        "m.graphql",
+        "mutation($input: CreateRunInput!) { createRun(input: $input) { run { id title } } }",
+    );
+    let vars = json!({"input": {"title": "from the cli", "procedureId": 1}}).to_string();
+    let out = ion(&e, &["run", &file, "--variables", &vars]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(e.counters().mutations, 1);
+
+    // --all-pages never repeats a mutation.
+    let out = ion(&e, &["run", &file, "--variables", &vars, "--all-pages"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is a mutation"), "{}", stderr(&out));
+    assert_eq!(e.counters().mutations, 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_errors_print_the_body_and_fail() {
+    let e = emulator().await;
+    let dir = temp_dir("errors");
+    // Sent unvalidated, so the server is the one to refuse it.
+    let file = write(&dir, "q.graphql", "{ runz { id } }");
+    let out = ion(&e, &["run", &file, "--no-validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let body: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("runz"), "{message}");
+    assert!(
+        stderr(&out).contains(&format!("error: GraphQL: {message}")),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_documents_and_missing_variables_are_refused_before_sending() {
+    let e = emulator().await;
+    let dir = temp_dir("local-checks");
+    let typo = write(
+        &dir,
+        "typo.graphql",
+        "query Runs {\n  runs {\n    edges { node { serialNumbr } }\n  }\n}\n",
+    );
+    let out = ion(&e, &["run", &typo]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("typo.graphql:3:20"), "{err}");
+    assert!(err.contains("serialNumbr"), "{err}");
+
+    let needs_id = write(
+        &dir,
+        "get_run.graphql",
+        "query GetRun($id: ID!) { run(id: $id) { id } }\n",
+    );
+    let out = ion(&e, &["run", &needs_id]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("GetRun requires $id: ID!"),
+        "{}",
+        stderr(&out)
+    );
+
+    // --no-validate sends what the schema does not know, and the server answers.
+    let out = ion(&e, &["run", &typo, "--no-validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        e.counters().graphql_requests,
+        1,
+        "only the --no-validate run was sent"
+    );
+    assert_eq!(e.counters().token_requests, 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_go_to_stderr_with_a_non_zero_exit() {
+    let e = emulator().await;
+    let dir = temp_dir("fail");
+    let file = write(&dir, "q.graphql", "query Me { me { id } }");
+    let out = ion_with(&e, "not-the-secret", &["run", &file]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("error: authentication failed: the token endpoint")),
+        "{err}"
+    );
+    assert!(!err.contains("not-the-secret"));
+    assert_eq!(e.counters().graphql_requests, 0);
+
+    // Partial configuration is an error, never a silent switch to the embedded emulator.
+    let out = Command::new(env!("CARGO_BIN_EXE_ion"))
+        .args(["run", &file])
+        .env_clear()
+        .env("ION_CLIENT_ID", CLIENT_ID)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).lines().any(
+            |l| l.starts_with("error: invalid configuration: no ION environment is configured")
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
