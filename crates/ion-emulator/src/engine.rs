@@ -5,7 +5,7 @@
 //! all), so a slow client cannot block writers.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::Positioned;
 use async_graphql::dynamic::{
@@ -27,10 +27,18 @@ pub(crate) struct Caller {
     pub user_id: i64,
 }
 
-pub(crate) struct Engine {
-    pub model: Arc<Model>,
+/// One emulator's own state, attached to every request: its rows and its counters. The
+/// executable schema holds none of it, so one schema serves every emulator of a process.
+pub(crate) struct Instance {
     pub store: Arc<Store>,
     pub counters: Arc<CounterCells>,
+}
+
+/// The model and one instance's state, for the length of one resolver call.
+struct Engine<'a> {
+    model: &'a Model,
+    store: &'a Store,
+    counters: &'a CounterCells,
 }
 
 /// What a resolver hands to the fields below it.
@@ -155,8 +163,10 @@ fn input_value(def: &async_graphql::parser::types::InputValueDefinition) -> Inpu
 
 /// Builds the executable schema. Every type, field, argument, description, default and
 /// deprecation of the SDL is registered, so introspection gives the SDL back.
-pub(crate) fn build_schema(engine: &Arc<Engine>) -> Result<Schema, String> {
-    let model = &engine.model;
+///
+/// The schema depends only on the SDL: resolvers find the emulator they serve in the request's
+/// data (an `Arc<Instance>`), so [`schema_for`] builds it once per SDL and process.
+fn build_schema(model: &Arc<Model>) -> Result<Schema, String> {
     let mut builder = Schema::build(&model.query, model.mutation.as_deref(), None);
     for def in model.types() {
         let name = def.name.node.as_str();
@@ -255,9 +265,22 @@ pub(crate) fn build_schema(engine: &Arc<Engine>) -> Result<Schema, String> {
                         extra_args,
                     };
                     let resolver = Arc::new((spec, info));
-                    let eng = engine.clone();
+                    let model_ref = model.clone();
                     let mut field = Field::new(fname, type_ref(&f.node.ty.node), move |ctx| {
                         let (spec, info) = &*resolver;
+                        let instance = match ctx.data::<Arc<Instance>>() {
+                            Ok(instance) => instance,
+                            Err(e) => {
+                                return FieldFuture::new(async move {
+                                    Err::<Option<FieldValue<'_>>, _>(e)
+                                });
+                            }
+                        };
+                        let eng = Engine {
+                            model: &model_ref,
+                            store: &instance.store,
+                            counters: &instance.counters,
+                        };
                         let result = match spec {
                             Spec::Query(plan) => eng.resolve_query(&ctx, plan, info),
                             Spec::Mutation(plan) => eng.resolve_mutation(&ctx, plan.as_ref(), info),
@@ -328,7 +351,7 @@ fn row_value(info: &FieldInfo, row: RowRef) -> FieldValue<'static> {
     }
 }
 
-impl Engine {
+impl Engine<'_> {
     fn entity(&self, name: &str) -> GqlResult<&Entity> {
         self.model
             .entities
@@ -338,7 +361,7 @@ impl Engine {
 
     fn filter<'a>(&'a self, tables: &'a Tables) -> Filter<'a> {
         Filter {
-            model: &self.model,
+            model: self.model,
             tables,
         }
     }
@@ -448,7 +471,7 @@ impl Engine {
                     }
                 }
                 self.store
-                    .fill_defaults(&self.model, e, &mut data, &self.store.clock.now_iso());
+                    .fill_defaults(self.model, e, &mut data, &self.store.clock.now_iso());
                 let row = Arc::new(Row {
                     entity: self.store.name(entity),
                     id: caller.user_id,
@@ -457,7 +480,8 @@ impl Engine {
                 Ok(Some(row_value(info, row)))
             }
             QueryPlan::NotEmulated => Err(err(format!(
-                "the ION emulator does not emulate the `{}` query",
+                "not emulated: {} (the ION emulator serves connections and lookups by convention; \
+                 this query is neither)",
                 info.name
             ))),
         }
@@ -755,7 +779,7 @@ impl Engine {
                 {
                     set("status", Value::from(first.as_str()));
                 }
-                self.store.fill_defaults(&self.model, child, &mut data, now);
+                self.store.fill_defaults(self.model, child, &mut data, now);
                 tables.put(Row {
                     entity: self.store.name(&child_type),
                     id,
@@ -774,7 +798,8 @@ impl Engine {
         self.counters.mutation();
         let Some(plan) = plan else {
             return Err(err(format!(
-                "the ION emulator does not emulate the `{}` mutation",
+                "not emulated: {} (the ION emulator writes only createX, updateX and deleteX by \
+                 convention)",
                 info.name
             )));
         };
@@ -869,7 +894,7 @@ impl Engine {
                         }
                     }
                     self.store
-                        .fill_defaults(&self.model, entity, &mut data, &now);
+                        .fill_defaults(self.model, entity, &mut data, &now);
                     let row = tables.put(Row {
                         entity: self.store.name(&plan.entity),
                         id,
@@ -904,4 +929,33 @@ impl Engine {
         }
         Ok(Some(FieldValue::owned_any(Node::Payload(payload))))
     }
+}
+
+/// The executable schema and model of an SDL, built on first use and shared by every emulator
+/// of the process that serves the same SDL: a test suite that starts an emulator per test pays
+/// for the schema once.
+///
+/// The flag says whether the schema came from the cache.
+pub(crate) fn schema_for(sdl: &str) -> Result<(Arc<Model>, Schema, bool), String> {
+    type Cache = Mutex<HashMap<String, (Arc<Model>, Schema)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(sdl)
+    {
+        return Ok((hit.0.clone(), hit.1.clone(), true));
+    }
+    // Built outside the lock: two first starts at once may both build; one result is kept.
+    let model = Arc::new(Model::parse(sdl)?);
+    let schema = build_schema(&model)?;
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (model, schema) = cache
+        .entry(sdl.to_owned())
+        .or_insert((model, schema))
+        .clone();
+    Ok((model, schema, false))
 }

@@ -22,7 +22,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinSet;
 
 use super::auth::Auth;
-use super::engine::{Caller, Engine};
+use super::engine::{Caller, Instance};
 use super::faults::{
     CounterCells, Endpoint, FaultKind, Faults, RECORDED_REQUESTS_LIMIT, RecordedRequest,
 };
@@ -32,7 +32,7 @@ pub(crate) const REALM: &str = "api-keys";
 
 /// Everything the handlers share.
 pub(crate) struct Shared {
-    pub engine: Arc<Engine>,
+    pub instance: Arc<Instance>,
     pub schema: Schema,
     pub auth: Auth,
     pub faults: Faults,
@@ -421,7 +421,7 @@ async fn execute(shared: &Shared, item: Value, caller: &Caller) -> Value {
     if variables.is_object() {
         request = request.variables(async_graphql::Variables::from_json(variables));
     }
-    request = request.data(caller.clone());
+    request = request.data(caller.clone()).data(shared.instance.clone());
     shared.counters.operations();
     let response = shared.schema.execute(request).await;
     serde_json::to_value(&response).unwrap_or(Value::Null)

@@ -46,13 +46,13 @@ use std::time::{Duration, Instant};
 
 pub use faults::{Counters, Endpoint, Fault, FaultKind, Faults, RecordedRequest};
 
-use engine::Engine;
+use engine::Instance;
 use faults::CounterCells;
-use model::Model;
 use store::{Clock, Store};
 
-/// The schema the crate is built against, served by default.
-const DEFAULT_SCHEMA: &str = include_str!("../schema/ion.graphql");
+/// The ION schema shipped with the emulator (ion-client's `schema/ion.graphql`), served unless
+/// another is given.
+pub const SHIPPED_SCHEMA: &str = include_str!("../schema/ion.graphql");
 
 /// The demo factory: users, parts and revisions, procedures with steps, runs with run steps,
 /// locations and inventory, suppliers, purchase orders with lines, receipts and issues.
@@ -114,13 +114,13 @@ pub enum SchemaSource {
 impl SchemaSource {
     fn load(&self) -> Result<String, EmulatorError> {
         match self {
-            SchemaSource::Default if DEFAULT_SCHEMA.trim().is_empty() => {
+            SchemaSource::Default if SHIPPED_SCHEMA.trim().is_empty() => {
                 Err(EmulatorError::Schema(
                     "the compiled-in schema/ion.graphql is empty: pass a schema (SDL text or file)"
                         .into(),
                 ))
             }
-            SchemaSource::Default => Ok(DEFAULT_SCHEMA.to_owned()),
+            SchemaSource::Default => Ok(SHIPPED_SCHEMA.to_owned()),
             SchemaSource::Sdl(s) => Ok(s.clone()),
             SchemaSource::File(p) => std::fs::read_to_string(p)
                 .map_err(|e| EmulatorError::Schema(format!("cannot read {}: {e}", p.display()))),
@@ -304,7 +304,11 @@ pub struct EmulatorStats {
     pub rows: BTreeMap<String, usize>,
     /// Seed data the schema has no place for (types or fields), dropped at start.
     pub dropped_seed_data: Vec<String>,
-    /// Time from `start` to listening (parse, analyse, seed, build the executable schema).
+    /// Whether the executable schema came from this process's cache: the first emulator of an
+    /// SDL builds it, later ones (a test suite starting one per test) reuse it.
+    pub schema_cached: bool,
+    /// Time from `start` to listening (parse, analyse, seed, build the executable schema when
+    /// not cached).
     pub startup: Duration,
 }
 
@@ -340,7 +344,8 @@ impl Emulator {
     pub async fn start(options: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         let started = Instant::now();
         let sdl = options.schema.load()?;
-        let model = Model::parse(&sdl).map_err(EmulatorError::Schema)?;
+        let (model, schema, schema_cached) =
+            engine::schema_for(&sdl).map_err(EmulatorError::Schema)?;
         let seed = options.seed.load()?;
         let clock = Arc::new(Clock::default());
         let (store, dropped) =
@@ -349,12 +354,10 @@ impl Emulator {
             tracing::debug!(dropped = %d, "seed data the schema has no place for");
         }
         let counters = Arc::new(CounterCells::default());
-        let engine = Arc::new(Engine {
-            model: Arc::new(model),
+        let instance = Arc::new(Instance {
             store: Arc::new(store),
             counters: counters.clone(),
         });
-        let schema = engine::build_schema(&engine).map_err(EmulatorError::Schema)?;
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
             .await
@@ -376,7 +379,6 @@ impl Emulator {
         } else {
             options.clients
         };
-        let model = &engine.model;
         let stats = EmulatorStats {
             types: model.types().count(),
             entities: model.entities.len(),
@@ -386,12 +388,13 @@ impl Emulator {
                 .filter(|p| !matches!(p, model::QueryPlan::NotEmulated))
                 .count(),
             emulated_mutations: model.mutation_plans.len(),
-            rows: engine.store.row_counts(),
+            rows: instance.store.row_counts(),
             dropped_seed_data: dropped,
+            schema_cached,
             startup: Duration::ZERO,
         };
         let shared = Arc::new(http::Shared {
-            engine: engine.clone(),
+            instance,
             schema,
             auth: auth::Auth::new(clients.clone(), options.token_lifetime, clock.clone()),
             faults: Faults::default(),
@@ -510,7 +513,7 @@ impl Emulator {
     /// The current data as a seed document, loadable with [`Seed::Json`] or, saved, with
     /// [`Seed::File`].
     pub fn snapshot(&self) -> serde_json::Value {
-        self.shared.engine.store.snapshot()
+        self.shared.instance.store.snapshot()
     }
 
     /// Writes the current data as a seed file.

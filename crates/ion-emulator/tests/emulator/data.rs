@@ -445,7 +445,7 @@ async fn fields_that_are_not_emulated_say_so() {
     .await;
     assert_eq!(
         body["errors"][0]["message"],
-        "the ION emulator does not emulate the `addLabelToItem` mutation"
+        "not emulated: addLabelToItem (the ION emulator writes only createX, updateX and deleteX by convention)"
     );
     assert_eq!(body["errors"][0]["path"], json!(["addLabelToItem"]));
     assert_eq!(body["data"], json!({ "addLabelToItem": null }));
