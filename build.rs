@@ -1,5 +1,6 @@
-//! With the `starter` feature, validates `queries/` against the shipped schema
-//! (`schema/ion.graphql`) and generates the starter operations into `OUT_DIR/operations.rs`.
+//! With the `starter` feature, validates `queries/` against the schema shipped inside
+//! `ion-client-build` (the repository's `schema/ion.graphql`) and generates the starter
+//! operations into `OUT_DIR/operations.rs`.
 //! All the work lives in the `ion-client-build` crate, so it can be tested on its own and used by
 //! applications' build scripts the same way. Without the feature there is nothing to do, and the
 //! generator is not even compiled.
@@ -7,7 +8,6 @@
 fn main() {
     #[cfg(feature = "starter")]
     ion_client_build::Builder::new()
-        .schema("schema/ion.graphql")
         .queries("queries")
         .runtime_path("crate")
         .client_trait("StarterOperations")

@@ -24,9 +24,9 @@ const REPO: &str = env!("CARGO_MANIFEST_DIR");
 /// What the app prints against the demo seed: three pages of two runs, then both revisions
 /// of part TA-100.
 const EXPECTED_OUTPUT: &str = "\
-own get_runs 1 Some(\"SN-0001\")
-own get_runs 2 Some(\"SN-0002\")
-own get_runs 3 Some(\"SN-0003\")
+own get_runs 1 Some(Complete)
+own get_runs 2 Some(InProgress)
+own get_runs 3 Some(Todo)
 pages 3
 run 1 TA-100 build SN-0001 Some(Complete)
 run 2 TA-100 build SN-0002 Some(InProgress)

@@ -15,11 +15,11 @@ use ion::Operations;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(Config::from_env()?)?;
 
-    // The app's own `GetRuns` (serial numbers), not the starter one (titles and steps).
+    // The app's own `GetRuns` (statuses), not the starter one (titles and steps).
     let own = client.get_runs().await?;
     for run in own.runs.into_iter().flat_map(|c| c.edges).flatten() {
         if let Some(run) = run.node {
-            println!("own get_runs {} {:?}", run.id, run.serial_number);
+            println!("own get_runs {} {:?}", run.id, run.status);
         }
     }
 
