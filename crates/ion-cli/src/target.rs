@@ -2,7 +2,7 @@
 //! configured.
 
 use anyhow::Context as _;
-use ion_client::{Client, Config, Environment};
+use ion_client::{Client, Config};
 use ion_emulator::{Emulator, EmulatorOptions};
 
 /// A client, and the emulator it talks to when one was started (kept alive with it).
@@ -29,14 +29,7 @@ pub async fn connect() -> anyhow::Result<Target> {
          using the embedded ION emulator with its demo data at {}",
         emulator.api_base()
     );
-    let config = Config::builder()
-        .environment(Environment::custom(
-            &emulator.api_base(),
-            &emulator.token_url(),
-        )?)
-        .client_id(emulator.client_id())
-        .client_secret(emulator.client_secret())
-        .build()?;
+    let config = ion_client::testing::config_builder(&emulator)?.build()?;
     Ok(Target {
         client: Client::new(config)?,
         _emulator: Some(emulator),
