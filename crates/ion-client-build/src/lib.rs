@@ -28,6 +28,7 @@
 
 mod codegen;
 pub mod document;
+pub mod drift;
 pub mod introspection;
 pub mod names;
 mod sources;
