@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod codegen;
+pub mod drift;
 pub mod names;
 mod sources;
 

@@ -257,12 +257,35 @@ impl Disagreements {
         }
     }
 
+    /// Deprecated in one and not the other, or deprecated with the reference's reason copied
+    /// (a reason is prose, like a description).
     fn deprecation(&mut self, at: &str, ours: &ast::DirectiveList, reference: &ast::DirectiveList) {
-        let (ours, reference) = (is_deprecated(ours), is_deprecated(reference));
-        if ours != reference {
+        let (deprecated, theirs) = (is_deprecated(ours), is_deprecated(reference));
+        if deprecated != theirs {
             self.add(
                 at,
-                format!("deprecated: ours {ours}, reference {reference}"),
+                format!("deprecated: ours {deprecated}, reference {theirs}"),
+            );
+        }
+        let reason = |directives| {
+            deprecation_reason(directives)
+                .and_then(|value| value.as_str())
+                .map(str::to_string)
+        };
+        let (our_reason, their_reason) = (reason(ours), reason(reference));
+        let words = |text: &Option<String>| -> Vec<String> {
+            text.iter()
+                .flat_map(|t| t.split_whitespace().map(str::to_string))
+                .collect()
+        };
+        let (ours, theirs) = (words(&our_reason), words(&their_reason));
+        if ours.len() > MAX_COINCIDENTAL_WORDS && ours == theirs {
+            self.add(
+                at,
+                format!(
+                    "deprecation reason copied from the reference: {:?}",
+                    ours.join(" ")
+                ),
             );
         }
     }
@@ -558,7 +581,7 @@ type Thing implements Node {
   "The id."
   id: Int!
   name: String
-  old: String @deprecated(reason: "gone")
+  old: String @deprecated(reason: "Replaced by the name field long ago.")
   "A long enough description written for this field."
   summary: String
   kind: Kind
@@ -575,11 +598,15 @@ scalar DateTime
 /// The description of `Thing.summary` in [`TOY_REFERENCE`], and ours for it.
 const TOY_THEIR_WORDS: &str = "\"A long enough description written for this field.\"";
 const TOY_OUR_WORDS: &str = "\"Our own words about the summary.\"";
+/// The deprecation reason of `Thing.old` in [`TOY_REFERENCE`] (ours is `"gone"`).
+const TOY_THEIR_REASON: &str = "\"Replaced by the name field long ago.\"";
 
 /// "Our" toy schema: the toy reference in our own words. (It still shares the short description
 /// `"The id."` with the reference, which every case below thereby proves is allowed.)
 fn toy_ours() -> String {
-    TOY_REFERENCE.replacen(TOY_THEIR_WORDS, TOY_OUR_WORDS, 1)
+    TOY_REFERENCE
+        .replacen(TOY_THEIR_WORDS, TOY_OUR_WORDS, 1)
+        .replacen(TOY_THEIR_REASON, "\"gone\"", 1)
 }
 
 /// Each row edits [`toy_ours`] once (`from` must occur exactly once) and names the one
@@ -627,6 +654,16 @@ const COMPARISON_CASES: &[(&str, &str, Option<&str>)] = &[
         Some("Query.things(page: not in the reference"),
     ),
     // Deprecation and descriptions.
+    (
+        "@deprecated(reason: \"gone\")",
+        "@deprecated(reason: \"No longer served here.\")",
+        None,
+    ),
+    (
+        "\"gone\"",
+        TOY_THEIR_REASON,
+        Some("Thing.old: deprecation reason copied from the reference"),
+    ),
     (
         " @deprecated(reason: \"gone\")",
         "",
@@ -856,5 +893,446 @@ fn schema_counts() {
     assert!(
         ours.query_fields > 0,
         "schema/ion.graphql declares no query root fields"
+    );
+}
+
+// ----- d. regeneration from the reference -----
+
+/// Set to `1` to rewrite `schema/ion.graphql` instead of checking it.
+const SYNC_VAR: &str = "ION_SCHEMA_SYNC";
+
+/// The comment that opens `schema/ion.graphql`; [`synced_schema`] writes it.
+const SCHEMA_HEADER: &str = "\
+# ION Factory OS GraphQL API, as ion-client validates and generates against it.
+#
+# The facts here (every type, field, argument, default value, enum value, interface, union member
+# and deprecation reachable from the query and mutation roots) are ION's API as of the 2023
+# reference SDL, taken mechanically. Descriptions and deprecation reasons are the ion-client
+# authors' own words, written for the types users meet first and absent elsewhere.
+# See schema/README.md.
+#
+# To build against your own deployment instead, pull its schema (descriptions then come from your
+# ION):
+#
+#     ion schema pull -o schema/ion.graphql
+#
+# The project regenerates this file from the reference, keeping its own descriptions, with
+#
+#     ION_SCHEMA_SYNC=1 cargo test -p ion-client-build --test schema schema_file_is_regenerated
+";
+
+/// Our prose in a schema, by coordinate (`Type`, `Type.field`, `Type.field(arg:)`,
+/// `Enum.VALUE`, `Input.field`).
+#[derive(Default)]
+struct Prose {
+    descriptions: BTreeMap<String, Node<str>>,
+    /// The `reason:` argument of `@deprecated`, where one is given.
+    reasons: BTreeMap<String, Node<ast::Value>>,
+}
+
+/// Calls `visit(coordinate, description, directives)` for every described element of every
+/// type definition in `doc`, in document order.
+fn for_each_element(
+    doc: &mut ast::Document,
+    visit: &mut impl FnMut(&str, &mut Option<Node<str>>, &mut ast::DirectiveList),
+) {
+    fn fields(
+        at: &str,
+        fields: &mut [Node<ast::FieldDefinition>],
+        visit: &mut impl FnMut(&str, &mut Option<Node<str>>, &mut ast::DirectiveList),
+    ) {
+        for field in fields {
+            let field = field.make_mut();
+            let here = format!("{at}.{}", field.name);
+            visit(&here, &mut field.description, &mut field.directives);
+            input_values(&format!("{here}("), ":)", &mut field.arguments, visit);
+        }
+    }
+    fn input_values(
+        prefix: &str,
+        suffix: &str,
+        values: &mut [Node<InputValueDefinition>],
+        visit: &mut impl FnMut(&str, &mut Option<Node<str>>, &mut ast::DirectiveList),
+    ) {
+        for value in values {
+            let value = value.make_mut();
+            let here = format!("{prefix}{}{suffix}", value.name);
+            visit(&here, &mut value.description, &mut value.directives);
+        }
+    }
+    for definition in &mut doc.definitions {
+        match definition {
+            ast::Definition::ScalarTypeDefinition(def) => {
+                let def = def.make_mut();
+                visit(&def.name.clone(), &mut def.description, &mut def.directives);
+            }
+            ast::Definition::ObjectTypeDefinition(def) => {
+                let def = def.make_mut();
+                let name = def.name.clone();
+                visit(&name, &mut def.description, &mut def.directives);
+                fields(&name, &mut def.fields, visit);
+            }
+            ast::Definition::InterfaceTypeDefinition(def) => {
+                let def = def.make_mut();
+                let name = def.name.clone();
+                visit(&name, &mut def.description, &mut def.directives);
+                fields(&name, &mut def.fields, visit);
+            }
+            ast::Definition::UnionTypeDefinition(def) => {
+                let def = def.make_mut();
+                visit(&def.name.clone(), &mut def.description, &mut def.directives);
+            }
+            ast::Definition::EnumTypeDefinition(def) => {
+                let def = def.make_mut();
+                let name = def.name.clone();
+                visit(&name, &mut def.description, &mut def.directives);
+                for value in &mut def.values {
+                    let value = value.make_mut();
+                    let here = format!("{name}.{}", value.value);
+                    visit(&here, &mut value.description, &mut value.directives);
+                }
+            }
+            ast::Definition::InputObjectTypeDefinition(def) => {
+                let def = def.make_mut();
+                let name = def.name.clone();
+                visit(&name, &mut def.description, &mut def.directives);
+                input_values(&format!("{name}."), "", &mut def.fields, visit);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_type_definition(definition: &ast::Definition) -> bool {
+    matches!(
+        definition,
+        ast::Definition::ScalarTypeDefinition(_)
+            | ast::Definition::ObjectTypeDefinition(_)
+            | ast::Definition::InterfaceTypeDefinition(_)
+            | ast::Definition::UnionTypeDefinition(_)
+            | ast::Definition::EnumTypeDefinition(_)
+            | ast::Definition::InputObjectTypeDefinition(_)
+    )
+}
+
+fn deprecation_reason(directives: &ast::DirectiveList) -> Option<&Node<ast::Value>> {
+    directives
+        .get("deprecated")?
+        .specified_argument_by_name("reason")
+}
+
+/// Collects the descriptions and deprecation reasons of `sdl`.
+fn prose_of(sdl: &str, path: &str) -> Prose {
+    let mut doc = ast::Document::parse(sdl, path)
+        .unwrap_or_else(|e| panic!("{path} does not parse:\n{}", e.errors));
+    let mut prose = Prose::default();
+    for_each_element(&mut doc, &mut |at, description, directives| {
+        if let Some(description) = description {
+            prose
+                .descriptions
+                .insert(at.to_string(), description.clone());
+        }
+        if let Some(reason) = deprecation_reason(directives) {
+            prose.reasons.insert(at.to_string(), reason.clone());
+        }
+    });
+    prose
+}
+
+/// Every type reachable from `schema`'s root operations: through field types and arguments,
+/// input fields, implemented interfaces, union members, and the implementations of reachable
+/// interfaces (introspection lists those too).
+fn reachable_types(schema: &Schema) -> BTreeSet<Name> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<Name> = [
+        OperationType::Query,
+        OperationType::Mutation,
+        OperationType::Subscription,
+    ]
+    .into_iter()
+    .filter_map(|operation| schema.root_operation(operation).cloned())
+    .collect();
+    let implementers = schema.implementers_map();
+    while let Some(name) = stack.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some(ty) = schema.types.get(&name) else {
+            continue;
+        };
+        let mut push_fields =
+            |fields: &apollo_compiler::collections::IndexMap<Name, Component<FieldDefinition>>| {
+                for field in fields.values() {
+                    stack.push(field.ty.inner_named_type().clone());
+                    stack.extend(
+                        field
+                            .arguments
+                            .iter()
+                            .map(|a| a.ty.inner_named_type().clone()),
+                    );
+                }
+            };
+        match ty {
+            ExtendedType::Object(t) => {
+                push_fields(&t.fields);
+                stack.extend(t.implements_interfaces.iter().map(|i| i.name.clone()));
+            }
+            ExtendedType::Interface(t) => {
+                push_fields(&t.fields);
+                stack.extend(t.implements_interfaces.iter().map(|i| i.name.clone()));
+                if let Some(implementers) = implementers.get(&name) {
+                    stack.extend(implementers.objects.iter().cloned());
+                    stack.extend(implementers.interfaces.iter().cloned());
+                }
+            }
+            ExtendedType::Union(t) => stack.extend(t.members.iter().map(|m| m.name.clone())),
+            ExtendedType::InputObject(t) => {
+                stack.extend(t.fields.values().map(|f| f.ty.inner_named_type().clone()));
+            }
+            ExtendedType::Scalar(_) | ExtendedType::Enum(_) => {}
+        }
+    }
+    seen
+}
+
+/// `schema/ion.graphql` as regenerated from `reference`: its facts (the types reachable from the
+/// roots, in the reference's order, nothing of its prose) with the descriptions and deprecation
+/// reasons `ours` has at the same coordinates. A deprecation we have no words for yet is written
+/// without a reason.
+fn synced_schema(reference: &str, ours: &str) -> String {
+    let valid = Schema::parse_and_validate(reference, "reference.graphql")
+        .unwrap_or_else(|e| panic!("the reference is not a valid schema:\n{}", e.errors));
+    let keep = reachable_types(&valid);
+    let prose = prose_of(ours, "schema/ion.graphql");
+    let mut doc = ast::Document::parse(reference, "reference.graphql")
+        .unwrap_or_else(|e| panic!("the reference does not parse:\n{}", e.errors));
+    doc.definitions.retain(|definition| {
+        is_type_definition(definition) && definition.name().is_some_and(|name| keep.contains(name))
+    });
+    for_each_element(&mut doc, &mut |at, description, directives| {
+        *description = prose.descriptions.get(at).cloned();
+        for directive in directives.0.iter_mut() {
+            if directive.name == "deprecated" {
+                let directive = directive.make_mut();
+                directive.arguments.clear();
+                if let Some(reason) = prose.reasons.get(at) {
+                    directive.arguments.push(Node::new(ast::Argument {
+                        name: apollo_compiler::name!("reason"),
+                        value: reason.clone(),
+                    }));
+                }
+            }
+        }
+    });
+    let root = |operation| valid.root_operation(operation).map(|name| name.to_string());
+    let mut out = String::from(SCHEMA_HEADER);
+    out.push_str("\nschema {\n");
+    for (label, operation) in [
+        ("query", OperationType::Query),
+        ("mutation", OperationType::Mutation),
+        ("subscription", OperationType::Subscription),
+    ] {
+        if let Some(name) = root(operation) {
+            out.push_str(&format!("  {label}: {name}\n"));
+        }
+    }
+    out.push_str("}\n");
+    for definition in &doc.definitions {
+        out.push('\n');
+        out.push_str(&definition.to_string());
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `schema/ion.graphql` is exactly what [`synced_schema`] makes of the reference and of the
+/// file's own prose, so its facts are mechanical and a refresh is one command. With
+/// `ION_SCHEMA_SYNC=1` the test rewrites the file instead of checking it.
+#[test]
+fn schema_file_is_regenerated() {
+    let inputs = Inputs::locate();
+    let Some(shared) = inputs.shared_or_skip("schema_file_is_regenerated") else {
+        return;
+    };
+    let current = read(&inputs.our_schema);
+    let synced = synced_schema(&read(&Inputs::reference_schema(shared)), &current);
+    if std::env::var_os(SYNC_VAR).is_some_and(|v| v == "1") {
+        fs::write(&inputs.our_schema, &synced)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", inputs.our_schema.display()));
+        eprintln!("{SYNC_VAR}=1: rewrote {}", inputs.our_schema.display());
+        return;
+    }
+    assert!(
+        current == synced,
+        "schema/ion.graphql is not what regeneration from the reference gives; run \
+         `{SYNC_VAR}=1 cargo test -p ion-client-build --test schema schema_file_is_regenerated` \
+         and review the diff"
+    );
+}
+
+// ----- e. coverage of the reference -----
+
+/// Kinds of schema element, in the order coverage is printed.
+const ELEMENTS: [&str; 9] = [
+    "query root fields",
+    "mutation root fields",
+    "types",
+    "fields",
+    "arguments",
+    "input fields",
+    "enum values",
+    "union members",
+    "interface implementations",
+];
+
+/// Every element of `schema` among the types in `only`, by kind ([`ELEMENTS`]), each as its
+/// coordinate (`Type.field(arg:)`, `Union.Member`, `Type implements Interface`).
+fn elements(schema: &Schema, only: &BTreeSet<Name>) -> BTreeMap<&'static str, BTreeSet<String>> {
+    let mut out: BTreeMap<&'static str, BTreeSet<String>> = ELEMENTS
+        .iter()
+        .map(|kind| (*kind, BTreeSet::new()))
+        .collect();
+    let mut add = |kind: &'static str, coordinate: String| {
+        out.entry(kind).or_default().insert(coordinate);
+    };
+    for (label, operation) in [
+        ("query root fields", OperationType::Query),
+        ("mutation root fields", OperationType::Mutation),
+    ] {
+        if let Some(root) = schema
+            .root_operation(operation)
+            .and_then(|name| schema.get_object(name))
+        {
+            for field in root.fields.keys() {
+                add(label, format!("{}.{field}", root.name));
+            }
+        }
+    }
+    for (name, ty) in schema.types.iter().filter(|(name, _)| only.contains(*name)) {
+        add("types", name.to_string());
+        let mut fields =
+            |fields: &apollo_compiler::collections::IndexMap<Name, Component<FieldDefinition>>| {
+                for (field_name, field) in fields {
+                    add("fields", format!("{name}.{field_name}"));
+                    for argument in &field.arguments {
+                        add(
+                            "arguments",
+                            format!("{name}.{field_name}({}:)", argument.name),
+                        );
+                    }
+                }
+            };
+        match ty {
+            ExtendedType::Object(t) => {
+                fields(&t.fields);
+                for interface in &t.implements_interfaces {
+                    add(
+                        "interface implementations",
+                        format!("{name} implements {}", interface.name),
+                    );
+                }
+            }
+            ExtendedType::Interface(t) => {
+                fields(&t.fields);
+                for interface in &t.implements_interfaces {
+                    add(
+                        "interface implementations",
+                        format!("{name} implements {}", interface.name),
+                    );
+                }
+            }
+            ExtendedType::Union(t) => {
+                for member in &t.members {
+                    add("union members", format!("{name}.{}", member.name));
+                }
+            }
+            ExtendedType::Enum(t) => {
+                for value in t.values.keys() {
+                    add("enum values", format!("{name}.{value}"));
+                }
+            }
+            ExtendedType::InputObject(t) => {
+                for field in t.fields.keys() {
+                    add("input fields", format!("{name}.{field}"));
+                }
+            }
+            ExtendedType::Scalar(_) => {}
+        }
+    }
+    out
+}
+
+/// What the reference has (every type reachable from its roots, and everything in those types)
+/// that `ours` lacks, as `(kind, covered, total, missing coordinates)` rows in [`ELEMENTS`] order.
+fn coverage(ours: &Schema, reference: &Schema) -> Vec<(&'static str, usize, usize, Vec<String>)> {
+    let reachable: BTreeSet<Name> = reachable_types(reference)
+        .into_iter()
+        .filter(|name| {
+            reference
+                .types
+                .get(name)
+                .is_some_and(|ty| !ty.is_built_in())
+        })
+        .collect();
+    let declared: BTreeSet<Name> = ours
+        .types
+        .iter()
+        .filter(|(_, ty)| !ty.is_built_in())
+        .map(|(name, _)| name.clone())
+        .collect();
+    let (ours, theirs) = (elements(ours, &declared), elements(reference, &reachable));
+    ELEMENTS
+        .iter()
+        .map(|kind| {
+            let total = &theirs[kind];
+            let missing: Vec<String> = total.difference(&ours[kind]).cloned().collect();
+            (*kind, total.len() - missing.len(), total.len(), missing)
+        })
+        .collect()
+}
+
+/// Everything ION's API offers from its roots is declared: 100 % of its root fields, types,
+/// fields, arguments, input fields, enum values, union members and interface implementations.
+/// Together with [`schema_agrees_with_reference`] this makes our schema the reference's facts,
+/// all of them and nothing else.
+#[test]
+fn schema_covers_reference() {
+    let inputs = Inputs::locate();
+    let Some(shared) = inputs.shared_or_skip("schema_covers_reference") else {
+        return;
+    };
+    let ours = load_schema(&inputs.our_schema);
+    let reference = load_schema(&Inputs::reference_schema(shared));
+    let rows = coverage(&ours, &reference);
+    eprintln!("coverage of the reference (reachable from its roots):");
+    let mut missing = Vec::new();
+    for (kind, covered, total, absent) in &rows {
+        let percent = if *total == 0 {
+            100.0
+        } else {
+            100.0 * *covered as f64 / *total as f64
+        };
+        eprintln!("  {kind:<26} {covered:>6} of {total:>6}  {percent:>6.2} %");
+        missing.extend(absent.iter().map(|at| format!("{kind}: {at}")));
+    }
+    let reachable = reachable_types(&reference);
+    let unreachable = reference
+        .types
+        .iter()
+        .filter(|(name, ty)| !ty.is_built_in() && !reachable.contains(*name))
+        .count();
+    eprintln!("  (reference types not reachable from its roots, left out: {unreachable})");
+    assert!(
+        missing.is_empty(),
+        "schema/ion.graphql lacks {} element(s) of the reference; first ones:\n  {}",
+        missing.len(),
+        missing
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n  ")
     );
 }
