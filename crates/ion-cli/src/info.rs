@@ -54,13 +54,13 @@ pub fn envs() -> anyhow::Result<()> {
 
 /// Introspects the schema and writes it as SDL.
 pub async fn pull(output: Option<PathBuf>) -> anyhow::Result<()> {
-    use crate::introspection::{INTROSPECTION_QUERY, sdl_from_introspection};
+    use crate::introspection::{OPERATION_NAME, introspection_query, sdl_from_introspection};
     let target = crate::target::connect().await?;
     let response = target
         .client
         .execute_raw(
-            INTROSPECTION_QUERY,
-            Some("IntrospectionQuery"),
+            &introspection_query(),
+            Some(OPERATION_NAME),
             OperationKind::Query,
             serde_json::json!({}),
         )
