@@ -54,18 +54,8 @@ pub fn envs() -> anyhow::Result<()> {
 
 /// Introspects the schema and writes it as SDL.
 pub async fn pull(output: Option<PathBuf>) -> anyhow::Result<()> {
-    use crate::introspection::{OPERATION_NAME, introspection_query, sdl_from_introspection};
     let target = crate::target::connect().await?;
-    let response = target
-        .client
-        .execute_raw(
-            &introspection_query(),
-            Some(OPERATION_NAME),
-            OperationKind::Query,
-            serde_json::json!({}),
-        )
-        .await?;
-    let sdl = sdl_from_introspection(&response).context("the introspection result")?;
+    let sdl = live_schema(&target.client).await?;
     match output {
         Some(path) => {
             std::fs::write(&path, &sdl)
@@ -79,4 +69,18 @@ pub async fn pull(output: Option<PathBuf>) -> anyhow::Result<()> {
         None => std::io::stdout().lock().write_all(sdl.as_bytes())?,
     }
     Ok(())
+}
+
+/// The schema of the ION `client` talks to, by introspection, as SDL.
+pub async fn live_schema(client: &ion_client::Client) -> anyhow::Result<String> {
+    use crate::introspection::{OPERATION_NAME, introspection_query, sdl_from_introspection};
+    let response = client
+        .execute_raw(
+            &introspection_query(),
+            Some(OPERATION_NAME),
+            OperationKind::Query,
+            serde_json::json!({}),
+        )
+        .await?;
+    sdl_from_introspection(&response).context("the introspection result")
 }

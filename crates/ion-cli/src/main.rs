@@ -5,6 +5,7 @@
 //! library logs none at any level.
 
 mod document;
+mod drift_cmd;
 mod emulator_cmd;
 mod info;
 mod introspection;
@@ -66,7 +67,8 @@ enum SchemaCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Validates operations as the build does, without building.
+    /// Validates operations as the build does, without building; with --live, reports what
+    /// the configured ION's schema changes for them.
     Check {
         /// Files or folders of .graphql operations.
         #[arg(default_value = "queries")]
@@ -75,6 +77,19 @@ enum SchemaCommand {
         /// directory has one, else the schema shipped with ion).
         #[arg(long, value_name = "FILE")]
         schema: Option<PathBuf>,
+        /// Pull the live schema of the configured ION (or the embedded emulator) and report
+        /// each use in the operations that its changes touch, with what the generated code
+        /// would do. Exit status: 0 clean, 1 breaking, 2 dangerous only.
+        #[arg(long)]
+        live: bool,
+    },
+    /// Lists every change from OLD to NEW as breaking, dangerous or safe, one per line.
+    /// Exit status: 0 none or only safe, 1 breaking, 2 dangerous only.
+    Diff {
+        /// The schema before.
+        old: PathBuf,
+        /// The schema after.
+        new: PathBuf,
     },
 }
 
@@ -104,14 +119,26 @@ fn main() -> ExitCode {
         Command::Token { show } => runtime.block_on(info::token(show)),
         Command::Envs => info::envs(),
         Command::Schema(SchemaCommand::Pull { output }) => runtime.block_on(info::pull(output)),
-        Command::Schema(SchemaCommand::Check { paths, schema }) => {
-            match schema_cmd::resolve(schema.as_deref())
-                .and_then(|schema| schema_cmd::check(&schema, &paths))
-            {
-                Ok(true) => Ok(()),
-                Ok(false) => return ExitCode::FAILURE,
-                Err(e) => Err(e),
-            }
+        Command::Schema(SchemaCommand::Check {
+            paths,
+            schema,
+            live: false,
+        }) => match schema_cmd::resolve(schema.as_deref())
+            .and_then(|schema| schema_cmd::check(&schema, &paths))
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
+        Command::Schema(SchemaCommand::Check {
+            paths,
+            schema,
+            live: true,
+        }) => {
+            return exit_with(runtime.block_on(drift_cmd::check_live(schema.as_deref(), &paths)));
+        }
+        Command::Schema(SchemaCommand::Diff { old, new }) => {
+            return exit_with(drift_cmd::diff(&old, &new));
         }
         Command::Emulator(args) => runtime.block_on(emulator_cmd::run(args)),
         Command::NewQuery { name, dir } => new_query::scaffold(&name, &dir).map(|path| {
@@ -123,6 +150,18 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A drift command's own exit status (0, 1 or 2), or 1 with the error on stderr.
+fn exit_with(result: anyhow::Result<u8>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

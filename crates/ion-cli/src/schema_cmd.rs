@@ -42,22 +42,7 @@ pub fn resolve(explicit: Option<&Path>) -> anyhow::Result<SourceFile> {
 
 /// Validates operations exactly as the build does, without building. Returns whether all passed.
 pub fn check(schema: &SourceFile, paths: &[PathBuf]) -> anyhow::Result<bool> {
-    let mut files = Vec::new();
-    for path in paths {
-        let found = if path.is_dir() {
-            let mut found = Vec::new();
-            collect(path, &mut found)
-                .with_context(|| format!("cannot read directory {}", path.display()))?;
-            found
-        } else {
-            vec![path.clone()]
-        };
-        for file in found {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            files.push(SourceFile::new(file, text));
-        }
-    }
+    let files = read_operations(paths)?;
     match ion_client_build::validate(schema, &files) {
         Ok(warnings) => {
             for w in &warnings {
@@ -75,6 +60,27 @@ pub fn check(schema: &SourceFile, paths: &[PathBuf]) -> anyhow::Result<bool> {
             Ok(false)
         }
     }
+}
+
+/// The `.graphql` files named, or found below the folders named.
+pub fn read_operations(paths: &[PathBuf]) -> anyhow::Result<Vec<SourceFile>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let found = if path.is_dir() {
+            let mut found = Vec::new();
+            collect(path, &mut found)
+                .with_context(|| format!("cannot read directory {}", path.display()))?;
+            found
+        } else {
+            vec![path.clone()]
+        };
+        for file in found {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            files.push(SourceFile::new(file, text));
+        }
+    }
+    Ok(files)
 }
 
 /// Every `.graphql`/`.gql` file below `dir`, sorted. Symbolic links to folders are not
