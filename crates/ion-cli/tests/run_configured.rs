@@ -200,3 +200,104 @@ async fn failures_go_to_stderr_with_a_non_zero_exit() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The repository's schema, which the operations below were "generated" against.
+fn repo_schema() -> (PathBuf, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/ion.graphql");
+    let text = std::fs::read_to_string(&path).expect("schema/ion.graphql");
+    (path, text)
+}
+
+/// `ion schema check --live` against an ION whose schema moved on: only what touches the
+/// operations is reported, located, with the exit status a scheduled job can act on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_live_reports_what_the_live_schema_breaks_in_the_operations() {
+    let (schema_path, sdl) = repo_schema();
+    let dir = temp_dir("live");
+    let op = write(
+        &dir,
+        "runs.graphql",
+        "query Runs {\n  runs {\n    edges { node { id status } }\n  }\n}\n",
+    );
+    let live = |sdl: String| async move {
+        Emulator::start(
+            EmulatorOptions::new()
+                .schema_sdl(sdl)
+                .client(ClientCredentials::new(CLIENT_ID, SECRET)),
+        )
+        .await
+        .expect("emulator starts")
+    };
+    let check = |e: &Emulator| {
+        ion(
+            e,
+            &[
+                "schema",
+                "check",
+                "--live",
+                "--schema",
+                schema_path.to_str().unwrap(),
+                &op,
+            ],
+        )
+    };
+
+    // The same schema: nothing to report.
+    let same = live(sdl.clone()).await;
+    let out = check(&same);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // A new enum value the operation selects: dangerous, the generated code keeps working.
+    let with_value = sdl.replacen("enum RunStatus {\n", "enum RunStatus {\n  PAUSED\n", 1);
+    assert_ne!(with_value, sdl, "RunStatus is in the schema");
+    let out = check(&live(with_value).await);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{report}\n{}", stderr(&out));
+    assert!(report.contains("runs.graphql:3:23: dangerous"), "{report}");
+    assert!(report.contains("keeps working"), "{report}");
+
+    // A removed field the operation selects: breaking, located at the selection.
+    let without_status = sdl.replacen("  status: RunStatus\n", "", 1);
+    assert_ne!(without_status, sdl, "Run.status is in the schema");
+    let out = check(&live(without_status).await);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}\n{}", stderr(&out));
+    assert!(report.contains("runs.graphql:3:23: breaking"), "{report}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn schema_diff_lists_changes_by_severity_with_an_exit_status() {
+    let (_, sdl) = repo_schema();
+    let dir = temp_dir("diff");
+    let old = write(&dir, "old.graphql", &sdl);
+    let same = Command::new(env!("CARGO_BIN_EXE_ion"))
+        .args(["schema", "diff", &old, &old])
+        .output()
+        .expect("runs");
+    assert_eq!(same.status.code(), Some(0));
+    assert!(same.stdout.is_empty());
+
+    let changed = sdl.replacen("  status: RunStatus\n", "", 1).replacen(
+        "enum RunStatus {\n",
+        "enum RunStatus {\n  PAUSED\n",
+        1,
+    );
+    let new = write(&dir, "new.graphql", &changed);
+    let out = Command::new(env!("CARGO_BIN_EXE_ion"))
+        .args(["schema", "diff", &old, &new])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("breaking: Run.status: "), "{lines:?}");
+    assert!(
+        lines[1].starts_with("dangerous: RunStatus.PAUSED: "),
+        "{lines:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
