@@ -253,6 +253,18 @@ fn generated_code_for_queries_snapshot() {
         "queries/: {} operations, {lines} generated lines, generated in {elapsed:.2?}",
         out.operations.len()
     );
+    // Names relative to their module stay short (crate docs, "Names").
+    let longest = out
+        .code
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(3)
+        .filter(|w| w[0] == "pub" && ["struct", "enum", "type"].contains(&w[1]))
+        .map(|w| w[2].trim_end_matches(|c: char| !c.is_alphanumeric()))
+        .max_by_key(|n| n.len())
+        .unwrap_or_default()
+        .to_string();
+    assert!(longest.len() < 40, "longest generated type name: {longest}");
     let mods = modules(&out.code);
     assert!(
         mods.len() > 25,
