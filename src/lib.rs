@@ -29,6 +29,7 @@ pub mod clock;
 pub mod config;
 pub mod environment;
 pub mod error;
+mod id;
 mod nullable;
 pub mod operation;
 #[cfg(feature = "starter")]
@@ -51,6 +52,7 @@ pub use clock::{Clock, SystemClock};
 pub use config::{AuthScheme, Config, ConfigBuilder};
 pub use environment::{Environment, Region, Stage};
 pub use error::{Error, ErrorKind, GraphqlError, TransportFailure};
+pub use id::Id;
 pub use nullable::Nullable;
 pub use operation::{Operation, OperationKind, PageCursor, Paginated};
 pub use retry::RetryPolicy;

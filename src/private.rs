@@ -40,6 +40,34 @@ pub fn typed_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<TypedVa
     Ok(TypedValue(typename, value))
 }
 
+/// Decodes a buffered object as a variant whose type does not hold `__typename` (the variant
+/// says it): the key is removed first, so the type can refuse unknown fields.
+pub fn decode_variant<T: serde::de::DeserializeOwned, E: de::Error>(
+    mut value: TypedValue,
+) -> Result<T, E> {
+    if let Some(map) = value.1.as_object_mut() {
+        map.remove("__typename");
+    }
+    serde_json::from_value(value.1).map_err(E::custom)
+}
+
+/// Serializes a variant whose type does not hold `__typename`, putting the key back first so
+/// the output decodes again.
+pub fn serialize_variant<S: serde::Serializer, T: serde::Serialize>(
+    serializer: S,
+    typename: &str,
+    value: &T,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error;
+    let mut map = serde_json::Map::new();
+    map.insert("__typename".into(), typename.into());
+    match serde_json::to_value(value).map_err(S::Error::custom)? {
+        serde_json::Value::Object(fields) => map.extend(fields),
+        other => return serde::Serialize::serialize(&other, serializer),
+    }
+    serde::Serialize::serialize(&map, serializer)
+}
+
 /// Decodes a buffered object as one variant's struct.
 pub fn decode_value<T: serde::de::DeserializeOwned, E: de::Error>(
     value: TypedValue,

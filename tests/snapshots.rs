@@ -29,7 +29,7 @@ fn ok<T>(name: &str, r: Result<T, ion_client::Error>) -> T {
 async fn every_query_against_the_demo_seed() {
     let ion = TestIon::start().await.expect("emulator");
     let c = ion.client();
-    let id = || "1".to_owned();
+    let id = || ion_client::Id::from(1);
     // Alphabetical, as in queries/, so the order is deterministic.
     let t = Instant::now();
     snap!(
@@ -416,11 +416,11 @@ fn etag_at<T: serde::Serialize>(data: &T, pointer: &str) -> String {
         .to_owned()
 }
 
-/// The id at a JSON pointer of a redacted outcome, as the `ID` string mutations take.
-fn id_at(value: &serde_json::Value, pointer: &str) -> String {
+/// The id at a JSON pointer of a redacted outcome, as the `ID` mutations take.
+fn id_at(value: &serde_json::Value, pointer: &str) -> ion_client::Id {
     match value.pointer(pointer) {
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string().into(),
+        Some(serde_json::Value::String(s)) => s.as_str().into(),
         other => panic!("no id at {pointer}: {other:?} in {value}"),
     }
 }
@@ -614,7 +614,7 @@ async fn every_mutation_against_the_demo_seed() {
     ) {
         (Some(id), Some(etag)) => outcome(
             c.update_run_step_field_value(update_run_step_field_value::Variables {
-                id: id.to_string().trim_matches('"').to_owned(),
+                id: id.to_string().trim_matches('"').into(),
                 etag: etag.to_owned(),
                 value: Nullable::Value(serde_json::json!("42")),
                 not_applicable: Nullable::Omitted,
@@ -774,7 +774,7 @@ async fn record_then_replay_without_the_emulator() {
         .expect_err("no fixture for run 2")
         .to_string();
     assert!(
-        missing.contains("GetRun") && missing.contains(r#""id":"2""#),
+        missing.contains("GetRun") && missing.contains(r#""id":2"#),
         "{missing}"
     );
 

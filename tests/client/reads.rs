@@ -5,7 +5,7 @@ use futures_util::StreamExt;
 use ion_client::Nullable;
 use ion_client::operations::StarterOperations;
 use ion_client::operations::types::{RunSortEnum, RunStatus, RunStatusFilter, RunsInputFilters};
-use ion_client::operations::{get_runs, list_runs, me};
+use ion_client::operations::{fragments, get_run, get_runs, list_runs, me};
 
 use super::support::*;
 
@@ -187,7 +187,7 @@ async fn two_typed_operations_batch_into_one_request() {
     let runs = response.take(runs).unwrap();
     let who = response.take(who).unwrap();
     assert_eq!(runs.runs.unwrap().edges.len(), 6);
-    assert_eq!(who.me.unwrap().id, 1);
+    assert_eq!(who.me.unwrap().user_summary.id, 1);
     let c = e.counters();
     assert_eq!(counts(c), (1, 1, 0), "one HTTP request for the batch");
     assert_eq!(c.operations, 2, "both operations executed");
@@ -203,11 +203,70 @@ async fn two_hundred_concurrent_queries_on_a_cold_client_fetch_one_token() {
     }
     let mut ok = 0;
     while let Some(joined) = tasks.join_next().await {
-        assert_eq!(joined.unwrap().unwrap().me.unwrap().id, 1);
+        assert_eq!(joined.unwrap().unwrap().me.unwrap().user_summary.id, 1);
         ok += 1;
     }
     assert_eq!(ok, 200);
     let c = e.counters();
     assert_eq!(counts(c), (1, 200, 0));
     assert_eq!((c.tokens_issued, c.unauthorized), (1, 0));
+}
+
+#[tokio::test]
+async fn a_run_id_from_one_response_is_the_next_operations_id_variable() {
+    let (_e, _clock, client) = setup().await;
+    let page = client.list_runs(page_of(1)).await.unwrap();
+    let listed = page.runs.unwrap().edges.into_iter().flatten().next();
+    let listed = listed.and_then(|edge| edge.node).unwrap();
+    // `Run.id` is an `Int`; `run(id:)` takes an `ID`: the integer goes straight in.
+    let variables = get_run::Variables {
+        id: listed.id.into(),
+        with_steps: false,
+    };
+    let run = client.get_run(variables).await.unwrap().run.unwrap();
+    assert_eq!(run.run_summary.id, listed.id);
+
+    // Variables JSON as ION's documentation writes it: ids as numbers (strings work too).
+    let from_docs: get_run::Variables =
+        serde_json::from_str(r#"{"id": 1135, "withSteps": true}"#).unwrap();
+    assert_eq!(from_docs.id, 1135);
+    let as_string: get_run::Variables =
+        serde_json::from_str(r#"{"id": "1135", "withSteps": true}"#).unwrap();
+    assert_eq!(as_string, from_docs);
+    assert_eq!(serde_json::to_value(&from_docs).unwrap()["id"], 1135);
+}
+
+/// Takes a part summary wherever it came from.
+fn part_label(part: &fragments::PartSummary) -> String {
+    format!("{} rev {}", part.part_number, part.revision)
+}
+
+#[test]
+fn get_run_has_one_part_summary_type_for_its_part_and_for_attribute_values() {
+    let part = serde_json::json!({
+        "id": 3, "_etag": "e3", "partNumber": "TA-100", "revision": "B",
+        "description": null, "partType": "PART", "trackingType": null, "unitOfMeasureId": null
+    });
+    let mut attribute_part = part.clone();
+    attribute_part["__typename"] = "Part".into();
+    let data: get_run::ResponseData = serde_json::from_value(serde_json::json!({"run": {
+        "id": 1, "_etag": "e1", "title": "Run", "status": null, "procedureId": null,
+        "partId": 3, "partInventoryId": null, "quantity": 1, "dueDate": null,
+        "percentComplete": null, "description": null, "scheduledStart": null,
+        "scheduledEnd": null, "procedure": null, "part": part,
+        "attributes": [{"Etag": "a", "key": "made-of", "type": null, "value": null,
+                        "ionValue": attribute_part}]
+    }}))
+    .unwrap();
+    let run = data.run.unwrap();
+    let from_part = part_label(run.part.as_ref().unwrap());
+    let attribute = run.attributes.iter().flatten().flatten().next().unwrap();
+    let Some(get_run::AttributesIonValue::Part(value)) = &attribute.ion_value else {
+        panic!("expected a Part, got {:?}", attribute.ion_value);
+    };
+    assert_eq!(from_part, part_label(value));
+    assert_eq!(from_part, "TA-100 rev B");
+    // The abstract value keeps its `__typename` on the way out, so it decodes again.
+    let again = serde_json::to_value(&attribute.ion_value).unwrap();
+    assert_eq!(again["__typename"], "Part");
 }

@@ -38,8 +38,11 @@ async fn a_write_chain_with_etags_and_a_stale_etag_refused() {
         .await
         .unwrap();
     let run = created.create_run.unwrap().run.unwrap();
-    assert_eq!(run.id, 7, "the next id after the seed's six runs");
-    assert_eq!(run.status, Some(RunStatus::Todo));
+    assert_eq!(
+        run.run_summary.id, 7,
+        "the next id after the seed's six runs"
+    );
+    assert_eq!(run.run_summary.status, Some(RunStatus::Todo));
     let steps: Vec<_> = run.steps.unwrap().into_iter().flatten().collect();
     assert_eq!(steps.len(), 5);
     assert!(
@@ -53,7 +56,7 @@ async fn a_write_chain_with_etags_and_a_stale_etag_refused() {
     let first_etag = step.etag.clone().unwrap();
     let updated = client
         .update_run_step_status(update_run_step_status::Variables {
-            id: step.id.to_string(),
+            id: step.id.into(),
             etag: first_etag.clone(),
             status: Statusenum::InProgress,
         })
@@ -69,7 +72,7 @@ async fn a_write_chain_with_etags_and_a_stale_etag_refused() {
     // The same write with the etag it started from is refused.
     let err = client
         .update_run_step_status(update_run_step_status::Variables {
-            id: step.id.to_string(),
+            id: step.id.into(),
             etag: first_etag,
             status: Statusenum::Complete,
         })
@@ -85,10 +88,13 @@ async fn a_write_chain_with_etags_and_a_stale_etag_refused() {
         .part_inventory
         .unwrap();
     assert_eq!(
-        (read.quantity, read.lot_number.as_deref()),
+        (
+            read.part_inventory_summary.quantity,
+            read.part_inventory_summary.lot_number.as_deref()
+        ),
         (40.0, Some("L-2401"))
     );
-    let stale = read.etag.unwrap();
+    let stale = read.part_inventory_summary.etag.unwrap();
     let set = client
         .update_part_inventory_quantity(update_part_inventory_quantity::Variables {
             id: "8".into(),

@@ -1,5 +1,5 @@
 //! Documents as sent at run time (for `ion run`): an operation file plus the shared fragments it
-//! uses, and where its paginated connection is.
+//! uses.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -68,68 +68,6 @@ pub fn with_fragments(file: &SourceFile, library: &[SourceFile]) -> Result<Strin
     Ok(out)
 }
 
-/// The response keys from `data` down to the connection paginated by `$after` in the named
-/// operation (or the only one), when it selects `pageInfo` and `edges`; `None` otherwise.
-pub fn connection_path(document: &str, operation: Option<&str>) -> Option<Vec<String>> {
-    let doc = ast::Document::parse(document, "document.graphql").ok()?;
-    let fragments: BTreeMap<String, &ast::FragmentDefinition> = doc
-        .definitions
-        .iter()
-        .filter_map(|d| {
-            d.as_fragment_definition()
-                .map(|f| (f.name.to_string(), &**f))
-        })
-        .collect();
-    let op = doc
-        .definitions
-        .iter()
-        .filter_map(|d| d.as_operation_definition())
-        .find(|op| {
-            operation.is_none()
-                || op
-                    .name
-                    .as_ref()
-                    .is_some_and(|n| Some(n.as_str()) == operation)
-        })?;
-    let mut path = Vec::new();
-    find(&op.selection_set, &fragments, &mut path).then_some(path)
-}
-
-fn find(
-    set: &[ast::Selection],
-    fragments: &BTreeMap<String, &ast::FragmentDefinition>,
-    path: &mut Vec<String>,
-) -> bool {
-    for sel in set {
-        match sel {
-            ast::Selection::Field(f) => {
-                let key = f.alias.as_ref().unwrap_or(&f.name).to_string();
-                path.push(key);
-                let uses_after = f.arguments.iter().any(|a| {
-                    a.name == "after" && a.value.as_variable().is_some_and(|v| v == "after")
-                });
-                if uses_after || find(&f.selection_set, fragments, path) {
-                    return true;
-                }
-                path.pop();
-            }
-            ast::Selection::FragmentSpread(s) => {
-                if let Some(f) = fragments.get(s.fragment_name.as_str())
-                    && find(&f.selection_set, fragments, path)
-                {
-                    return true;
-                }
-            }
-            ast::Selection::InlineFragment(i) => {
-                if find(&i.selection_set, fragments, path) {
-                    return true;
-                }
-            }
-        }
-    }
-    false
-}
-
 fn parse(file: &SourceFile) -> Result<ast::Document, Diagnostics> {
     ion_client_build::parse_document(file)
 }
@@ -155,7 +93,13 @@ mod tests {
                 && doc.contains("fragment U on")
         );
         assert!(!doc.contains("Unused"));
-        assert_eq!(connection_path(&doc, None), Some(vec!["runs".to_string()]));
-        assert_eq!(connection_path("query { me { id } }", None), None);
+        assert_eq!(
+            ion_client_build::pagination::connection_path(&doc, None),
+            Some(vec!["runs".to_string()])
+        );
+        assert_eq!(
+            ion_client_build::pagination::connection_path("query { me { id } }", None),
+            None
+        );
     }
 }

@@ -139,7 +139,7 @@ fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
     };
     check_required(op, &variables)?;
     let name = op.name.as_ref().map(|n| n.to_string());
-    let connection = crate::document::connection_path(&source.text, name.as_deref());
+    let connection = ion_client_build::pagination::connection_path(&source.text, name.as_deref());
     Ok(Prepared {
         document: source.text,
         name,

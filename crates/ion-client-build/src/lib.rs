@@ -18,17 +18,95 @@
 //! invalid operation fails with every diagnostic at once, each naming `file:line:column`.
 //!
 //! # What it generates
-//! One file: a `types` module with the enums and input objects the operations use (generated
-//! once, shared by all operations), one module per operation (`QUERY`, `OPERATION_NAME`,
-//! `Variables`, `ResponseData`, nested response types, and a unit struct implementing
-//! `graphql_client::GraphQLQuery` and `ion_client::Operation`), and one async method per
-//! operation on `ion_client::Client`. Naming rules are documented in [`names`].
+//! One file (see `GENERATED.md` beside this crate's manifest for a whole example, and how it
+//! compares with graphql_client's output):
+//! - a `types` module with the enums and input objects the operations use, generated once and
+//!   shared by all operations;
+//! - a `fragments` module with one type per fragment that several operations use;
+//! - one module per operation: `QUERY`, `OPERATION_NAME`, `Variables`, `ResponseData`, the
+//!   nested response types, the fragments only this operation uses, and a unit struct
+//!   implementing `graphql_client::GraphQLQuery` and `ion_client::Operation` (plus
+//!   `ion_client::Paginated` when the operation pages);
+//! - one async method per operation on `ion_client::Client`, as a trait (`Operations` by
+//!   default).
+//!
+//! Every struct derives `Debug`, `Clone`, `PartialEq` and serde's traits through one `use` per
+//! module; fields are snake_case under `rename_all = "camelCase"`, with a `rename` only where
+//! that does not give the GraphQL name (`_etag`, `Etag`, `__typename`). Response structs refuse
+//! unknown fields: a response holds exactly what was selected, so anything else means the JSON
+//! answers another operation (a stale fixture, a wrong endpoint).
+//!
+//! # Fragments
+//! A fragment is a type: in the `fragments` module when more than one operation uses it, in the
+//! operation's module when only one does.
+//! - A selection that is only a spread (`part { ...PartSummary }`) has the fragment's type, so
+//!   the same fragment in two places is one Rust type: `get_run`'s `run.part` and the `Part`
+//!   variant of `run.attributes.ionValue` are both `fragments::PartSummary`.
+//! - A selection that spreads a fragment and adds fields (`run { ...RunSummary description }`)
+//!   holds the fragment as a named field (`run.run_summary.id`, `run.description`).
+//! - A spread whose response keys another selection of the same object also has (`{ ...Ids id }`)
+//!   is merged into the struct instead: one JSON value cannot fill two fields. So is a spread
+//!   under `@include`/`@skip`, or on a type other than the object's.
+//! - On an interface or union the type is an enum by `__typename` with an `Other` fallback; a
+//!   variant that is only a spread holds the fragment's type, and its `typename()` comes from the
+//!   variant.
+//!
+//! Named field, not `#[serde(flatten)]`: serde refuses `deny_unknown_fields` beside `flatten`,
+//! and `flatten` decodes through a buffer of every field. A struct that holds fragments decodes
+//! through a flat private `…Wire` struct (which refuses unknown fields) and moves the fields into
+//! place; it serializes with `flatten`, which writes the same flat object. Measured with serde_json
+//! in a release build, decoding a 500-node page whose nodes are a 10-field `RunSummary` plus two
+//! fields, on a loaded 2-core machine (three runs each, so read the ratios): fields inlined in
+//! one struct 0.85–1.4 ms, the fragment as a named field through the wire struct 0.80–1.1 ms,
+//! `#[serde(flatten)]` 1.3–2.1 ms; inlined and named refuse an unknown field, flatten accepts it.
+//!
+//! # Names
+//! Types are named relative to their module, after the response keys that lead to them:
+//! - the struct of a root field is the field's name (`get_run::Run`, `list_runs::Runs`);
+//! - a nested struct is the keys below the root field (`run.attributes.ionValue` →
+//!   `AttributesIonValue`, `createPurchaseOrderLine.purchaseOrderLine.part` →
+//!   `PurchaseOrderLinePart`);
+//! - a fragment's type is the fragment's name, and the types nested in it are prefixed with it
+//!   (`PurchaseOrderLineSummaryPart`);
+//! - an abstract type's variants are the enum's name plus the object type (`SubjectThing`) and
+//!   `…Other`.
+//!
+//! Collisions, in the order the selection declares them:
+//! - a root field whose name is taken (by the operation's unit struct, as every ION mutation's
+//!   is, by `Variables`, `ResponseData`, `Node`, a fragment of the module, or the `Serialize`,
+//!   `Deserialize` and `Nullable` imports) gets the suffix `Payload`
+//!   (`create_run::CreateRunPayload`);
+//! - a nested name already taken gets the root field's key in front (`a.edges` → `Edges`, then
+//!   `b.edges` → `BEdges`);
+//! - whatever is still taken gets the first free number (`Thing2`).
+//!
+//! Fields and enum values follow the rules in [`names`].
+//!
+//! # Lean shared types
+//! Input objects and enums are generated when an operation's variables reach them. ION's list
+//! filters (`RunsInputFilters`) hold relation filters (`part: PartsInputFilters`,
+//! `assignedTo: UserInputFilters`, ...) which reach almost every other filter family: counted over
+//! the complete reference schema, the 19 input types `queries/` names reach 156 input objects
+//! (2,587 fields) through them, against 45 (866 fields) without. So a relation filter is typed only when its family is
+//! generated anyway (an operation's variables reach it without going through a relation);
+//! otherwise the field is `Nullable<Json>` and takes the filter as JSON. `and_`/`or_` refer to
+//! their own family and are always typed. The families generated grow with the operations, not
+//! with the schema: ion-client's `queries/` names 12 `*InputFilters` types and gets those 12,
+//! against the shipped and the reference schema alike (the generator test
+//! `queries_against_the_reference_schema_stay_lean` checks it), where following every relation
+//! gave 40 families with the shipped schema.
+//!
+//! # IDs
+//! GraphQL `ID` is `ion_client::Id`: built from an integer or a string, compared with the
+//! integer ids ION returns (`Run.id: Int!`), read from a JSON number or string, and sent as a
+//! number when it is an integer (as ION's documentation writes variables).
 
 #![warn(missing_docs)]
 
 mod codegen;
 pub mod drift;
 pub mod names;
+pub mod pagination;
 mod sources;
 
 use std::fmt;

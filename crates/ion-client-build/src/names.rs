@@ -47,6 +47,25 @@ pub fn pascal(name: &str) -> String {
     unkeyword(converted)
 }
 
+/// The wire name serde's `rename_all = "camelCase"` gives a snake_case Rust field name (the same
+/// algorithm as serde's: an underscore upper-cases the next character and is dropped). The
+/// generator writes a per-field `rename` exactly where this differs from the GraphQL name.
+pub fn serde_camel(rust_field: &str) -> String {
+    let mut out = String::with_capacity(rust_field.len());
+    let mut upper = false;
+    for c in rust_field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Assigns unique Rust names to the GraphQL names of one scope (a struct's fields, an enum's
 /// values), in the order given, following the module's collision rule.
 pub fn unique(
@@ -111,6 +130,23 @@ mod tests {
         assert_eq!(pascal("IN_PROGRESS"), "InProgress");
         assert_eq!(pascal("_CREATED_ASC"), "CreatedAsc");
         assert_eq!(pascal("Self"), "Self_");
+    }
+
+    #[test]
+    fn serde_camel_matches_graphql_names_where_no_rename_is_needed() {
+        for same in [
+            "partNumber",
+            "id",
+            "unitOfMeasureId",
+            "mBomItems",
+            "type",
+            "address2",
+        ] {
+            assert_eq!(serde_camel(&snake(same)), same);
+        }
+        for differs in ["_etag", "Etag", "ID", "__typename", "and_"] {
+            assert_ne!(serde_camel(&snake(differs)), differs);
+        }
     }
 
     #[test]

@@ -38,6 +38,11 @@ impl SourceFile {
 pub(crate) struct ValidatedFile {
     pub path: PathBuf,
     pub doc: Valid<ExecutableDocument>,
+    /// The fragments each operation reaches, transitively, by operation name (`None`: the
+    /// anonymous operation).
+    pub fragments: BTreeMap<Option<String>, BTreeSet<String>>,
+    /// The fragments each fragment of the document reaches, transitively.
+    pub fragment_deps: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Parses and validates the schema, reporting diagnostics with locations.
@@ -148,20 +153,23 @@ pub(crate) fn validate_queries(
         if operations.is_empty() {
             continue;
         }
-        // Fragments reached from this file's operations, transitively.
-        let mut needed = BTreeSet::new();
-        let mut stack: Vec<String> = Vec::new();
-        for op in &operations {
-            spreads(&op.selection_set, &mut stack);
-        }
-        while let Some(name) = stack.pop() {
-            if !needed.insert(name.clone()) {
-                continue;
-            }
-            if let Some((_, frag)) = fragments.get(&name) {
-                spreads(&frag.selection_set, &mut stack);
-            }
-        }
+        // Fragments reached from each of this file's operations, transitively.
+        let lookup = |name: &str| fragments.get(name).map(|(_, f)| &f.selection_set[..]);
+        let per_operation: BTreeMap<Option<String>, BTreeSet<String>> = operations
+            .iter()
+            .map(|op| {
+                let name = op.name.as_ref().map(|n| n.to_string());
+                (name, reachable(&op.selection_set, lookup))
+            })
+            .collect();
+        let needed: BTreeSet<String> = per_operation.values().flatten().cloned().collect();
+        let fragment_deps: BTreeMap<String, BTreeSet<String>> = needed
+            .iter()
+            .filter_map(|name| {
+                let (_, frag) = fragments.get(name)?;
+                Some((name.clone(), reachable(&frag.selection_set, lookup)))
+            })
+            .collect();
         let mut combined = ast::Document::new();
         combined.sources = doc.sources.clone();
         // The schema's sources let reports point at the definition involved.
@@ -188,6 +196,8 @@ pub(crate) fn validate_queries(
             Ok(valid) => out.push(ValidatedFile {
                 path: file.path.clone(),
                 doc: valid,
+                fragments: per_operation,
+                fragment_deps,
             }),
             Err(with_errors) => errors.extend(diagnostics(&with_errors.errors)),
         }
@@ -209,7 +219,27 @@ pub(crate) fn validate_queries(
     }
 }
 
-/// The fragment names spread anywhere in `set`.
+/// The fragments `set` reaches, through spreads inside fragments too: the one fragment walker
+/// (validation, generation and the CLI's document helpers all use it). `fragment` looks a
+/// definition's selection up by name; unknown names are kept (validation reports them).
+pub(crate) fn reachable<'a>(
+    set: &[ast::Selection],
+    fragment: impl Fn(&str) -> Option<&'a [ast::Selection]>,
+) -> BTreeSet<String> {
+    let mut needed = BTreeSet::new();
+    let mut stack = Vec::new();
+    spreads(set, &mut stack);
+    while let Some(name) = stack.pop() {
+        if needed.insert(name.clone())
+            && let Some(inner) = fragment(&name)
+        {
+            spreads(inner, &mut stack);
+        }
+    }
+    needed
+}
+
+/// The fragment names spread directly anywhere in `set`.
 pub(crate) fn spreads(set: &[ast::Selection], out: &mut Vec<String>) {
     for sel in set {
         match sel {

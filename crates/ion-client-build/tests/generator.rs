@@ -117,12 +117,12 @@ fn colliding_names_and_keywords_get_deterministic_renames() {
         "pub etag: Option<String>",
         "pub type_: Option<String>",
         "pub attributes_2: Option<Vec<Option<String>>>",
-        "pub cost_2: crate::Nullable<i64>",
-        "pub cost: crate::Nullable<i64>",
+        "pub cost_2: Nullable<i64>",
+        "pub cost: Nullable<i64>",
         "OtherValue",
         "Other(String)",
-        "pub and: crate::Nullable<Vec<Option<ThingFilters>>>",
-        "pub nested: crate::Nullable<Box<ThingFilters>>",
+        "pub and: Nullable<Vec<Option<ThingFilters>>>",
+        "pub nested: Nullable<Box<ThingFilters>>",
     ] {
         assert!(code.contains(expected), "missing `{expected}` in:\n{code}");
     }
@@ -152,13 +152,14 @@ fn unions_anonymous_operations_directives_and_deprecations() {
     assert!(code.contains("mutation SetThing("), "{code}");
     // @include makes the field optional with a default.
     assert!(
-        code.contains("#[serde(rename = \"status\", default)]"),
+        code.contains("#[serde(default)]\n        pub status: Option<types::Status>"),
         "{code}"
     );
     // Unions decode by __typename, which the generator adds to the query.
     assert!(code.contains("subject(id: 1) {\\n    __typename"), "{code}");
-    assert!(code.contains("pub enum SubjectSubject"), "{code}");
-    assert!(code.contains("Other(SubjectSubjectOther)"), "{code}");
+    // The root field's struct would be named like the operation: `Payload` (crate docs, "Names").
+    assert!(code.contains("pub enum SubjectPayload"), "{code}");
+    assert!(code.contains("Other(SubjectPayloadOther)"), "{code}");
     // Deprecated field: a warning naming file:line:column.
     assert!(
         out.warnings
@@ -252,6 +253,18 @@ fn generated_code_for_queries_snapshot() {
         "queries/: {} operations, {lines} generated lines, generated in {elapsed:.2?}",
         out.operations.len()
     );
+    // Names relative to their module stay short (crate docs, "Names").
+    let longest = out
+        .code
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(3)
+        .filter(|w| w[0] == "pub" && ["struct", "enum", "type"].contains(&w[1]))
+        .map(|w| w[2].trim_end_matches(|c: char| !c.is_alphanumeric()))
+        .max_by_key(|n| n.len())
+        .unwrap_or_default()
+        .to_string();
+    assert!(longest.len() < 40, "longest generated type name: {longest}");
     let mods = modules(&out.code);
     assert!(
         mods.len() > 25,
@@ -281,4 +294,162 @@ fn diagnostics_render_with_source_excerpts() {
         text.contains("schema.graphql"),
         "the report names the schema definition: {text}"
     );
+}
+
+/// The naming rule's collision cases (see the crate docs, "Names"), one snapshot each: the
+/// module generated for one operation (and the shared fragments when there are any).
+#[test]
+fn name_collisions_snapshot() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            // The root field's struct would be the operation's own struct: `Payload`.
+            "collision_root_field_named_like_the_operation",
+            &[(
+                "queries/set.graphql",
+                "mutation SetThing($input: SetThingInput!) { setThing(input: $input) { id } }",
+            )],
+        ),
+        (
+            // Root fields aliased to reserved names (`Node`, `Variables`, `ResponseData`).
+            "collision_root_field_named_like_a_reserved_type",
+            &[(
+                "queries/reserved.graphql",
+                "query Reserved { node: things { pageInfo { hasNextPage } } variables: thing(id: 1) { id } responseData: thing(id: 2) { id } }",
+            )],
+        ),
+        (
+            // The same path below two root fields: the second takes its root key as prefix.
+            "collision_same_path_below_two_root_fields",
+            &[(
+                "queries/two.graphql",
+                "query Two { a: things { edges { node { id } } } b: things { edges { node { id } } } }",
+            )],
+        ),
+        (
+            // A local fragment's type keeps the fragment's name; the root field steps aside.
+            "collision_root_field_named_like_a_local_fragment",
+            &[(
+                "queries/frag.graphql",
+                "query WithFragment { thing(id: 1) { ...Thing status } }\nfragment Thing on Thing { id etag }",
+            )],
+        ),
+        (
+            // A spread whose keys another selection shares is inlined, not held.
+            "collision_spread_sharing_a_key_is_inlined",
+            &[(
+                "queries/overlap.graphql",
+                "query Overlap { thing(id: 1) { ...Ids id status } }\nfragment Ids on Thing { id etag }",
+            )],
+        ),
+    ];
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("snapshots/names");
+    settings.bind(|| {
+        for (name, files) in cases {
+            let out = small(files).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mods = modules(&out.code);
+            let body: String = mods
+                .iter()
+                .filter(|(m, _)| m != "types")
+                .map(|(_, b)| b.as_str())
+                .collect();
+            insta::assert_snapshot!(*name, body);
+        }
+    });
+}
+
+/// What surrounds the modules: the `@generated` header, and the client methods as a trait (the
+/// default for application crates) with its pagination methods.
+#[test]
+fn whole_file_header_and_client_trait_snapshot() {
+    let out = generate(
+        &SourceFile::new("schema.graphql", SMALL_SCHEMA),
+        &[
+            SourceFile::new(
+                "queries/page.graphql",
+                "query Page($after: String) { things(after: $after, first: 2) { pageInfo { hasNextPage endCursor } edges { node { id } } } }",
+            ),
+            SourceFile::new("queries/one.graphql", "query One($id: ID!) { thing(id: $id) { id status } }"),
+        ],
+        &Options::default(),
+    )
+    .unwrap();
+    let header: String = out.code.lines().take(2).map(|l| format!("{l}\n")).collect();
+    let trait_at = out
+        .code
+        .find("/// One typed method per operation")
+        .expect("client trait");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("snapshots/names");
+    settings.bind(|| {
+        insta::assert_snapshot!("whole_file_header", header);
+        insta::assert_snapshot!("whole_file_client_trait", &out.code[trait_at..]);
+        let page = modules(&out.code)
+            .into_iter()
+            .find(|(m, _)| m == "page")
+            .expect("page");
+        insta::assert_snapshot!("whole_file_paginated_operation", page.1);
+    });
+}
+
+/// `queries/` against ION's complete 2023 reference schema (when `../shared` is present): the
+/// input filter families stay proportional to what the operations use, not to the schema's
+/// 500-odd input objects (crate docs, "Lean shared types").
+#[test]
+fn queries_against_the_reference_schema_stay_lean() {
+    let reference = repo_root().join("../shared/ion-reference/ion-schema-2023.graphql");
+    let Ok(text) = std::fs::read_to_string(&reference) else {
+        eprintln!("skipped: ../shared (the reference schema) is not present");
+        return;
+    };
+    let mut queries = Vec::new();
+    let dir = repo_root().join("queries");
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("queries/") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "graphql") {
+                let shown = path
+                    .strip_prefix(repo_root())
+                    .unwrap_or(&path)
+                    .to_path_buf();
+                queries.push(SourceFile::new(
+                    shown,
+                    std::fs::read_to_string(&path).expect("read"),
+                ));
+            }
+        }
+    }
+    queries.sort_by(|a, b| a.path.cmp(&b.path));
+    let out = generate(
+        &SourceFile::new("ion-schema-2023.graphql", text),
+        &queries,
+        &inherent(),
+    )
+    .expect("queries/ generate against the reference schema");
+    let lines = out.code.lines().count();
+    let families = out
+        .code
+        .lines()
+        .filter(|l| l.starts_with("    pub struct ") && l.contains("InputFilters "))
+        .count();
+    let named: std::collections::BTreeSet<&str> = queries
+        .iter()
+        .flat_map(|q| q.text.split(|c: char| !c.is_alphanumeric() && c != '_'))
+        .filter(|w| w.ends_with("InputFilters"))
+        .collect();
+    eprintln!(
+        "queries/ against the reference schema: {lines} generated lines, {families} *InputFilters families for {} named by the operations",
+        named.len()
+    );
+    assert!(
+        families <= 2 * named.len(),
+        "{families} filter families for {} named",
+        named.len()
+    );
+    assert!(lines <= 14_000, "{lines} lines");
 }

@@ -6,7 +6,7 @@
 mod shape;
 mod typemap;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use apollo_compiler::executable::{
     ExecutableDocument, Fragment, Operation, Selection, SelectionSet,
@@ -17,11 +17,13 @@ use apollo_compiler::{Name, Node, Schema};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::names::{pascal, snake};
+use crate::names::{pascal, serde_camel, snake};
 use crate::sources::{ValidatedFile, location_of};
 use crate::{ClientMethods, DeprecationPolicy, Diagnostic, Diagnostics, Generated, Options};
 
+use shape::{Base, Gen, Records};
 pub(crate) use typemap::TypeMap;
+use typemap::pascal_type;
 
 /// A `#[doc = "..."]` attribute, or nothing for an empty text.
 pub(crate) fn doc_attr(text: &str) -> TokenStream {
@@ -33,6 +35,29 @@ pub(crate) fn doc_attr(text: &str) -> TokenStream {
     quote!(#(#[doc = #lines])*)
 }
 
+/// The `#[serde(...)]` attribute of a generated struct: serde reached through the module's
+/// `serde` import, `rename_all = "camelCase"` when some field relies on it, then `extra`.
+/// `fields` are `(Rust name, GraphQL name)`.
+pub(crate) fn container_attr(fields: &[(&str, &str)], extra: &[TokenStream]) -> TokenStream {
+    let camel = fields
+        .iter()
+        .any(|(rust, graphql)| *rust != *graphql && serde_camel(rust) == *graphql);
+    let rename_all = camel.then(|| quote!(rename_all = "camelCase",));
+    quote!(#[serde(crate = "serde", #rename_all #(#extra),*)])
+}
+
+/// A field's `#[serde(...)]` attribute: `rename` only where `rename_all = "camelCase"` would not
+/// give the GraphQL name, then `extra`; nothing when there is nothing to say.
+pub(crate) fn field_attr(rust: &str, graphql: &str, extra: &[TokenStream]) -> TokenStream {
+    let rename = (serde_camel(rust) != graphql).then(|| quote!(rename = #graphql));
+    let args: Vec<TokenStream> = rename.into_iter().chain(extra.iter().cloned()).collect();
+    if args.is_empty() {
+        quote!()
+    } else {
+        quote!(#[serde(#(#args),*)])
+    }
+}
+
 pub(crate) fn ident(name: &str) -> proc_macro2::Ident {
     format_ident!("{}", name)
 }
@@ -42,7 +67,7 @@ pub(crate) fn path_tokens(path: &str) -> TokenStream {
     path.parse().unwrap_or_else(|_| quote!(crate))
 }
 
-struct OperationOut {
+struct OperationEntry {
     name: String,
     module: String,
     tokens: TokenStream,
@@ -58,13 +83,17 @@ pub(crate) fn generate(
     mut warnings: Vec<String>,
 ) -> Result<Generated, Diagnostics> {
     let rt = path_tokens(&options.runtime_path);
-    let mut types = TypeMap::new(schema, rt.clone(), &options.runtime_path, &options.scalars);
+    let mut types = TypeMap::new(schema, rt.clone(), &options.scalars);
     let mut errors = Vec::new();
     let mut modules: BTreeMap<String, String> = BTreeMap::new();
     let mut ops = Vec::new();
+    let docs: Vec<ExecutableDocument> = files.iter().map(|f| prepare(schema, f)).collect();
 
-    for file in files {
-        let doc = prepare(schema, file);
+    // Which operations use each fragment decides where its type lives: shared by several, in
+    // the `fragments` module; used by one, in that operation's module.
+    let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut planned = Vec::new();
+    for (file, doc) in files.iter().zip(&docs) {
         let mut all: Vec<&Node<Operation>> = doc.operations.named.values().collect();
         if let Some(anon) = &doc.operations.anonymous {
             all.push(anon);
@@ -76,11 +105,11 @@ pub(crate) fn generate(
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| file_stem_name(&file.path));
             let module = snake(&name);
-            let here = location_of(&doc, op.location(), &file.path);
-            if module == "types" {
+            let here = location_of(doc, op.location(), &file.path);
+            if module == "types" || module == "fragments" {
                 errors.push(Diagnostic {
                     location: here,
-                    message: format!("operation `{name}` would generate a module named `types`, which holds the shared types; rename the operation"),
+                    message: format!("operation `{name}` would generate a module named `{module}`, which holds the shared types; rename the operation"),
                     report: String::new(),
                 });
                 continue;
@@ -93,36 +122,142 @@ pub(crate) fn generate(
                 });
                 continue;
             }
-            let mut generator = shape::OperationGen::new(&mut types, &doc, &file.path, &name);
-            let out = generator.operation(op);
-            for (loc, message) in generator.deprecations {
-                match options.deprecations {
-                    DeprecationPolicy::Allow => {}
-                    DeprecationPolicy::Warn => warnings.push(format!("{loc}: {message}")),
-                    DeprecationPolicy::Deny => errors.push(Diagnostic {
-                        location: loc,
-                        message,
-                        report: String::new(),
-                    }),
-                }
+            // Anonymous operations were named by `prepare`; their fragments are under `None`.
+            let fragments = file
+                .fragments
+                .get(&Some(name.clone()))
+                .or_else(|| file.fragments.get(&None))
+                .cloned()
+                .unwrap_or_default();
+            for f in &fragments {
+                users.entry(f.clone()).or_default().insert(module.clone());
             }
-            warnings.extend(generator.hints);
-            ops.push(OperationOut {
-                name: name.clone(),
-                module,
-                tokens: out.module,
-                inherent: out.inherent,
-                method: out.method,
-                signature: out.signature,
-            });
+            planned.push((file, doc, op, name, module, fragments));
         }
+    }
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    let mut fragment_types: BTreeMap<String, String> = BTreeMap::new();
+    for (fragment, modules) in &users {
+        let home = if modules.len() == 1 {
+            modules.iter().next().cloned().unwrap_or_default()
+        } else {
+            "fragments".to_string()
+        };
+        fragment_types.insert(
+            fragment.clone(),
+            format!("{home}::{}", pascal_type(fragment)),
+        );
+    }
+    let mut records = Records::new();
+
+    // Shared fragments, each generated once from the first document that defines it.
+    let shared: Vec<&String> = users
+        .iter()
+        .filter(|(_, m)| m.len() > 1)
+        .map(|(f, _)| f)
+        .collect();
+    let mut fragment_items = Vec::new();
+    let mut taken: BTreeSet<String> = shared.iter().map(|f| pascal_type(f)).collect();
+    let mut done = BTreeSet::new();
+    for (file, doc, ..) in &planned {
+        let todo: Vec<&String> = shared
+            .iter()
+            .filter(|n| !done.contains(**n) && doc.fragments.contains_key(n.as_str()))
+            .copied()
+            .collect();
+        if todo.is_empty() {
+            continue;
+        }
+        let mut g = Gen::new(
+            &mut types,
+            doc,
+            &file.path,
+            "fragments",
+            Base::Fragment(String::new()),
+            &fragment_types,
+            &mut records,
+            std::mem::take(&mut taken),
+        );
+        for name in dependency_order(&todo, &file.fragment_deps) {
+            if done.insert(name.clone())
+                && let Some(frag) = doc.fragments.get(name.as_str())
+            {
+                g.set_base(Base::Fragment(pascal_type(&name)));
+                g.fragment(frag);
+            }
+        }
+        collect_warnings(&mut g, options, &mut warnings, &mut errors);
+        fragment_items.append(&mut g.items);
+        taken = std::mem::take(&mut g.taken);
+    }
+
+    for (file, doc, op, name, module, fragments) in &planned {
+        let local_names: Vec<&String> = fragments
+            .iter()
+            .filter(|f| users.get(*f).is_some_and(|m| m.len() == 1))
+            .collect();
+        let local: Vec<&Node<Fragment>> = dependency_order(&local_names, &file.fragment_deps)
+            .iter()
+            .filter_map(|f| doc.fragments.get(f.as_str()))
+            .collect();
+        let op_struct = pascal_type(name);
+        let mut taken: BTreeSet<String> = ["Variables", "ResponseData", "Node"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        taken.insert(op_struct.clone());
+        taken.extend(local.iter().map(|f| pascal_type(f.name.as_str())));
+        let mut g = Gen::new(
+            &mut types,
+            doc,
+            &file.path,
+            module,
+            Base::Operation,
+            &fragment_types,
+            &mut records,
+            taken,
+        );
+        let query_text = query_text(doc, op, fragments);
+        let mut generator = shape::OperationGen {
+            g: &mut g,
+            name: name.clone(),
+            query_text,
+            local_fragments: local,
+            shared_fragments: !shared.is_empty(),
+        };
+        let out = generator.operation(op);
+        collect_warnings(&mut g, options, &mut warnings, &mut errors);
+        ops.push(OperationEntry {
+            name: name.clone(),
+            module: module.clone(),
+            tokens: out.module,
+            inherent: out.inherent,
+            method: out.method,
+            signature: out.signature,
+        });
     }
     if !errors.is_empty() {
         return Err(Diagnostics(errors));
     }
     ops.sort_by(|a, b| a.module.cmp(&b.module));
 
-    let shared = types.shared_module();
+    let shared_types = types.shared_module();
+    let fragments_module = if fragment_items.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            /// Fragments used by more than one operation, one type each.
+            pub mod fragments {
+                #![allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, non_camel_case_types, deprecated, dead_code)]
+                use super::types;
+                use #rt::Nullable;
+                use #rt::__private::serde::{self, Deserialize, Serialize};
+                #(#fragment_items)*
+            }
+        }
+    };
     let modules_tokens = ops.iter().map(|o| &o.tokens);
     let methods = ops.iter().map(|o| &o.method);
     let inherent = ops.iter().map(|o| &o.inherent);
@@ -136,9 +271,12 @@ pub(crate) fn generate(
         ClientMethods::Trait(name) => {
             let trait_id = ident(name);
             let sigs = ops.iter().map(|o| &o.signature);
+            let doc = doc_attr(&format!(
+                "One typed method per operation in `queries/`, implemented for\n[`Client`]({}::Client). Bring it into scope with `use`.",
+                options.runtime_path.replace(' ', "")
+            ));
             quote! {
-                /// One typed method per operation in `queries/`, implemented for
-                /// [`Client`](#rt::Client). Bring it into scope with `use`.
+                #doc
                 // An application calls some operations, not all: unused ones are not a mistake.
                 #[allow(dead_code)]
                 pub trait #trait_id {
@@ -151,7 +289,8 @@ pub(crate) fn generate(
         }
     };
     let file: TokenStream = quote! {
-        #shared
+        #shared_types
+        #fragments_module
         #(#modules_tokens)*
         #client
     };
@@ -167,6 +306,72 @@ pub(crate) fn generate(
         warnings,
         operations: ops.into_iter().map(|o| o.name).collect(),
     })
+}
+
+/// `names` ordered so that every fragment comes after the fragments it spreads (its type may
+/// hold theirs); ties by name.
+fn dependency_order(names: &[&String], deps: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let mut left: BTreeSet<&String> = names.iter().copied().collect();
+    let mut out = Vec::new();
+    while !left.is_empty() {
+        let ready: Vec<&String> = left
+            .iter()
+            .copied()
+            .filter(|n| {
+                deps.get(*n)
+                    .is_none_or(|d| d.iter().all(|x| !left.contains(x) || x == *n))
+            })
+            .collect();
+        // Fragments cannot spread each other in a cycle (validation refuses it); stay total
+        // anyway.
+        let ready = if ready.is_empty() {
+            left.iter().copied().take(1).collect()
+        } else {
+            ready
+        };
+        for n in ready {
+            left.remove(n);
+            out.push(n.clone());
+        }
+    }
+    out
+}
+
+/// Moves a generator's deprecation findings and hints into the run's warnings or errors.
+fn collect_warnings(
+    g: &mut Gen<'_, '_, '_>,
+    options: &Options,
+    warnings: &mut Vec<String>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    for (loc, message) in std::mem::take(&mut g.deprecations) {
+        match options.deprecations {
+            DeprecationPolicy::Allow => {}
+            DeprecationPolicy::Warn => warnings.push(format!("{loc}: {message}")),
+            DeprecationPolicy::Deny => errors.push(Diagnostic {
+                location: loc,
+                message,
+                report: String::new(),
+            }),
+        }
+    }
+    warnings.append(&mut g.hints);
+}
+
+/// The document to send: the operation and the fragments it reaches, in a stable order.
+fn query_text(
+    doc: &ExecutableDocument,
+    op: &Node<Operation>,
+    fragments: &BTreeSet<String>,
+) -> String {
+    let mut out = ExecutableDocument::new();
+    out.operations.insert(op.clone());
+    for name in fragments {
+        if let Some((k, f)) = doc.fragments.get_key_value(name.as_str()) {
+            out.fragments.insert(k.clone(), f.clone());
+        }
+    }
+    out.serialize().to_string()
 }
 
 fn format_code(tokens: TokenStream) -> Result<String, syn::Error> {

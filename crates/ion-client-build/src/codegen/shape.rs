@@ -1,5 +1,7 @@
-//! One operation: its variables, its response types (selections flattened into structs, with
-//! enums for interfaces and unions), its module and its client method.
+//! Response types: selections merged by response key into structs, fragments as their own
+//! types, enums for interfaces and unions; then one operation's module and client methods.
+//!
+//! See the crate docs ("Fragments", "Names") for the rules this file implements.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -7,14 +9,15 @@ use std::path::Path;
 use apollo_compiler::Node;
 use apollo_compiler::ast::{OperationType, Type};
 use apollo_compiler::executable::{
-    DirectiveList, ExecutableDocument, Operation, Selection, SelectionSet,
+    DirectiveList, ExecutableDocument, Fragment, Operation, Selection, SelectionSet,
 };
 use apollo_compiler::schema::{ExtendedType, FieldDefinition};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use super::typemap::InputField;
 use super::typemap::{deprecation, pascal_type};
-use super::{TypeMap, doc_attr, ident};
+use super::{TypeMap, container_attr, doc_attr, field_attr, ident};
 use crate::names::{pascal, snake, unique};
 use crate::sources::location_of;
 
@@ -27,13 +30,32 @@ pub(crate) struct OperationOut {
     pub signature: TokenStream,
 }
 
-/// A field of a generated response struct, as recorded for pagination.
+/// A field of a generated response struct, kept for pagination and for decoding structs that
+/// hold fragments.
 #[derive(Clone)]
-struct FieldRecord {
-    rust: String,
-    ty: Type,
-    child: Option<String>,
+pub(crate) struct FieldInfo {
+    /// The response key.
+    pub key: String,
+    pub rust: String,
+    pub ty: Type,
+    /// `module::Name` of the struct or fragment type this field holds, if any.
+    pub child: Option<String>,
+    /// The Rust type of a leaf (scalar or enum) field.
+    pub leaf: TokenStream,
+    /// Skipped by `@include`/`@skip`, so optional and `default`.
+    pub conditional: bool,
 }
+
+/// A generated struct: its own fields and the fragments it holds as fields.
+#[derive(Clone, Default)]
+pub(crate) struct StructInfo {
+    pub fields: Vec<FieldInfo>,
+    /// `(rust field name, module::Name of the fragment struct)`.
+    pub fragments: Vec<(String, String)>,
+}
+
+/// Every struct generated in this run, by `module::Name`.
+pub(crate) type Records = BTreeMap<String, StructInfo>;
 
 /// The merged occurrences of one response key in a selection.
 struct Collected<'d> {
@@ -43,14 +65,27 @@ struct Collected<'d> {
     first: Option<apollo_compiler::parser::SourceSpan>,
 }
 
-pub(crate) struct OperationGen<'t, 'a, 'd> {
-    types: &'t mut TypeMap<'a>,
+/// Where the types being generated live, which decides their names.
+#[derive(Clone)]
+pub(crate) enum Base {
+    /// An operation's module; the operation's unit struct has this name.
+    Operation,
+    /// A fragment's type and the types nested in it (named after the fragment).
+    Fragment(String),
+}
+
+pub(crate) struct Gen<'t, 'a, 'd> {
+    pub types: &'t mut TypeMap<'a>,
     doc: &'d ExecutableDocument,
     path: &'d Path,
-    name: String,
-    items: Vec<TokenStream>,
-    struct_names: BTreeSet<String>,
-    records: BTreeMap<String, Vec<(String, FieldRecord)>>,
+    /// The module the items go into (`fragments` or the operation's module).
+    pub module: String,
+    base: Base,
+    /// Fragment name → `module::Name` of its type.
+    fragment_types: &'t BTreeMap<String, String>,
+    pub records: &'t mut Records,
+    pub items: Vec<TokenStream>,
+    pub taken: BTreeSet<String>,
     warned: BTreeSet<String>,
     /// `(file:line:col, message)` for every deprecated field selected.
     pub deprecations: Vec<(String, String)>,
@@ -62,25 +97,64 @@ fn is_conditional(directives: &DirectiveList) -> bool {
     directives.get("include").is_some() || directives.get("skip").is_some()
 }
 
-impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
+/// Names every module reserves: the derive imports and the shared modules.
+const RESERVED: &[&str] = &["Serialize", "Deserialize", "Nullable"];
+
+impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         types: &'t mut TypeMap<'a>,
         doc: &'d ExecutableDocument,
         path: &'d Path,
-        name: &str,
+        module: &str,
+        base: Base,
+        fragment_types: &'t BTreeMap<String, String>,
+        records: &'t mut Records,
+        taken: BTreeSet<String>,
     ) -> Self {
-        OperationGen {
+        let mut taken = taken;
+        taken.extend(RESERVED.iter().map(|s| s.to_string()));
+        Gen {
             types,
             doc,
             path,
-            name: name.to_string(),
+            module: module.to_string(),
+            base,
+            fragment_types,
+            records,
             items: Vec::new(),
-            struct_names: BTreeSet::new(),
-            records: BTreeMap::new(),
+            taken,
             warned: BTreeSet::new(),
             deprecations: Vec::new(),
             hints: Vec::new(),
         }
+    }
+
+    /// Generate the next types for this base (a fragment of the shared module).
+    pub fn set_base(&mut self, base: Base) {
+        self.base = base;
+    }
+
+    /// A type of `module::Name` as written from this module.
+    fn type_ref(&self, key: &str) -> TokenStream {
+        match key.split_once("::") {
+            Some((m, n)) if m == self.module => {
+                let n = ident(n);
+                quote!(#n)
+            }
+            Some((m, n)) => {
+                let (m, n) = (ident(m), ident(n));
+                quote!(#m::#n)
+            }
+            None => {
+                let n = ident(key);
+                quote!(#n)
+            }
+        }
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("{}::{name}", self.module)
     }
 
     fn possible(&self, ty: &str) -> BTreeSet<String> {
@@ -115,14 +189,23 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         }
     }
 
+    fn is_abstract(&self, ty: &str) -> bool {
+        matches!(
+            self.types.schema.types.get(ty),
+            Some(ExtendedType::Interface(_) | ExtendedType::Union(_))
+        )
+    }
+
     /// Merges the selections of `sets` that apply to `parent` (or to the concrete type `concrete`
-    /// of an abstract `parent`) by response key, in first-seen order.
+    /// of an abstract `parent`) by response key, in first-seen order. Spreads of the fragments in
+    /// `held` are skipped: the struct holds those fragments as fields.
     fn collect(
         &self,
         sets: &[&'d SelectionSet],
         parent: &str,
         concrete: Option<&str>,
         conditional: bool,
+        held: &BTreeSet<String>,
         out: &mut Vec<(String, Collected<'d>)>,
     ) {
         for set in sets {
@@ -147,11 +230,14 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
                         }
                     }
                     Selection::FragmentSpread(s) => {
+                        if held.contains(s.fragment_name.as_str()) {
+                            continue;
+                        }
                         if let Some(frag) = self.doc.fragments.get(&s.fragment_name)
                             && self.applies(frag.type_condition(), parent, concrete)
                         {
                             let cond = conditional || is_conditional(&s.directives);
-                            self.collect(&[&frag.selection_set], parent, concrete, cond, out);
+                            self.collect(&[&frag.selection_set], parent, concrete, cond, held, out);
                         }
                     }
                     Selection::InlineFragment(i) => {
@@ -162,7 +248,7 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
                             .unwrap_or(parent);
                         if self.applies(tc, parent, concrete) {
                             let cond = conditional || is_conditional(&i.directives);
-                            self.collect(&[&i.selection_set], parent, concrete, cond, out);
+                            self.collect(&[&i.selection_set], parent, concrete, cond, held, out);
                         }
                     }
                 }
@@ -170,13 +256,120 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         }
     }
 
+    /// Spreads that always apply to the object described (`concrete`, else `parent`), found at
+    /// the top of `sets` or inside unconditional inline fragments that apply.
+    fn candidate_spreads(
+        &self,
+        sets: &[&'d SelectionSet],
+        parent: &str,
+        concrete: Option<&str>,
+        out: &mut Vec<&'d Node<Fragment>>,
+    ) {
+        let described = concrete.unwrap_or(parent);
+        for set in sets {
+            for sel in &set.selections {
+                match sel {
+                    Selection::FragmentSpread(s) if !is_conditional(&s.directives) => {
+                        if let Some(frag) = self.doc.fragments.get(&s.fragment_name)
+                            && frag.type_condition() == described
+                            && self.fragment_types.contains_key(frag.name.as_str())
+                            && !out.iter().any(|f| f.name == frag.name)
+                        {
+                            out.push(frag);
+                        }
+                    }
+                    Selection::InlineFragment(i) if !is_conditional(&i.directives) => {
+                        let tc = i
+                            .type_condition
+                            .as_ref()
+                            .map(|t| t.as_str())
+                            .unwrap_or(parent);
+                        if self.applies(tc, parent, concrete) {
+                            self.candidate_spreads(&[&i.selection_set], parent, concrete, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Which fragments a selection holds as fields: those whose response keys no other
+    /// selection of the struct shares (a shared key would need one JSON value in two places).
+    /// Returns them with the remaining fields.
+    fn split_fragments(
+        &self,
+        sets: &[&'d SelectionSet],
+        parent: &str,
+        concrete: Option<&str>,
+    ) -> (Vec<&'d Node<Fragment>>, Vec<(String, Collected<'d>)>) {
+        let mut held_frags = Vec::new();
+        self.candidate_spreads(sets, parent, concrete, &mut held_frags);
+        loop {
+            let held: BTreeSet<String> = held_frags.iter().map(|f| f.name.to_string()).collect();
+            let mut rest = Vec::new();
+            self.collect(sets, parent, concrete, false, &held, &mut rest);
+            let frag_keys: Vec<BTreeSet<String>> = held_frags
+                .iter()
+                .map(|f| {
+                    let mut keys = Vec::new();
+                    self.collect(
+                        &[&f.selection_set],
+                        f.type_condition(),
+                        None,
+                        false,
+                        &BTreeSet::new(),
+                        &mut keys,
+                    );
+                    keys.into_iter().map(|(k, _)| k).collect()
+                })
+                .collect();
+            let with_typename = frag_keys.iter().any(|k| k.contains("__typename"));
+            if with_typename || concrete.is_some() {
+                // A fragment (or the variant's enum) already carries the type name.
+                rest.retain(|(k, _)| k != "__typename");
+            }
+            let mut clash = None;
+            for (i, keys) in frag_keys.iter().enumerate() {
+                let others = frag_keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .flat_map(|(_, k)| k.iter());
+                let shared = rest.iter().any(|(k, _)| keys.contains(k))
+                    || others
+                        .into_iter()
+                        .any(|k| keys.contains(k) && k != "__typename");
+                if shared {
+                    clash = Some(i);
+                    break;
+                }
+            }
+            match clash {
+                Some(i) => {
+                    held_frags.remove(i);
+                }
+                None => return (held_frags, rest),
+            }
+        }
+    }
+
     /// Concrete types named by fragments narrower than an abstract `parent`.
-    fn variants(&self, sets: &[&'d SelectionSet], parent: &str, out: &mut BTreeSet<String>) {
+    fn variants(
+        &self,
+        sets: &[&'d SelectionSet],
+        parent: &str,
+        held: &BTreeSet<String>,
+        out: &mut BTreeSet<String>,
+    ) {
         let parent_possible = self.possible(parent);
         for set in sets {
             for sel in &set.selections {
                 let (tc, inner): (&str, &SelectionSet) = match sel {
                     Selection::Field(_) => continue,
+                    Selection::FragmentSpread(s) if held.contains(s.fragment_name.as_str()) => {
+                        continue;
+                    }
                     Selection::FragmentSpread(s) => {
                         match self.doc.fragments.get(&s.fragment_name) {
                             Some(f) => (f.type_condition().as_str(), &f.selection_set),
@@ -191,77 +384,167 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
                         &i.selection_set,
                     ),
                 };
-                if self.applies(tc, parent, None) {
-                    self.variants(&[inner], parent, out);
-                } else {
+                if !self.applies(tc, parent, None) {
                     out.extend(self.possible(tc).intersection(&parent_possible).cloned());
-                    self.variants(&[inner], parent, out);
                 }
+                self.variants(&[inner], parent, held, out);
             }
         }
     }
 
-    fn unique_struct_name(&mut self, wanted: String) -> String {
-        let mut name = wanted.clone();
-        let mut n = 2;
-        while !self.struct_names.insert(name.clone()) {
-            name = format!("{wanted}{n}");
-            n += 1;
+    /// The one fragment a selection consists of, if it is a lone spread (`{ ...F }`).
+    fn lone_spread(&self, sets: &[&'d SelectionSet], parent: &str) -> Option<String> {
+        let (held, rest) = self.split_fragments(sets, parent, None);
+        if held.len() != 1 || !rest.is_empty() {
+            return None;
         }
-        name
+        let names = [held[0].name.to_string()].into();
+        let mut narrower = BTreeSet::new();
+        if self.is_abstract(parent) {
+            self.variants(sets, parent, &names, &mut narrower);
+        }
+        narrower
+            .is_empty()
+            .then(|| self.fragment_types[held[0].name.as_str()].clone())
     }
 
-    /// Generates the type for a selection on `parent` and returns its name.
-    fn selection_type(
+    /// A field's Rust type as written from this module.
+    pub fn field_ty(&self, f: &FieldInfo) -> TokenStream {
+        let leaf = match &f.child {
+            Some(key) => self.type_ref(key),
+            None => f.leaf.clone(),
+        };
+        let ty = TypeMap::output_wrap(&f.ty, leaf);
+        if f.conditional && f.ty.is_non_null() {
+            quote!(Option<#ty>)
+        } else {
+            ty
+        }
+    }
+
+    fn take_name(&mut self, wanted: &str) -> Option<String> {
+        self.taken
+            .insert(wanted.to_string())
+            .then(|| wanted.to_string())
+    }
+
+    /// The next free `wanted`, `wanted2`, `wanted3`, ...
+    fn numbered(&mut self, wanted: &str) -> String {
+        if let Some(n) = self.take_name(wanted) {
+            return n;
+        }
+        (2..)
+            .find_map(|n| self.take_name(&format!("{wanted}{n}")))
+            .unwrap_or_default()
+    }
+
+    /// The name of the type for the selection at `path` (response keys from the operation's
+    /// root, or from the fragment): see the crate docs ("Names").
+    fn name_for(&mut self, path: &[String]) -> String {
+        let joined = |keys: &[String]| keys.iter().map(|k| pascal(k)).collect::<String>();
+        match self.base.clone() {
+            Base::Fragment(f) => self.numbered(&format!("{f}{}", joined(path))),
+            Base::Operation if path.len() <= 1 => {
+                let own = joined(path);
+                if let Some(n) = self.take_name(&own) {
+                    return n;
+                }
+                self.numbered(&format!("{own}Payload"))
+            }
+            Base::Operation => {
+                if let Some(n) = self.take_name(&joined(&path[1..])) {
+                    return n;
+                }
+                self.numbered(&joined(path))
+            }
+        }
+    }
+
+    /// The type of a selection on `parent` at `path`: a fragment's type when the selection is a
+    /// lone spread, else a generated struct or enum. Returns the Rust type and its
+    /// `module::Name`.
+    pub fn selection_type(
         &mut self,
-        wanted: String,
+        path: &[String],
         sets: &[&'d SelectionSet],
         parent: &str,
-    ) -> String {
-        let name = self.unique_struct_name(wanted);
-        let is_abstract = matches!(
-            self.types.schema.types.get(parent),
-            Some(ExtendedType::Interface(_) | ExtendedType::Union(_))
-        );
-        let mut variants = BTreeSet::new();
-        if is_abstract {
-            self.variants(sets, parent, &mut variants);
+        own_name: Option<String>,
+    ) -> (TokenStream, String) {
+        if own_name.is_none()
+            && let Some(key) = self.lone_spread(sets, parent)
+        {
+            return (self.type_ref(&key), key);
         }
+        let mut variants = BTreeSet::new();
+        if self.is_abstract(parent) {
+            self.variants(sets, parent, &BTreeSet::new(), &mut variants);
+        }
+        let name = match &own_name {
+            Some(n) => n.clone(),
+            None => self.name_for(path),
+        };
         if variants.is_empty() {
-            let doc = format!("Selection on `{parent}`.");
-            self.structure(&name, &name, sets, parent, None, &doc);
-            return name;
+            let doc = match &own_name {
+                Some(_) => format!("Fragment `{name}` on `{parent}`."),
+                None => format!("Selection on `{parent}`."),
+            };
+            self.structure(&name, path, sets, parent, None, &doc);
+            let key = self.key(&name);
+            return (self.type_ref(&key), key);
         }
         let rt = self.types.rt.clone();
         let mut arms = Vec::new();
         let mut decode = Vec::new();
+        let mut encode = Vec::new();
         let mut typenames = Vec::new();
         for v in &variants {
-            let vname = self.unique_struct_name(format!("{name}On{}", pascal_type(v)));
-            let doc = format!("Selection on `{parent}` when the object is a `{v}`.");
-            self.structure(&vname, &name, sets, parent, Some(v), &doc);
+            let (held, rest) = self.split_fragments(sets, parent, Some(v));
             let vid = format_ident!("{}", pascal_type(v));
-            let sid = ident(&vname);
+            let (vty, keeps_typename) = if held.len() == 1 && rest.is_empty() {
+                let key = self.fragment_types[held[0].name.as_str()].clone();
+                let mut keys = Vec::new();
+                self.collect(
+                    &[&held[0].selection_set],
+                    v,
+                    None,
+                    false,
+                    &BTreeSet::new(),
+                    &mut keys,
+                );
+                let keeps = keys.iter().any(|(k, _)| k == "__typename");
+                (self.type_ref(&key), keeps)
+            } else {
+                let vname = self.numbered(&format!("{name}{}", pascal_type(v)));
+                let doc = format!("Selection on `{parent}` when the object is a `{v}`.");
+                self.structure(&vname, path, sets, parent, Some(v), &doc);
+                let vname = ident(&vname);
+                (quote!(#vname), false)
+            };
             let vdoc = doc_attr(&format!("A `{v}`."));
-            arms.push(quote!(#vdoc #vid(#sid),));
-            decode.push(quote!(#v => #rt::__private::decode_value(value).map(Self::#vid),));
-            typenames.push(quote!(Self::#vid(v) => &v.typename,));
+            arms.push(quote!(#vdoc #vid(#vty),));
+            if keeps_typename {
+                decode.push(quote!(#v => #rt::__private::decode_value(value).map(Self::#vid),));
+                encode.push(quote!(Self::#vid(v) => v.serialize(s),));
+                typenames.push(quote!(Self::#vid(v) => v.typename(),));
+            } else {
+                decode.push(quote!(#v => #rt::__private::decode_variant(value).map(Self::#vid),));
+                encode.push(quote!(Self::#vid(v) => #rt::__private::serialize_variant(s, #v, v),));
+                typenames.push(quote!(Self::#vid(_) => #v,));
+            }
         }
-        let other = self.unique_struct_name(format!("{name}Other"));
+        let other = self.numbered(&format!("{name}Other"));
         let doc = format!(
             "Selection on `{parent}` for an object type this operation names no fragment for."
         );
-        self.structure(&other, &name, sets, parent, None, &doc);
+        self.structure(&other, path, sets, parent, None, &doc);
         let other_id = ident(&other);
         let id = ident(&name);
-        let serde_crate = &self.types.serde_crate;
         let doc = doc_attr(&format!(
             "Selection on the abstract type `{parent}`, decoded by `__typename`."
         ));
         self.items.push(quote! {
             #doc
-            #[derive(Debug, Clone, PartialEq, #rt::__private::serde::Serialize)]
-            #[serde(crate = #serde_crate, untagged)]
+            #[derive(Debug, Clone, PartialEq)]
             pub enum #id {
                 #(#arms)*
                 /// Any other type (including types newer than this build).
@@ -276,9 +559,17 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
                     }
                 }
             }
-            impl<'de> #rt::__private::serde::Deserialize<'de> for #id {
-                fn deserialize<D: #rt::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    let value = #rt::__private::typed_value(deserializer)?;
+            impl Serialize for #id {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    match self {
+                        #(#encode)*
+                        Self::Other(v) => v.serialize(s),
+                    }
+                }
+            }
+            impl<'de> Deserialize<'de> for #id {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    let value = #rt::__private::typed_value(d)?;
                     match value.0.as_str() {
                         #(#decode)*
                         _ => #rt::__private::decode_value(value).map(Self::Other),
@@ -286,56 +577,76 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
                 }
             }
         });
-        name
+        let key = self.key(&name);
+        (self.type_ref(&key), key)
     }
 
-    /// Emits one struct for the merged selection.
+    /// Generates the struct `name` for a selection that must be a struct of its own (the
+    /// operation's `ResponseData`).
+    pub fn root_struct(&mut self, name: &str, sets: &[&'d SelectionSet], parent: &str, doc: &str) {
+        self.structure(name, &[], sets, parent, None, doc);
+    }
+
+    /// Emits one struct for the merged selection (plus its private decoding struct when it
+    /// holds fragments).
     fn structure(
         &mut self,
         name: &str,
-        child_prefix: &str,
+        path: &[String],
         sets: &[&'d SelectionSet],
         parent: &str,
         concrete: Option<&str>,
         doc: &str,
     ) {
-        let mut collected = Vec::new();
-        self.collect(sets, parent, concrete, false, &mut collected);
+        let (held, collected) = self.split_fragments(sets, parent, concrete);
         let keys: Vec<&str> = collected.iter().map(|(k, _)| k.as_str()).collect();
-        let rust_names = unique(&keys, snake, &[]);
-        let rt = self.types.rt.clone();
-        let serde_crate = self.types.serde_crate.clone();
+        let frag_names: Vec<String> = held.iter().map(|f| snake(f.name.as_str())).collect();
+        let mut all_names: Vec<&str> = frag_names.iter().map(String::as_str).collect();
+        all_names.extend(keys.iter().copied());
+        let mut rust_names = unique(&all_names, snake, &[]);
+        let field_names = rust_names.split_off(held.len());
+        let frag_fields = rust_names;
+        let mut info = StructInfo::default();
         let mut fields = Vec::new();
-        let mut records = Vec::new();
-        for ((key, c), rname) in collected.iter().zip(&rust_names) {
+        for (f, rname) in held.iter().zip(&frag_fields) {
+            let key = self.fragment_types[f.name.as_str()].clone();
+            let ty = self.type_ref(&key);
+            let id = ident(rname);
+            let fdoc = doc_attr(&format!("The fields of fragment `{}`.", f.name));
+            fields.push(quote!(#fdoc #[serde(flatten)] pub #id: #ty,));
+            info.fragments.push((rname.clone(), key));
+        }
+        for ((key, c), rname) in collected.iter().zip(&field_names) {
             self.note_deprecated(c);
             let leaf_name = c.def.ty.inner_named_type().to_string();
+            let mut child_path = path.to_vec();
+            child_path.push(key.clone());
             let (leaf, child) = match self.types.schema.types.get(leaf_name.as_str()) {
                 Some(
                     ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_),
                 ) => {
-                    let child = self.selection_type(
-                        format!("{child_prefix}{}", pascal(key)),
-                        &c.sets,
-                        &leaf_name,
-                    );
-                    let id = ident(&child);
-                    (quote!(#id), Some(child))
+                    let (_, key) = self.selection_type(&child_path, &c.sets, &leaf_name, None);
+                    (quote!(), Some(key))
                 }
                 _ => (
                     self.types.named_input_or_leaf(&leaf_name, &quote!(types::)),
                     None,
                 ),
             };
-            let mut ty = TypeMap::output_wrap(&c.def.ty, leaf);
-            let nullable = !c.def.ty.is_non_null();
-            let mut attrs = quote!(rename = #key);
-            if c.conditional {
-                if !nullable {
-                    ty = quote!(Option<#ty>);
-                }
-                attrs = quote!(#attrs, default);
-            }
+            let field = FieldInfo {
+                key: key.clone(),
+                rust: rname.clone(),
+                ty: c.def.ty.clone(),
+                child,
+                leaf,
+                conditional: c.conditional,
+            };
+            let ty = self.field_ty(&field);
+            let extra = if c.conditional {
+                vec![quote!(default)]
+            } else {
+                vec![]
+            };
             let mut fdoc = c
                 .def
                 .description
@@ -351,35 +662,115 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
                 ));
             }
             let fdoc = doc_attr(&fdoc);
+            let attr = field_attr(rname, key, &extra);
             let id = ident(rname);
-            fields.push(quote! {
-                #fdoc
-                #[serde(#attrs)]
-                pub #id: #ty,
-            });
-            records.push((
-                key.clone(),
-                FieldRecord {
-                    rust: rname.clone(),
-                    ty: c.def.ty.clone(),
-                    child,
-                },
-            ));
+            fields.push(quote!(#fdoc #attr pub #id: #ty,));
+            info.fields.push(field);
         }
-        self.records.insert(name.to_string(), records);
         let id = ident(name);
         let doc = doc_attr(doc);
+        let pairs: Vec<(&str, &str)> = info
+            .fields
+            .iter()
+            .map(|f| (f.rust.as_str(), f.key.as_str()))
+            .collect();
         // A GraphQL response holds exactly the fields selected, so an unknown field means the
         // JSON is not an answer to this operation (a stale recorded fixture, a wrong endpoint):
         // refuse it rather than drop data silently.
-        self.items.push(quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-            #[serde(crate = #serde_crate, deny_unknown_fields)]
-            pub struct #id {
-                #(#fields)*
-            }
-        });
+        if info.fragments.is_empty() {
+            let attr = container_attr(&pairs, &[quote!(deny_unknown_fields)]);
+            self.items.push(quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #attr
+                pub struct #id {
+                    #(#fields)*
+                }
+            });
+        } else {
+            // serde refuses `deny_unknown_fields` beside `flatten` (and `flatten` buffers every
+            // field): decode through a flat private struct instead, then move the fields into
+            // the fragments.
+            let wire = self.numbered(&format!("{name}Wire"));
+            let wire_lit = wire.clone();
+            let attr = container_attr(&pairs, &[quote!(from = #wire_lit)]);
+            let wire_id = ident(&wire);
+            let mut flat = Vec::new();
+            self.constructor(&info, quote!(#id), &mut flat, &[]);
+            let keys: Vec<&str> = flat.iter().map(|f| f.key.as_str()).collect();
+            let wire_names = unique(&keys, snake, &[]);
+            let wire_fields: Vec<TokenStream> = flat
+                .iter()
+                .zip(&wire_names)
+                .map(|(f, rust)| {
+                    let fid = ident(rust);
+                    let ty = self.field_ty(f);
+                    let extra = if f.conditional {
+                        vec![quote!(default)]
+                    } else {
+                        vec![]
+                    };
+                    let attr = field_attr(rust, &f.key, &extra);
+                    quote!(#attr #fid: #ty,)
+                })
+                .collect();
+            let wire_pairs: Vec<(&str, &str)> = wire_names
+                .iter()
+                .map(String::as_str)
+                .zip(keys.iter().copied())
+                .collect();
+            let wire_attr = container_attr(&wire_pairs, &[quote!(deny_unknown_fields)]);
+            let build = self.constructor(&info, quote!(#id), &mut Vec::new(), &wire_names);
+            self.items.push(quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #attr
+                pub struct #id {
+                    #(#fields)*
+                }
+                #[doc(hidden)]
+                #[derive(Deserialize)]
+                #wire_attr
+                pub struct #wire_id {
+                    #(#wire_fields)*
+                }
+                impl From<#wire_id> for #id {
+                    fn from(w: #wire_id) -> Self {
+                        #build
+                    }
+                }
+            });
+        }
+        self.records.insert(self.key(name), info);
+    }
+
+    /// The expression building a struct from the wire struct `w` (whose fields are named
+    /// `wire_names`, in order), appending the wire fields it reads to `flat`.
+    fn constructor(
+        &self,
+        info: &StructInfo,
+        ty: TokenStream,
+        flat: &mut Vec<FieldInfo>,
+        wire_names: &[String],
+    ) -> TokenStream {
+        let mut inits = Vec::new();
+        for (rust, key) in &info.fragments {
+            let inner = self.records.get(key).cloned().unwrap_or_default();
+            let fid = ident(rust);
+            let fty = self.type_ref(key);
+            let expr = self.constructor(&inner, fty, flat, wire_names);
+            inits.push(quote!(#fid: #expr,));
+        }
+        for f in &info.fields {
+            let i = match wire_names.get(flat.len()) {
+                Some(name) => ident(name),
+                None => format_ident!("f{}", flat.len()),
+            };
+            let fid = ident(&f.rust);
+            inits.push(quote!(#fid: w.#i,));
+            flat.push(f.clone());
+        }
+        quote!(#ty { #(#inits)* })
     }
 
     fn note_deprecated(&mut self, c: &Collected<'d>) {
@@ -394,56 +785,75 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         }
     }
 
+    /// Generates a fragment's type (named after the fragment); a fragment that is a lone spread
+    /// of another becomes an alias of it.
+    pub fn fragment(&mut self, frag: &'d Node<Fragment>) {
+        let name = pascal_type(frag.name.as_str());
+        let parent = frag.type_condition().to_string();
+        let sets = [&frag.selection_set];
+        if let Some(key) = self.lone_spread(&sets, &parent) {
+            let target = self.type_ref(&key);
+            let id = ident(&name);
+            let doc = doc_attr(&format!(
+                "Fragment `{}`: the same selection as `{target}`.",
+                frag.name
+            ));
+            self.items.push(quote!(#doc pub type #id = #target;));
+            let inner = self.records.get(&key).cloned();
+            if let Some(inner) = inner {
+                self.records.insert(self.key(&name), inner);
+            }
+            return;
+        }
+        self.selection_type(&[], &sets, &parent, Some(name));
+    }
+}
+
+/// One operation: its module (variables, response types, local fragments, pagination) and its
+/// client methods.
+pub(crate) struct OperationGen<'g, 't, 'a, 'd> {
+    pub g: &'g mut Gen<'t, 'a, 'd>,
+    pub name: String,
+    /// The document to send: the operation and the fragments it reaches.
+    pub query_text: String,
+    /// Fragments used by this operation only, generated in its module.
+    pub local_fragments: Vec<&'d Node<Fragment>>,
+    /// Whether a shared `fragments` module exists.
+    pub shared_fragments: bool,
+}
+
+impl<'d> OperationGen<'_, '_, '_, 'd> {
     pub fn operation(&mut self, op: &'d Node<Operation>) -> OperationOut {
-        let schema = self.types.schema;
-        let rt = self.types.rt.clone();
-        let serde_crate = self.types.serde_crate.clone();
+        let rt = self.g.types.rt.clone();
         let op_struct = pascal_type(&self.name);
-        self.struct_names.insert(op_struct.clone());
-        self.struct_names.insert("Variables".into());
+        for frag in self.local_fragments.clone() {
+            self.g.fragment(frag);
+        }
         let root = op.object_type().to_string();
-        self.structure(
-            "ResponseData",
-            &op_struct,
-            &[&op.selection_set],
-            &root,
-            None,
-            "The data of a successful response.",
-        );
+        let doc = "The data of a successful response.";
+        let sets = [&op.selection_set];
+        self.g.root_struct("ResponseData", &sets, &root, doc);
 
         // Variables.
         let var_names: Vec<&str> = op.variables.iter().map(|v| v.name.as_str()).collect();
         let var_rust = unique(&var_names, snake, &[]);
-        let mut var_fields = Vec::new();
-        let mut all_optional = true;
-        let skip = self.types.skip_omitted();
-        for (v, rname) in op.variables.iter().zip(&var_rust) {
-            let leaf = self
-                .types
-                .named_input_or_leaf(v.ty.inner_named_type(), &quote!(types::));
-            let id = ident(rname);
-            let gname = v.name.as_str();
-            let nullable = !v.ty.is_non_null();
-            let vdoc = doc_attr(&format!("`${gname}: {}`", v.ty));
-            if nullable {
-                let ty = self.types.input_wrap(&v.ty, leaf, true);
-                var_fields.push(quote!(#vdoc #[serde(rename = #gname, default, skip_serializing_if = #skip)] pub #id: #ty,));
-            } else if v.default_value.is_some() {
-                let ty = self.types.input_wrap(&v.ty, leaf, true);
-                var_fields.push(quote!(#vdoc #[serde(rename = #gname, default, skip_serializing_if = "Option::is_none")] pub #id: Option<#ty>,));
-            } else {
-                all_optional = false;
-                let ty = self.types.input_wrap(&v.ty, leaf, true);
-                var_fields.push(quote!(#vdoc #[serde(rename = #gname)] pub #id: #ty,));
-            }
-        }
-        let default = if all_optional {
-            quote!(Default,)
-        } else {
-            quote!()
-        };
+        let inputs: Vec<InputField<'_>> = op
+            .variables
+            .iter()
+            .zip(&var_rust)
+            .map(|(v, rust)| InputField {
+                graphql: v.name.as_str(),
+                rust: rust.clone(),
+                ty: &v.ty,
+                has_default: v.default_value.is_some(),
+                doc: format!("`${}: {}`", v.name, v.ty),
+                boxed: false,
+                relation_of: None,
+            })
+            .collect();
+        let (var_fields, var_attr, default) = self.g.types.input_fields(&inputs, &quote!(types::));
 
-        let query_text = self.query_text(op);
+        let query_text = self.query_text.clone();
         let op_name = self.name.clone();
         let kind = match op.operation_type {
             OperationType::Mutation => quote!(#rt::OperationKind::Mutation),
@@ -454,17 +864,27 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         let paginated = self.pagination(op, &op_id, &var_rust);
         let module_name = snake(&self.name);
         let module_id = ident(&module_name);
-        let items = std::mem::take(&mut self.items);
+        let items = std::mem::take(&mut self.g.items);
+        let fragments_use = if self.shared_fragments {
+            quote!(
+                use super::fragments;
+            )
+        } else {
+            quote!()
+        };
         let module_doc = doc_attr(&format!(
             "The `{op_name}` {kind_word} from `{}`.\n\n```graphql\n{}\n```",
-            self.path.display(),
+            self.g.path.display(),
             query_text.trim_end()
         ));
         let module = quote! {
             #module_doc
             pub mod #module_id {
-                #![allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, non_camel_case_types, deprecated, dead_code)]
+                #![allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code)]
                 use super::types;
+                #fragments_use
+                use #rt::Nullable;
+                use #rt::__private::serde::{self, Deserialize, Serialize};
 
                 /// The operation's name, sent as `operationName`.
                 pub const OPERATION_NAME: &str = #op_name;
@@ -490,8 +910,8 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
                 }
 
                 /// The operation's variables.
-                #[derive(Debug, Clone, PartialEq, #default #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-                #[serde(crate = #serde_crate)]
+                #[derive(Debug, Clone, PartialEq, #default Serialize, Deserialize)]
+                #var_attr
                 pub struct Variables {
                     #(#var_fields)*
                 }
@@ -505,9 +925,8 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         // The client method(s).
         let method_id = ident(&module_name);
         let fn_doc = doc_attr(&format!(
-            "Runs the `{op_name}` {kind_word} (`{}`).\n\n```graphql\n{}\n```\n\n# Errors\n\nAn [`Error`]({}::Error) whose kind says what failed: GraphQL errors from ION, authentication, transport, HTTP status, decoding{}.",
-            self.path.display(),
-            query_text.trim_end(),
+            "Runs the `{op_name}` {kind_word} from `{}`: see [`{module_name}`]({module_name}) for the document.\n\n# Errors\n\nAn [`Error`]({}::Error) whose kind says what failed: GraphQL errors from ION, authentication, transport, HTTP status, decoding{}.",
+            self.g.path.display(),
             rt.to_string().replace(' ', ""),
             if kind_word == "mutation" {
                 ", or an unknown outcome when the mutation may have run"
@@ -533,10 +952,10 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
             #fn_doc
             fn #method_id(&self, #params) -> impl ::std::future::Future<Output = Result<#module_id::ResponseData, #rt::Error>> + Send;
         }];
-        if let Some(node) = &paginated_node(&paginated) {
+        if paginated_node(&paginated).is_some() {
             let pages_id = format_ident!("{}_pages", module_name);
             let nodes_id = format_ident!("{}_nodes", module_name);
-            let node_id = ident(node);
+            let node_id = ident("Node");
             let pdoc = doc_attr(&format!(
                 "Every page of `{op_name}`, following `pageInfo.endCursor`; at most one page is held in memory."
             ));
@@ -560,10 +979,10 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
                 fn #nodes_id(&self, #params) -> impl #rt::__private::Stream<Item = Result<#module_id::#node_id, #rt::Error>> + Send + 'static;
             });
         }
-        let _ = schema;
         let inherent = methods.iter().map(|(d, m)| quote!(#d pub #m));
         let inherent = quote!(#(#inherent)*);
-        let method = methods.iter().map(|(d, m)| quote!(#d #m));
+        // The trait's declarations carry the docs; its implementation does not repeat them.
+        let method = methods.iter().map(|(_, m)| quote!(#m));
         let method = quote!(#(#method)*);
         OperationOut {
             module,
@@ -573,52 +992,48 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         }
     }
 
-    /// The document to send: this operation and the fragments it reaches, in a stable order.
-    fn query_text(&self, op: &Node<Operation>) -> String {
-        let mut doc = ExecutableDocument::new();
-        doc.operations.insert(op.clone());
-        let mut needed = BTreeSet::new();
-        let mut stack = Vec::new();
-        spreads(&op.selection_set, &mut stack);
-        while let Some(n) = stack.pop() {
-            if needed.insert(n.clone())
-                && let Some(f) = self.doc.fragments.get(n.as_str())
-            {
-                spreads(&f.selection_set, &mut stack);
-            }
+    /// A field of a recorded struct by response key, looking into the fragments it holds; its
+    /// access path (`a.b`) and record.
+    fn field(&self, strct: &str, key: &str) -> Option<FieldRecord> {
+        let info = self.g.records.get(strct)?;
+        if let Some(f) = info.fields.iter().find(|f| f.key == key) {
+            let id = ident(&f.rust);
+            return Some(FieldRecord {
+                rust: quote!(#id),
+                ty: f.ty.clone(),
+                child: f.child.clone(),
+            });
         }
-        for n in needed {
-            if let Some((k, f)) = self.doc.fragments.get_key_value(n.as_str()) {
-                doc.fragments.insert(k.clone(), f.clone());
-            }
-        }
-        doc.serialize().to_string()
+        info.fragments.iter().find_map(|(rust, frag)| {
+            let inner = self.field(frag, key)?;
+            let id = ident(rust);
+            let path = inner.rust;
+            Some(FieldRecord {
+                rust: quote!(#id.#path),
+                ..inner
+            })
+        })
     }
 
     /// Finds the connection paginated by `$after` and emits `impl Paginated`.
     fn pagination(
         &mut self,
-        op: &Node<Operation>,
+        op: &'d Node<Operation>,
         op_id: &proc_macro2::Ident,
         var_rust: &[String],
     ) -> TokenStream {
         let Some(after_idx) = op.variables.iter().position(|v| v.name == "after") else {
             return quote!();
         };
-        let mut path = Vec::new();
-        if !find_after(self.doc, &op.selection_set, &mut path) {
+        let Some(path) = crate::pagination::connection_path(&self.query_text, Some(&self.name))
+        else {
             return quote!();
-        }
+        };
         // Walk the recorded struct fields along the path of response keys.
-        let mut current = "ResponseData".to_string();
+        let mut current = format!("{}::ResponseData", self.g.module);
         let mut steps: Vec<FieldRecord> = Vec::new();
         for key in &path {
-            let Some(rec) = self
-                .records
-                .get(&current)
-                .and_then(|r| r.iter().find(|(k, _)| k == key))
-                .map(|(_, r)| r.clone())
-            else {
+            let Some(rec) = self.field(&current, key) else {
                 return quote!();
             };
             if rec.ty.is_list() {
@@ -631,17 +1046,11 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
             current = child;
         }
         let conn = current;
-        let field = |s: &Self, strct: &str, key: &str| -> Option<FieldRecord> {
-            s.records
-                .get(strct)?
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, r)| r.clone())
-        };
+        let field = |s: &Self, strct: &str, key: &str| s.field(strct, key);
         let hint = |s: &mut Self, what: &str| {
-            s.hints.push(format!(
+            s.g.hints.push(format!(
                 "{}: operation `{}` declares $after but {what}; select `pageInfo {{ hasNextPage endCursor }}` and `edges {{ node {{ ... }} }}` on the connection to get `_pages`/`_nodes` streams",
-                s.path.display(),
+                s.g.path.display(),
                 s.name
             ));
             quote!()
@@ -677,26 +1086,26 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         // page_cursor: borrow down the path.
         let mut nav = quote!(let c = data;);
         for s in &steps {
-            let f = ident(&s.rust);
+            let f = &s.rust;
             nav = if s.ty.is_non_null() {
                 quote!(#nav let c = &c.#f;)
             } else {
                 quote!(#nav let c = c.#f.as_ref()?;)
             };
         }
-        let pi = ident(&page_info.rust);
+        let pi = &page_info.rust;
         let pi_nav = if page_info.ty.is_non_null() {
             quote!(let p = &c.#pi;)
         } else {
             quote!(let p = c.#pi.as_ref()?;)
         };
-        let hn = ident(&has_next.rust);
+        let hn = &has_next.rust;
         let hn_expr = if has_next.ty.is_non_null() {
             quote!(p.#hn)
         } else {
             quote!(p.#hn.unwrap_or(false))
         };
-        let ec = ident(&end_cursor.rust);
+        let ec = &end_cursor.rust;
         let ec_expr = if end_cursor.ty.is_non_null() {
             quote!(Some(p.#ec.clone()))
         } else {
@@ -706,14 +1115,14 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         // into_nodes: move down the path.
         let mut take = quote!(let c = data;);
         for s in &steps {
-            let f = ident(&s.rust);
+            let f = &s.rust;
             take = if s.ty.is_non_null() {
                 quote!(#take let c = c.#f;)
             } else {
                 quote!(#take let c = c.#f?;)
             };
         }
-        let ed = ident(&edges.rust);
+        let ed = &edges.rust;
         let edges_expr = if edges.ty.is_non_null() {
             quote!(c.#ed)
         } else {
@@ -726,7 +1135,7 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         } else {
             quote!()
         };
-        let nd = ident(&node.rust);
+        let nd = &node.rust;
         let node_map = if node.ty.is_non_null() {
             quote!(.map(|e| e.#nd))
         } else {
@@ -735,7 +1144,7 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
 
         let after_field = ident(&var_rust[after_idx]);
         let after_var = &op.variables[after_idx];
-        let rt = &self.types.rt;
+        let rt = &self.g.types.rt;
         let set_after = if after_var.ty.is_non_null() {
             if after_var.default_value.is_some() {
                 quote!(variables.#after_field = after;)
@@ -745,7 +1154,7 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
         } else {
             quote!(variables.#after_field = match after { Some(a) => #rt::Nullable::Value(a), None => #rt::Nullable::Omitted };)
         };
-        let node_id = ident(&node_struct);
+        let node_id = self.g.type_ref(&node_struct);
         quote! {
             impl #rt::Paginated for #op_id {
                 type Node = #node_id;
@@ -771,53 +1180,20 @@ impl<'t, 'a, 'd> OperationGen<'t, 'a, 'd> {
     }
 }
 
-fn paginated_node(tokens: &TokenStream) -> Option<String> {
+/// A field on the way to a connection.
+#[derive(Clone)]
+struct FieldRecord {
+    /// Access path from the struct (`run_summary.id` through a held fragment).
+    rust: TokenStream,
+    ty: Type,
+    child: Option<String>,
+}
+
+fn paginated_node(tokens: &TokenStream) -> Option<TokenStream> {
     // The pagination impl ends with `pub type Node = X;`: read X back.
     let text = tokens.to_string();
     let rest = text.split("pub type Node = ").nth(1)?;
-    Some(
-        rest.trim_end_matches(|c: char| c == ';' || c.is_whitespace())
-            .to_string(),
-    )
-}
-
-fn spreads(set: &SelectionSet, out: &mut Vec<apollo_compiler::Name>) {
-    for sel in &set.selections {
-        match sel {
-            Selection::Field(f) => spreads(&f.selection_set, out),
-            Selection::FragmentSpread(s) => out.push(s.fragment_name.clone()),
-            Selection::InlineFragment(i) => spreads(&i.selection_set, out),
-        }
-    }
-}
-
-/// Finds the field whose `after` argument is `$after`, recording the response keys to it.
-fn find_after(doc: &ExecutableDocument, set: &SelectionSet, path: &mut Vec<String>) -> bool {
-    for sel in &set.selections {
-        match sel {
-            Selection::Field(f) => {
-                path.push(f.response_key().to_string());
-                let uses_after = f.arguments.iter().any(|a| {
-                    a.name == "after" && a.value.as_variable().is_some_and(|v| v == "after")
-                });
-                if uses_after || find_after(doc, &f.selection_set, path) {
-                    return true;
-                }
-                path.pop();
-            }
-            Selection::FragmentSpread(s) => {
-                if let Some(frag) = doc.fragments.get(&s.fragment_name)
-                    && find_after(doc, &frag.selection_set, path)
-                {
-                    return true;
-                }
-            }
-            Selection::InlineFragment(i) => {
-                if find_after(doc, &i.selection_set, path) {
-                    return true;
-                }
-            }
-        }
-    }
-    false
+    rest.trim_end_matches(|c: char| c == ';' || c.is_whitespace())
+        .parse()
+        .ok()
 }

@@ -11,13 +11,32 @@ use quote::{format_ident, quote};
 
 use crate::names::{pascal, snake, unique};
 
-use super::{doc_attr, ident, path_tokens};
+use super::{container_attr, doc_attr, field_attr, ident, path_tokens};
+
+/// One field of an input object or of an operation's `Variables`.
+pub(crate) struct InputField<'s> {
+    pub graphql: &'s str,
+    pub rust: String,
+    pub ty: &'s Type,
+    pub has_default: bool,
+    pub doc: String,
+    /// Boxed because the field closes a cycle of input objects.
+    pub boxed: bool,
+    /// The input object holding the field (`None` for variables).
+    pub relation_of: Option<&'s str>,
+}
+
+/// Whether `target` is a relation filter inside the filter input `owner`: another
+/// `*InputFilters` family (`RunsInputFilters.part: PartsInputFilters`), as opposed to its own
+/// `and_`/`or_` or a value filter such as `IDFilter`.
+pub(crate) fn is_relation_filter(owner: &str, target: &str) -> bool {
+    owner != target && target.ends_with("InputFilters")
+}
 
 /// Shared state of one generation run: the schema, the runtime path and the shared types used.
 pub(crate) struct TypeMap<'a> {
     pub schema: &'a Valid<Schema>,
     pub rt: TokenStream,
-    pub serde_crate: String,
     scalar_overrides: BTreeMap<String, TokenStream>,
     /// Enums referenced anywhere (responses or inputs).
     pub enums: BTreeSet<String>,
@@ -26,16 +45,10 @@ pub(crate) struct TypeMap<'a> {
 }
 
 impl<'a> TypeMap<'a> {
-    pub fn new(
-        schema: &'a Valid<Schema>,
-        rt: TokenStream,
-        rt_str: &str,
-        overrides: &[(String, String)],
-    ) -> Self {
+    pub fn new(schema: &'a Valid<Schema>, rt: TokenStream, overrides: &[(String, String)]) -> Self {
         TypeMap {
             schema,
             rt,
-            serde_crate: format!("{}::__private::serde", rt_str.replace(' ', "")),
             scalar_overrides: overrides
                 .iter()
                 .map(|(g, r)| (g.clone(), path_tokens(r)))
@@ -54,7 +67,8 @@ impl<'a> TypeMap<'a> {
         match name {
             "Int" => quote!(i64),
             "Float" => quote!(f64),
-            "String" | "ID" => quote!(String),
+            "String" => quote!(String),
+            "ID" => quote!(#rt::Id),
             "Boolean" => quote!(bool),
             "DateTime" => quote!(#rt::scalars::DateTime),
             "Decimal" => quote!(#rt::scalars::Decimal),
@@ -92,6 +106,7 @@ impl<'a> TypeMap<'a> {
             for field in obj.fields.values() {
                 let inner = field.ty.inner_named_type().to_string();
                 match schema.types.get(inner.as_str()) {
+                    Some(ExtendedType::InputObject(_)) if is_relation_filter(name, &inner) => {}
                     Some(ExtendedType::InputObject(_)) => self.register_input(&inner),
                     Some(ExtendedType::Enum(_)) => {
                         self.enums.insert(inner);
@@ -100,14 +115,6 @@ impl<'a> TypeMap<'a> {
                 }
             }
         }
-    }
-
-    /// The `skip_serializing_if` path for `Nullable` fields.
-    pub fn skip_omitted(&self) -> String {
-        format!(
-            "{}::Nullable::is_omitted",
-            self.rt.to_string().replace(' ', "")
-        )
     }
 
     /// Wraps `leaf` in `Option`/`Vec` following a response type's nullability.
@@ -129,7 +136,6 @@ impl<'a> TypeMap<'a> {
     /// Wraps an input type: the outermost nullable level becomes `Nullable` (omitted, null or a
     /// value); nullable list items become `Option`.
     pub fn input_wrap(&self, ty: &Type, leaf: TokenStream, top: bool) -> TokenStream {
-        let rt = &self.rt;
         let (inner, nullable) = match ty {
             Type::Named(_) => (leaf, true),
             Type::NonNullNamed(_) => (leaf, false),
@@ -142,8 +148,9 @@ impl<'a> TypeMap<'a> {
                 (quote!(Vec<#i>), false)
             }
         };
+        // Every generated module imports `Nullable`.
         match (nullable, top) {
-            (true, true) => quote!(#rt::Nullable<#inner>),
+            (true, true) => quote!(Nullable<#inner>),
             (true, false) => quote!(Option<#inner>),
             (false, _) => inner,
         }
@@ -161,10 +168,13 @@ impl<'a> TypeMap<'a> {
         for name in &enums {
             items.push(self.enum_type(name));
         }
+        let rt = &self.rt;
         quote! {
             /// Enums and input objects shared by every operation, generated once.
             pub mod types {
-                #![allow(clippy::all, clippy::pedantic, missing_docs, dead_code)]
+                #![allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code)]
+                use #rt::Nullable;
+                use #rt::__private::serde::{self, Deserialize, Serialize};
                 #(#items)*
             }
         }
@@ -222,73 +232,107 @@ impl<'a> TypeMap<'a> {
         let Some(ExtendedType::InputObject(obj)) = schema.types.get(name) else {
             return quote!();
         };
-        let rt = self.rt.clone();
-        let serde_crate = self.serde_crate.clone();
-        let skip = self.skip_omitted();
         let gql_names: Vec<&str> = obj.fields.keys().map(|k| k.as_str()).collect();
         let rust_names = unique(&gql_names, snake, &[]);
+        let inputs: Vec<InputField<'_>> = obj
+            .fields
+            .iter()
+            .zip(rust_names)
+            .map(|((gname, field), rust)| InputField {
+                graphql: gname.as_str(),
+                rust,
+                ty: &field.ty,
+                has_default: field.default_value.is_some(),
+                doc: field
+                    .description
+                    .as_ref()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                boxed: boxed.contains(&(name.to_string(), gname.to_string())),
+                relation_of: Some(name),
+            })
+            .collect();
+        let (fields, attr, default) = self.input_fields(&inputs, &quote!());
+        let id = format_ident!("{}", pascal_type(name));
+        let doc = doc_attr(obj.description.as_deref().unwrap_or(""));
+        quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq, #default Serialize, Deserialize)]
+            #attr
+            pub struct #id {
+                #(#fields)*
+            }
+        }
+    }
+
+    /// The fields of an input object or of `Variables`, its `#[serde(...)]` container attribute
+    /// and `Default,` when every field may be omitted. A nullable field is a `Nullable` (omitted,
+    /// null or a value); a non-null field with a default is an `Option` (omitted or a value).
+    pub fn input_fields(
+        &mut self,
+        inputs: &[InputField<'_>],
+        prefix: &TokenStream,
+    ) -> (Vec<TokenStream>, TokenStream, TokenStream) {
+        let all_defaultable = inputs.iter().all(|f| !f.ty.is_non_null() || f.has_default);
         let mut fields = Vec::new();
-        let mut all_defaultable = true;
-        for ((gname, field), rname) in obj.fields.iter().zip(&rust_names) {
-            let leaf_name = field.ty.inner_named_type().as_str();
-            let mut leaf = self.named_input_or_leaf(leaf_name, &quote!());
-            if boxed.contains(&(name.to_string(), gname.to_string())) {
+        for f in inputs {
+            let target = f.ty.inner_named_type().as_str();
+            let mut doc = f.doc.clone();
+            let mut leaf = match f.relation_of {
+                Some(owner)
+                    if is_relation_filter(owner, target) && !self.inputs.contains(target) =>
+                {
+                    doc.push_str(&format!("\n\nJSON for a `{target}`: no operation of this build filters by that type itself (see \"Lean shared types\" in the ion-client-build docs)."));
+                    let rt = &self.rt;
+                    quote!(#rt::scalars::Json)
+                }
+                _ => self.named_input_or_leaf(target, prefix),
+            };
+            if f.boxed {
                 leaf = quote!(Box<#leaf>);
             }
-            let ty = self.input_wrap(&field.ty, leaf, true);
-            let id = ident(rname);
-            let gname_s = gname.as_str();
-            let mut doc = field
-                .description
-                .as_ref()
-                .map(|d| d.to_string())
-                .unwrap_or_default();
-            if rname != &snake(gname_s) {
+            let ty = self.input_wrap(f.ty, leaf, true);
+            if f.rust != snake(f.graphql) {
                 doc.push_str(&format!(
-                    "\n\nGraphQL `{gname_s}`, renamed because another field has the same Rust name."
+                    "\n\nGraphQL `{}`, renamed because another field has the same Rust name.",
+                    f.graphql
                 ));
             }
             let doc = doc_attr(&doc);
-            let nullable = !field.ty.is_non_null();
-            if nullable || field.default_value.is_some() {
-                if nullable {
-                    fields.push(quote! {
-                        #doc
-                        #[serde(rename = #gname_s, default, skip_serializing_if = #skip)]
-                        pub #id: #ty,
-                    });
-                } else {
-                    // Non-null with a default: may be omitted, never null.
-                    fields.push(quote! {
-                        #doc
-                        #[serde(rename = #gname_s, default, skip_serializing_if = "Option::is_none")]
-                        pub #id: Option<#ty>,
-                    });
-                }
+            let id = ident(&f.rust);
+            // With a container `default` every field may be missing on input already.
+            let default = (!all_defaultable).then(|| quote!(default));
+            let (ty, extra) = if !f.ty.is_non_null() {
+                let skip = quote!(skip_serializing_if = "Nullable::is_omitted");
+                (ty, default.into_iter().chain([skip]).collect())
+            } else if f.has_default {
+                let skip = quote!(skip_serializing_if = "Option::is_none");
+                (
+                    quote!(Option<#ty>),
+                    default.into_iter().chain([skip]).collect(),
+                )
             } else {
-                all_defaultable = false;
-                fields.push(quote! {
-                    #doc
-                    #[serde(rename = #gname_s)]
-                    pub #id: #ty,
-                });
-            }
+                (ty, Vec::new())
+            };
+            let attr = field_attr(&f.rust, f.graphql, &extra);
+            fields.push(quote!(#doc #attr pub #id: #ty,));
         }
-        let id = format_ident!("{}", pascal_type(name));
-        let doc = doc_attr(obj.description.as_deref().unwrap_or(""));
+        let pairs: Vec<(&str, &str)> = inputs
+            .iter()
+            .map(|f| (f.rust.as_str(), f.graphql))
+            .collect();
+        let container: Vec<TokenStream> = if all_defaultable && !inputs.is_empty() {
+            vec![quote!(default)]
+        } else {
+            Vec::new()
+        };
+        let attr = container_attr(&pairs, &container);
         let default = if all_defaultable {
             quote!(Default,)
         } else {
             quote!()
         };
-        quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq, #default #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-            #[serde(crate = #serde_crate)]
-            pub struct #id {
-                #(#fields)*
-            }
-        }
+        (fields, attr, default)
     }
 
     fn enum_type(&self, name: &str) -> TokenStream {
@@ -301,10 +345,12 @@ impl<'a> TypeMap<'a> {
         let variants = gql.iter().zip(&rust).map(|(g, r)| {
             let id = format_ident!("{}", r);
             let value = en.values.get(*g);
+            // The wire value is in `as_str`; a doc only says more when the schema does.
+            let _ = g;
             let mut doc = value
                 .and_then(|v| v.description.as_ref())
                 .map(|d| d.to_string())
-                .unwrap_or_else(|| format!("`{g}`"));
+                .unwrap_or_default();
             if let Some(reason) = value.and_then(|v| deprecation(&v.directives)) {
                 doc.push_str(&format!("\n\nDeprecated: {reason}"));
             }
@@ -350,14 +396,14 @@ impl<'a> TypeMap<'a> {
                     f.write_str(self.as_str())
                 }
             }
-            impl #rt::__private::serde::Serialize for #id {
-                fn serialize<S: #rt::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
+            impl Serialize for #id {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.serialize_str(self.as_str())
                 }
             }
-            impl<'de> #rt::__private::serde::Deserialize<'de> for #id {
-                fn deserialize<D: #rt::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    #rt::__private::deserialize_enum(deserializer, Self::from_graphql)
+            impl<'de> Deserialize<'de> for #id {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    #rt::__private::deserialize_enum(d, Self::from_graphql)
                 }
             }
         }
