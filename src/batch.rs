@@ -172,6 +172,7 @@ impl Batch {
                 items: Vec::new(),
                 trace_id: None,
                 attempts: 0,
+                secrets: Vec::new(),
             });
         }
         let kind = if self
@@ -207,6 +208,7 @@ impl Batch {
             items: items.into_iter().map(Some).collect(),
             trace_id: delivered.trace_id,
             attempts: delivered.attempts,
+            secrets: delivered.secrets,
         })
     }
 }
@@ -262,6 +264,8 @@ pub struct BatchResponse {
     items: Vec<Option<Box<RawValue>>>,
     trace_id: Option<String>,
     attempts: u32,
+    /// What errors built from the answers are redacted of.
+    secrets: Vec<crate::auth::Secret>,
 }
 
 impl fmt::Debug for BatchResponse {
@@ -345,6 +349,7 @@ impl BatchResponse {
             trace_id: self.trace_id.clone(),
             attempts: self.attempts,
             fixture: None,
+            secrets: self.secrets.clone(),
         };
         Ok((raw, delivered))
     }

@@ -362,6 +362,8 @@ pub(crate) fn decode_error(
     } else {
         format!(" at {path}")
     };
+    // serde quotes the value it could not read, which may be an echoed token.
+    let reason = crate::error::redact(reason, &delivered.secrets);
     // A replayed response that no longer fits names its fixture: the usual cause is an
     // edited `.graphql` file, fixed by re-recording.
     let fixture = match &delivered.fixture {
@@ -393,6 +395,11 @@ pub(crate) fn graphql_error(
     data: Option<serde_json::Value>,
     delivered: &Delivered,
 ) -> Error {
+    // A server (or a proxy) may echo the token or the secret in a message or an extension.
+    let errors: Vec<GraphqlError> = errors
+        .into_iter()
+        .map(|e| crate::error::redact_graphql_error(e, &delivered.secrets))
+        .collect();
     let summary = summarize_graphql_errors(&errors);
     let error = if kind == OperationKind::Mutation && errors.iter().any(is_etag_conflict) {
         Error::new(

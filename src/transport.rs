@@ -13,11 +13,15 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use tracing::Instrument;
 use url::Url;
 
-use crate::auth::{CachedToken, ReadError, TokenCache, TokenSource, read_limited};
+use crate::auth::{CachedToken, ReadError, Secret, TokenCache, TokenSource, read_limited};
 use crate::clock::Clock;
 use crate::error::{excerpt, human_duration};
 use crate::retry::RetryBudget;
 use crate::{AuthScheme, Config, Error, ErrorKind, OperationKind, RetryPolicy, TransportFailure};
+
+/// The most read of an answer other than 200: GraphQL `errors[]` of a 400/422 and error
+/// pages fit many times over; the rest of a larger body is never read.
+pub(crate) const ERROR_BODY_BYTES: usize = 256 * 1024;
 
 /// The header ION's gateway sets on every response; logged and kept in errors.
 const TRACE_ID_HEADER: &str = "x-b3-trace-id";
@@ -42,6 +46,9 @@ pub(crate) struct Delivered {
     /// The fixture file a replayed response came from, so a decode error can name it
     /// (`testing` record/replay); `None` for responses from the network.
     pub(crate) fixture: Option<String>,
+    /// The token the request carried and the client secret: every error built from this
+    /// response (GraphQL `errors[]`, decode errors) is redacted of them.
+    pub(crate) secrets: Vec<Secret>,
 }
 
 /// The outcome of one HTTP attempt.
@@ -77,6 +84,7 @@ pub(crate) struct Transport {
     budget: RetryBudget,
     max_response_bytes: u64,
     clock: Arc<dyn Clock>,
+    client_secret: Secret,
     pub(crate) tokens: TokenCache,
     /// Record/replay of the `testing` module: consulted before the network, told after it.
     #[cfg(feature = "testing")]
@@ -107,6 +115,7 @@ impl Transport {
             budget: config.retry.new_budget(),
             max_response_bytes: config.max_response_bytes,
             clock: Arc::clone(&config.clock),
+            client_secret: config.client_secret.clone(),
             tokens,
             #[cfg(feature = "testing")]
             exchange: config.exchange.clone(),
@@ -136,6 +145,7 @@ impl Transport {
                     trace_id: None,
                     attempts: 0,
                     fixture: Some(fixture),
+                    secrets: vec![self.client_secret.clone()],
                 });
             }
             let delivered = self.send_inner(&out).instrument(span).await?;
@@ -152,24 +162,37 @@ impl Transport {
         let mut retries = 0u32;
         let mut last_trace: Option<String> = None;
         loop {
-            // Token failures are shared by every waiting caller as one `Error`; they are
-            // returned unchanged so callers can see it is the same failure.
-            let token = self.tokens.get().await?;
-            let elapsed = self.clock.now().saturating_duration_since(started);
-            let remaining = self.total_timeout.saturating_sub(elapsed);
-            if remaining.is_zero() {
+            let timed_out = |waiting: &str| {
                 let error = Error::new(
                     ErrorKind::Transport {
                         failure: TransportFailure::Timeout,
                     },
                     format!(
-                        "{} {} timed out: the total timeout of {} passed",
+                        "{} {} timed out{waiting}: the total timeout of {} passed",
                         out.kind,
                         out.name,
                         human_duration(self.total_timeout)
                     ),
                 );
-                return Err(error.with_context(Some(out.name), last_trace.as_deref(), attempts));
+                error.with_context(Some(out.name), last_trace.as_deref(), attempts)
+            };
+            let elapsed = self.clock.now().saturating_duration_since(started);
+            let remaining = self.total_timeout.saturating_sub(elapsed);
+            if remaining.is_zero() {
+                return Err(timed_out(""));
+            }
+            // Waiting for a token counts against the total timeout; giving up drops only
+            // this caller's share of the fetch, which goes on for the others. Token failures
+            // are shared by every waiting caller as one `Error`; they are returned unchanged
+            // so callers can see it is the same failure.
+            let token = match tokio::time::timeout(remaining, self.tokens.get()).await {
+                Ok(token) => token?,
+                Err(_) => return Err(timed_out(" waiting for an access token")),
+            };
+            let elapsed = self.clock.now().saturating_duration_since(started);
+            let remaining = self.total_timeout.saturating_sub(elapsed);
+            if remaining.is_zero() {
+                return Err(timed_out(""));
             }
             attempts += 1;
             let attempt_span = tracing::debug_span!(
@@ -244,11 +267,13 @@ impl Transport {
                             );
                             return Err(finish(error));
                         }
-                        Some(wait) => wait,
-                        None => self.retry.backoff(retries + 1, fastrand::f64()),
+                        Some(wait) => self.retry.retry_after_wait(wait, fastrand::f64()),
+                        None => self
+                            .retry
+                            .backoff(retries.saturating_add(1), fastrand::f64()),
                     };
                     let elapsed = self.clock.now().saturating_duration_since(started);
-                    if elapsed + delay >= self.total_timeout {
+                    if elapsed.saturating_add(delay) >= self.total_timeout {
                         tracing::debug!(
                             "the next retry would pass the total timeout; not retrying"
                         );
@@ -258,7 +283,7 @@ impl Transport {
                         tracing::debug!("retry budget exhausted; not retrying");
                         return Err(finish(error));
                     }
-                    retries += 1;
+                    retries = retries.saturating_add(1);
                     tracing::debug!(
                         delay = %human_duration(delay),
                         error = %error,
@@ -324,9 +349,17 @@ impl Transport {
                     span.record("trace_id", id.as_str());
                 }
             }
-            let body = read_limited(response, limit)
-                .await
-                .map_err(|e| Stage::Body(e, trace_id.clone()))?;
+            // Only a 200 carries data worth the full limit; any other answer is read up to a
+            // small cap (enough for GraphQL errors and an error page's excerpt), so a huge
+            // error body costs its first bytes, not its size.
+            let body = if status == StatusCode::OK {
+                read_limited(response, limit).await
+            } else {
+                read_prefix(response, ERROR_BODY_BYTES.min(limit))
+                    .await
+                    .map_err(ReadError::Http)
+            }
+            .map_err(|e| Stage::Body(e, trace_id.clone()))?;
             Ok::<_, Stage>((status, headers, trace_id, body))
         };
         let timeout = self.attempt_timeout.min(remaining);
@@ -441,7 +474,8 @@ impl Transport {
     ) -> Attempt {
         let code = status.as_u16();
         let mutation = out.kind == OperationKind::Mutation;
-        let redact = [token.value.expose()];
+        let redact = [token.value.expose(), self.client_secret.expose()];
+        let secrets = || vec![token.value.clone(), self.client_secret.clone()];
         let retry_after = headers
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
@@ -471,12 +505,14 @@ impl Transport {
                 trace_id,
                 attempts: 0,
                 fixture: None,
+                secrets: secrets(),
             }),
             400 | 422 if carries_graphql_errors(&body) => Attempt::Delivered(Delivered {
                 body,
                 trace_id,
                 attempts: 0,
                 fixture: None,
+                secrets: secrets(),
             }),
             401 => Attempt::Unauthorized {
                 message: auth_message(&body, &redact),
@@ -568,6 +604,20 @@ impl Drop for Transport {
 enum Stage {
     Send(reqwest::Error),
     Body(ReadError, Option<String>),
+}
+
+/// Reads at most `cap` bytes of a body and drops the rest unread (the connection is closed
+/// rather than drained).
+async fn read_prefix(mut response: reqwest::Response, cap: usize) -> Result<Bytes, reqwest::Error> {
+    let mut body = bytes::BytesMut::new();
+    while body.len() < cap {
+        let Some(chunk) = response.chunk().await? else {
+            break;
+        };
+        let room = cap - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(body.freeze())
 }
 
 /// `502 Bad Gateway`.
@@ -675,7 +725,14 @@ fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
             .with_no_client_auth()
     };
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    reqwest::Client::builder()
+    // reqwest's own reading of the proxy variables is off: `config` reads them (the only
+    // module that reads the environment) and this decides per request, loopback never proxied.
+    let mut builder = reqwest::Client::builder().no_proxy();
+    if !config.proxy.is_empty() {
+        let proxy = config.proxy.clone();
+        builder = builder.proxy(reqwest::Proxy::custom(move |url| proxy.proxy_for(url)));
+    }
+    builder
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)

@@ -13,6 +13,8 @@ mod cli;
 mod config;
 #[path = "runtime/dispatch.rs"]
 mod dispatch;
+#[path = "runtime/hardening.rs"]
+mod hardening;
 #[path = "runtime/logging.rs"]
 mod logging;
 #[path = "runtime/pagination.rs"]
