@@ -136,6 +136,14 @@ pub enum ErrorKind {
     /// The API was used in a way it does not support (for example a batch slot taken from
     /// another batch's response).
     Usage,
+    /// Following the pages of a connection stopped before its last page: a cursor seen
+    /// before, a missing `endCursor`, a run of empty pages, or the page cap. The pages before
+    /// it were delivered.
+    #[non_exhaustive]
+    Pagination {
+        /// Why.
+        stop: crate::pagination::PageStop,
+    },
     /// A bug: part of the client panicked (so far only the token request can report one).
     /// The client keeps working: the failure is handled like a failed token request, with
     /// its backoff. Please report it with the message.

@@ -21,7 +21,7 @@ pub mod error;
 mod nullable;
 pub mod operation;
 pub mod operations;
-mod pagination;
+pub mod pagination;
 pub mod retry;
 pub mod scalars;
 #[cfg(feature = "testing")]
@@ -41,6 +41,7 @@ pub use environment::{Environment, Region, Stage};
 pub use error::{Error, ErrorKind, GraphqlError, TransportFailure};
 pub use nullable::Nullable;
 pub use operation::{Operation, OperationKind, PageCursor, Paginated};
+pub use pagination::{Nodes, Pages};
 pub use retry::RetryPolicy;
 
 /// Includes the operations that `ion_client_build::Builder` generated for this crate's
