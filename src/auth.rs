@@ -5,20 +5,20 @@
 //! - One token request at a time: callers that need a token while one is being fetched share
 //!   that fetch (1,000 concurrent calls on a cold cache make one request).
 //! - A token is refreshed ahead of expiry in proportion to its lifetime: from
-//!   [`REFRESH_AFTER_FRACTION`] (¾) of it, in a background task, while the current token
+//!   `REFRESH_AFTER_FRACTION` (¾) of it, in a background task, while the current token
 //!   keeps serving. No caller waits on a refresh while a valid token exists. A token counts
-//!   as valid until [`expiry_margin`] before its expiry (a tenth of its lifetime, at most
+//!   as valid until `expiry_margin` before its expiry (a tenth of its lifetime, at most
 //!   30 s), so a request does not leave with a token about to expire. For Keycloak's default
 //!   300 s: refreshed from 225 s on, used until 270 s.
 //! - A failed fetch never replaces a valid token. It starts a backoff window (1 s, doubling
-//!   to 30 s: [`TOKEN_RETRY_INITIAL`], [`TOKEN_RETRY_MAX`]); callers without a valid token
+//!   to 30 s: `TOKEN_RETRY_INITIAL`, `TOKEN_RETRY_MAX`); callers without a valid token
 //!   during the window receive that same failure without a new request, and the first call
 //!   after it makes one new attempt, shared by everyone waiting. A success heals the cache.
 //!   A `Retry-After` on the token endpoint's answer (429, 503) lengthens that window to what
-//!   it asks, up to [`TOKEN_MAX_RETRY_AFTER`] (5 min).
+//!   it asks, up to `TOKEN_MAX_RETRY_AFTER` (5 min).
 //! - A token's lifetime is the response's `expires_in` (a number, a numeric string or a
-//!   float), clamped to [`MIN_TOKEN_LIFETIME`]..=[`MAX_TOKEN_LIFETIME`] (30 s to 24 h) with a
-//!   warning in the log when it is outside; without one it is [`DEFAULT_TOKEN_LIFETIME`]
+//!   float), clamped to `MIN_TOKEN_LIFETIME`..=`MAX_TOKEN_LIFETIME` (30 s to 24 h) with a
+//!   warning in the log when it is outside; without one it is `DEFAULT_TOKEN_LIFETIME`
 //!   (60 s). So `expires_in: 0` does not turn caching off (100 calls make one token request,
 //!   not 100), and `expires_in: 18446744073709551615` cannot overflow the clock. When the
 //!   server's tokens really live shorter than the floor, ION's 401 invalidates the token and
@@ -39,6 +39,9 @@
 //! - Dropping the last clone of the client aborts any fetch in flight: no task is left
 //!   behind.
 //!
+//! These numbers are the cache's tuning, not API: they are constants inside the crate, stated
+//! here.
+//!
 //! Invariant: the secret and the tokens are held in `Secret`, whose `Debug` redacts them;
 //! they never reach a log line, an error message or a `Display`.
 
@@ -58,6 +61,8 @@ use url::Url;
 use crate::clock::Clock;
 use crate::environment::other_token_path_form;
 use crate::error::{excerpt, human_duration};
+pub(crate) use crate::secret::Secret;
+use crate::wire::{ReadError, read_limited};
 use crate::{Error, ErrorKind, TransportFailure};
 
 /// Refresh starts once this fraction of a token's lifetime has passed.
@@ -65,54 +70,32 @@ use crate::{Error, ErrorKind, TransportFailure};
 /// Proportional rather than a fixed margin: Keycloak's default lifetime is 300 s, so a fixed
 /// five-minute margin would refetch on every call, while ¾ leaves a quarter of any lifetime
 /// for the background refresh to finish.
-pub const REFRESH_AFTER_FRACTION: f64 = 0.75;
+pub(crate) const REFRESH_AFTER_FRACTION: f64 = 0.75;
 /// The lifetime assumed when the token response has no usable `expires_in`: short, so a token
 /// of unknown lifetime is replaced early rather than used after it expired.
-pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 /// The shortest lifetime the cache gives a token, whatever `expires_in` says.
 ///
 /// A floor keeps a server that answers `expires_in: 0` (or a few seconds) from turning the
 /// cache off: without it every call would make its own token request, each one a "success"
 /// that opens no backoff. Should the token really expire sooner, ION's 401 makes the client
 /// fetch a new one and replay the request once.
-pub const MIN_TOKEN_LIFETIME: Duration = Duration::from_secs(30);
+pub(crate) const MIN_TOKEN_LIFETIME: Duration = Duration::from_secs(30);
 /// The longest lifetime the cache gives a token: a day, far beyond Keycloak's settings, and
 /// small enough that instant arithmetic can never overflow.
-pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 /// The longest `Retry-After` of the token endpoint that the backoff window honours.
-pub const TOKEN_MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+pub(crate) const TOKEN_MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
 /// The first backoff window after a failed token request.
-pub const TOKEN_RETRY_INITIAL: Duration = Duration::from_secs(1);
+pub(crate) const TOKEN_RETRY_INITIAL: Duration = Duration::from_secs(1);
 /// The longest backoff window after repeated failed token requests.
-pub const TOKEN_RETRY_MAX: Duration = Duration::from_secs(30);
+pub(crate) const TOKEN_RETRY_MAX: Duration = Duration::from_secs(30);
 /// The largest token response read: a Keycloak token response is a few kilobytes.
 const MAX_TOKEN_RESPONSE_BYTES: usize = 256 * 1024;
 
 /// How long before its expiry a token stops being used: a tenth of its lifetime, at most 30 s.
-pub fn expiry_margin(lifetime: Duration) -> Duration {
+pub(crate) fn expiry_margin(lifetime: Duration) -> Duration {
     (lifetime / 10).min(Duration::from_secs(30))
-}
-
-/// A secret string (the client secret or an access token). `Debug` prints `[redacted]`; there
-/// is no `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(Arc<str>);
-
-impl Secret {
-    pub(crate) fn new(value: String) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that must send it.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
 }
 
 /// An access token and when to refresh and stop using it.
@@ -478,7 +461,7 @@ impl Inner {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| crate::transport::parse_retry_after(v, src.clock.system_time()));
+                .and_then(|v| crate::wire::parse_retry_after(v, src.clock.system_time()));
             let body = read_limited(response, MAX_TOKEN_RESPONSE_BYTES).await?;
             Ok::<_, ReadError>((status, retry_after, body))
         };
@@ -498,7 +481,7 @@ impl Inner {
                     ErrorKind::Transport { failure },
                     format!(
                         "token request to {url} failed: {failure}: {}",
-                        crate::transport::error_chain(&e)
+                        crate::wire::error_chain(&e)
                     ),
                 ));
             }
@@ -536,7 +519,7 @@ impl Inner {
                     // No excerpt: a malformed success body may hold part of a token.
                     format!(
                         "the token endpoint {url} answered {status} with a body that is not a token response ({}, {} bytes)",
-                        crate::client::json_error_summary(&e),
+                        crate::wire::json_error_summary(&e),
                         body.len()
                     ),
                 )
@@ -674,7 +657,7 @@ pub(crate) enum Lifetime {
 }
 
 /// Reads `expires_in`: an integer, a float or a numeric string, clamped to
-/// [`MIN_TOKEN_LIFETIME`]..=[`MAX_TOKEN_LIFETIME`]. Never panics, whatever the value.
+/// `MIN_TOKEN_LIFETIME..=MAX_TOKEN_LIFETIME`. Never panics, whatever the value.
 pub(crate) fn token_lifetime(value: Option<&serde_json::Value>) -> Lifetime {
     use serde_json::Value;
     let seconds = match value {
@@ -810,48 +793,9 @@ struct KeycloakError {
     error_description: Option<String>,
 }
 
-/// A body read that failed.
-pub(crate) enum ReadError {
-    Http(reqwest::Error),
-    TooLarge,
-}
-
-impl From<reqwest::Error> for ReadError {
-    fn from(e: reqwest::Error) -> ReadError {
-        ReadError::Http(e)
-    }
-}
-
-/// Reads a response body, refusing more than `limit` bytes without reading them.
-pub(crate) async fn read_limited(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<bytes::Bytes, ReadError> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(ReadError::TooLarge);
-    }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > limit {
-            return Err(ReadError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_debug_redacted() {
-        let s = Secret::new("hunter2".into());
-        assert_eq!(format!("{s:?}"), "[redacted]");
-    }
 
     #[test]
     fn expires_in_is_read_leniently_and_clamped() {

@@ -55,9 +55,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::Secret;
 use crate::clock::{Clock, SystemClock};
 use crate::environment::{parse_api_base, parse_endpoint, redact_url};
+use crate::secret::Secret;
 use crate::{Environment, Error, RetryPolicy};
 
 /// Every variable [`Config::from_env`] reads.
@@ -127,9 +127,6 @@ pub struct Config {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) user_agent: String,
     pub(crate) proxy: ProxySettings,
-    /// Record/replay installed by the `testing` module (never set otherwise).
-    #[cfg(feature = "testing")]
-    pub(crate) exchange: Option<Arc<dyn crate::testing::Exchange>>,
 }
 
 impl Config {
@@ -401,7 +398,8 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// The deployment to talk to.
+    /// The deployment to talk to. Like [`environment_name`](Self::environment_name), it
+    /// replaces any API or token URL set before it; set URLs after it to override one.
     pub fn environment(mut self, environment: Environment) -> ConfigBuilder {
         self.environment = None;
         self.api_url = None;
@@ -412,9 +410,13 @@ impl ConfigBuilder {
     }
 
     /// The deployment by the name users type (`staging`, `app.ion-gov.com`, ...); an unknown
-    /// name fails [`build`](Self::build).
+    /// name fails [`build`](Self::build). Like [`environment`](Self::environment), it
+    /// replaces any API or token URL set before it.
     pub fn environment_name(mut self, name: impl Into<String>) -> ConfigBuilder {
         self.environment_value = None;
+        self.api_url = None;
+        self.token_url = None;
+        self.auth_server = None;
         self.environment = Some(Sourced {
             value: name.into(),
             source: "the environment name",
@@ -766,8 +768,6 @@ impl ConfigBuilder {
                 .user_agent
                 .unwrap_or_else(|| concat!("ion-client/", env!("CARGO_PKG_VERSION")).to_owned()),
             proxy,
-            #[cfg(feature = "testing")]
-            exchange: None,
         })
     }
 }
@@ -1111,6 +1111,39 @@ mod tests {
             err.to_string(),
             "invalid configuration: HTTPS_PROXY: `ftp://[redacted]@x` is not a proxy URL such as \
              http://proxy.example:3128"
+        );
+    }
+
+    #[test]
+    fn environment_and_environment_name_behave_alike() {
+        let base = || {
+            Config::builder()
+                .client_id("i")
+                .client_secret("s")
+                .api_url("http://127.0.0.1:9")
+                .token_url("http://127.0.0.1:9/token")
+        };
+        let by_value = base()
+            .environment(Environment::staging())
+            .build()
+            .expect("valid");
+        let by_name = base().environment_name("staging").build().expect("valid");
+        assert_eq!(by_value.environment(), by_name.environment());
+        assert_eq!(by_name.environment().name(), Some("staging"));
+        // URLs set after either override it, alike.
+        let a = Config::builder()
+            .client_id("i")
+            .client_secret("s")
+            .environment(Environment::staging())
+            .api_url("http://127.0.0.1:9");
+        let b = Config::builder()
+            .client_id("i")
+            .client_secret("s")
+            .environment_name("staging")
+            .api_url("http://127.0.0.1:9");
+        assert_eq!(
+            a.build().expect("valid").environment(),
+            b.build().expect("valid").environment()
         );
     }
 

@@ -46,6 +46,72 @@ impl fmt::Display for TransportFailure {
     }
 }
 
+/// The longest cursor quoted in a message; cursors are opaque and can be long.
+const CURSOR_CHARS: usize = 80;
+
+/// Why following the pages of a connection stopped before its last page.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStop {
+    /// Page `page` says `hasNextPage` but its `endCursor` is null.
+    MissingEndCursor {
+        /// The page (1 for the first).
+        page: u64,
+    },
+    /// Page `page` returned an `endCursor` seen before: following it would loop.
+    CursorRepeated {
+        /// The page (1 for the first).
+        page: u64,
+        /// The cursor.
+        cursor: String,
+    },
+    /// `count` pages in a row said `hasNextPage` but held no edges.
+    EmptyPages {
+        /// How many.
+        count: u32,
+    },
+    /// The page cap was reached and the server has more.
+    PageLimit {
+        /// The cap.
+        limit: u64,
+    },
+}
+
+impl fmt::Display for PageStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PageStop::MissingEndCursor { page } => write!(
+                f,
+                "page {page} says pageInfo.hasNextPage but its pageInfo.endCursor is null"
+            ),
+            PageStop::CursorRepeated { page, cursor } => {
+                let mut shown: String = cursor.chars().take(CURSOR_CHARS).collect();
+                if cursor.chars().count() > CURSOR_CHARS {
+                    shown.push('…');
+                }
+                write!(
+                    f,
+                    "page {page} returned the endCursor `{shown}`, which was seen before; \
+                     stopping instead of looping"
+                )
+            }
+            PageStop::EmptyPages { count } => write!(
+                f,
+                "{count} pages in a row said hasNextPage but held no edges; stopping instead \
+                 of paging through nothing"
+            ),
+            PageStop::PageLimit { limit } => {
+                write!(
+                    f,
+                    "the cap of {limit} pages was reached and the server has more"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for PageStop {}
+
 /// What went wrong, in terms a caller can act on.
 ///
 /// Match on it without matching on strings; every variant is `#[non_exhaustive]` so fields can
@@ -142,7 +208,7 @@ pub enum ErrorKind {
     #[non_exhaustive]
     Pagination {
         /// Why.
-        stop: crate::pagination::PageStop,
+        stop: PageStop,
     },
     /// A bug: part of the client panicked (so far only the token request can report one).
     /// The client keeps working: the failure is handled like a failed token request, with
@@ -351,7 +417,7 @@ pub(crate) fn summarize_graphql_errors(errors: &[GraphqlError]) -> String {
 }
 
 /// `text` with every non-empty secret replaced by `[redacted]`.
-pub(crate) fn redact(text: &str, secrets: &[crate::auth::Secret]) -> String {
+pub(crate) fn redact(text: &str, secrets: &[crate::secret::Secret]) -> String {
     let mut out = text.to_owned();
     for secret in secrets {
         let secret = secret.expose();
@@ -366,9 +432,9 @@ pub(crate) fn redact(text: &str, secrets: &[crate::auth::Secret]) -> String {
 /// extensions.
 pub(crate) fn redact_graphql_error(
     mut error: GraphqlError,
-    secrets: &[crate::auth::Secret],
+    secrets: &[crate::secret::Secret],
 ) -> GraphqlError {
-    fn walk(value: &mut serde_json::Value, secrets: &[crate::auth::Secret]) {
+    fn walk(value: &mut serde_json::Value, secrets: &[crate::secret::Secret]) {
         match value {
             serde_json::Value::String(s) => *s = redact(s, secrets),
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, secrets)),

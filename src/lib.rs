@@ -22,11 +22,14 @@ mod nullable;
 pub mod operation;
 pub mod operations;
 pub mod pagination;
+mod response;
 pub mod retry;
 pub mod scalars;
+mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;
+mod wire;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -30,9 +30,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
+pub use crate::error::PageStop;
 use crate::{Client, Error, ErrorKind, PageCursor, Paginated};
 
 /// How many pages in a row may say `hasNextPage` yet hold no edges before following stops.
@@ -40,72 +39,6 @@ use crate::{Client, Error, ErrorKind, PageCursor, Paginated};
 /// A server can legitimately send one empty page (items deleted between requests); several in
 /// a row with fresh cursors each time is a server paging through nothing, forever.
 pub const DEFAULT_MAX_EMPTY_PAGES: u32 = 3;
-
-/// The longest cursor quoted in a message; cursors are opaque and can be long.
-const CURSOR_CHARS: usize = 80;
-
-/// Why following the pages of a connection stopped before its last page.
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PageStop {
-    /// Page `page` says `hasNextPage` but its `endCursor` is null.
-    MissingEndCursor {
-        /// The page (1 for the first).
-        page: u64,
-    },
-    /// Page `page` returned an `endCursor` seen before: following it would loop.
-    CursorRepeated {
-        /// The page (1 for the first).
-        page: u64,
-        /// The cursor.
-        cursor: String,
-    },
-    /// `count` pages in a row said `hasNextPage` but held no edges.
-    EmptyPages {
-        /// How many.
-        count: u32,
-    },
-    /// The page cap was reached and the server has more.
-    PageLimit {
-        /// The cap.
-        limit: u64,
-    },
-}
-
-impl fmt::Display for PageStop {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PageStop::MissingEndCursor { page } => write!(
-                f,
-                "page {page} says pageInfo.hasNextPage but its pageInfo.endCursor is null"
-            ),
-            PageStop::CursorRepeated { page, cursor } => {
-                let mut shown: String = cursor.chars().take(CURSOR_CHARS).collect();
-                if cursor.chars().count() > CURSOR_CHARS {
-                    shown.push('…');
-                }
-                write!(
-                    f,
-                    "page {page} returned the endCursor `{shown}`, which was seen before; \
-                     stopping instead of looping"
-                )
-            }
-            PageStop::EmptyPages { count } => write!(
-                f,
-                "{count} pages in a row said hasNextPage but held no edges; stopping instead \
-                 of paging through nothing"
-            ),
-            PageStop::PageLimit { limit } => {
-                write!(
-                    f,
-                    "the cap of {limit} pages was reached and the server has more"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for PageStop {}
 
 impl PageStop {
     /// The [`Error`] for operation `operation` (kind [`ErrorKind::Pagination`]).
@@ -303,12 +236,7 @@ struct Source<Q: Paginated> {
     parked: Option<Q::Variables>,
 }
 
-impl<Q> Source<Q>
-where
-    Q: Paginated + 'static,
-    Q::Variables: Serialize + Send + Sync + 'static,
-    Q::ResponseData: DeserializeOwned + Send + 'static,
-{
+impl<Q: Paginated> Source<Q> {
     fn new(client: Client, variables: Q::Variables) -> Source<Q> {
         Source {
             client,
@@ -433,12 +361,7 @@ macro_rules! limits {
 limits!(Pages);
 limits!(Nodes);
 
-impl<Q> Stream for Pages<Q>
-where
-    Q: Paginated + 'static,
-    Q::Variables: Serialize + Send + Sync + 'static,
-    Q::ResponseData: DeserializeOwned + Send + 'static,
-{
+impl<Q: Paginated> Stream for Pages<Q> {
     type Item = Result<Q::ResponseData, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -452,12 +375,7 @@ where
     }
 }
 
-impl<Q> Stream for Nodes<Q>
-where
-    Q: Paginated + 'static,
-    Q::Variables: Serialize + Send + Sync + 'static,
-    Q::ResponseData: DeserializeOwned + Send + 'static,
-{
+impl<Q: Paginated> Stream for Nodes<Q> {
     type Item = Result<Q::Node, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -494,12 +412,7 @@ impl Client {
     /// An item is an error when a request fails (as [`Client::execute`] fails), or, after the
     /// page that caused it, an [`ErrorKind::Pagination`] when following must stop (see the
     /// [module docs](crate::pagination)); the stream ends after it.
-    pub fn pages<Q>(&self, variables: Q::Variables) -> Pages<Q>
-    where
-        Q: Paginated + 'static,
-        Q::Variables: Serialize + Send + Sync + 'static,
-        Q::ResponseData: DeserializeOwned + Send + 'static,
-    {
+    pub fn pages<Q: Paginated>(&self, variables: Q::Variables) -> Pages<Q> {
         Pages {
             source: Source::new(self.clone(), variables),
         }
@@ -512,13 +425,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::pages`]: the stream ends after the first error.
-    pub fn nodes<Q>(&self, variables: Q::Variables) -> Nodes<Q>
-    where
-        Q: Paginated + 'static,
-        Q::Variables: Serialize + Send + Sync + 'static,
-        Q::ResponseData: DeserializeOwned + Send + 'static,
-        Q::Node: Send + 'static,
-    {
+    pub fn nodes<Q: Paginated>(&self, variables: Q::Variables) -> Nodes<Q> {
         Nodes {
             source: Source::new(self.clone(), variables),
             current: Vec::new().into_iter(),

@@ -45,6 +45,56 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::{OperationKind, TransportFailure};
+
+/// What happened to one attempt, as the transport saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// No HTTP answer: the connection failed, timed out or broke.
+    Transport(TransportFailure),
+    /// An HTTP answer other than one that carries a GraphQL envelope.
+    Status(u16),
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Send it again, within the attempts, the total timeout and the budget.
+    Retry {
+        /// A retry after a timeout costs the budget more.
+        after_timeout: bool,
+    },
+    /// Forget the token that was sent and send it once more with a new one.
+    ReplayWithNewToken,
+    /// Return the failure as it is.
+    Fail,
+    /// A mutation that may have executed: return `OutcomeUnknown`, never send it again.
+    OutcomeUnknown,
+}
+
+/// The retry policy as one pure function of the operation's kind and what happened; the
+/// [module docs](self) state it in words, the table-driven test in full.
+pub(crate) fn decide(kind: OperationKind, outcome: Outcome) -> Decision {
+    use OperationKind::{Mutation, Query};
+    match (kind, outcome) {
+        // Certainly never reached the server.
+        (_, Outcome::Transport(TransportFailure::Connect)) => Decision::Retry {
+            after_timeout: false,
+        },
+        // ION's auth layer refuses before executing: safe to replay either kind once.
+        (_, Outcome::Status(401)) => Decision::ReplayWithNewToken,
+        (Query, Outcome::Transport(failure)) => Decision::Retry {
+            after_timeout: failure == TransportFailure::Timeout,
+        },
+        (Mutation, Outcome::Transport(_)) => Decision::OutcomeUnknown,
+        (Query, Outcome::Status(429 | 502..=504)) => Decision::Retry {
+            after_timeout: false,
+        },
+        (Mutation, Outcome::Status(500..=599)) => Decision::OutcomeUnknown,
+        (_, Outcome::Status(_)) => Decision::Fail,
+    }
+}
+
 /// Attempts per operation by default, the first included.
 ///
 /// Four attempts ride out a gateway restart (a few hundred milliseconds of 502/503) without
@@ -246,6 +296,46 @@ impl RetryBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decision_table() {
+        use Decision::{Fail, OutcomeUnknown, ReplayWithNewToken};
+        use OperationKind::{Mutation, Query};
+        use TransportFailure::{Connect, Interrupted, Timeout};
+        let retry = Decision::Retry {
+            after_timeout: false,
+        };
+        let retry_timeout = Decision::Retry {
+            after_timeout: true,
+        };
+        let t = Outcome::Transport;
+        let s = Outcome::Status;
+        #[rustfmt::skip]
+        let table = [
+            // outcome          query           mutation
+            (t(Connect),        retry,          retry),
+            (t(Timeout),        retry_timeout,  OutcomeUnknown),
+            (t(Interrupted),    retry,          OutcomeUnknown),
+            (s(401),            ReplayWithNewToken, ReplayWithNewToken),
+            (s(429),            retry,          Fail),
+            (s(500),            Fail,           OutcomeUnknown),
+            (s(501),            Fail,           OutcomeUnknown),
+            (s(502),            retry,          OutcomeUnknown),
+            (s(503),            retry,          OutcomeUnknown),
+            (s(504),            retry,          OutcomeUnknown),
+            (s(505),            Fail,           OutcomeUnknown),
+            (s(599),            Fail,           OutcomeUnknown),
+            (s(400),            Fail,           Fail),
+            (s(403),            Fail,           Fail),
+            (s(404),            Fail,           Fail),
+            (s(302),            Fail,           Fail),
+            (s(201),            Fail,           Fail),
+        ];
+        for (outcome, query, mutation) in table {
+            assert_eq!(decide(Query, outcome), query, "query, {outcome:?}");
+            assert_eq!(decide(Mutation, outcome), mutation, "mutation, {outcome:?}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_is_capped() {

@@ -5,7 +5,7 @@
 //! leave as the response body, so this module is the same for typed, batched and raw calls.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -13,10 +13,12 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use tracing::Instrument;
 use url::Url;
 
-use crate::auth::{CachedToken, ReadError, Secret, TokenCache, TokenSource, read_limited};
+use crate::auth::{CachedToken, TokenCache, TokenSource};
 use crate::clock::Clock;
 use crate::error::{excerpt, human_duration};
-use crate::retry::RetryBudget;
+use crate::retry::{Decision, Outcome, RetryBudget, decide};
+use crate::secret::Secret;
+use crate::wire::{ReadError, error_chain, parse_retry_after, read_limited, read_prefix};
 use crate::{AuthScheme, Config, Error, ErrorKind, OperationKind, RetryPolicy, TransportFailure};
 
 /// The most read of an answer other than 200: GraphQL `errors[]` of a 400/422 and error
@@ -35,6 +37,16 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) kind: OperationKind,
     /// The encoded JSON request body.
     pub(crate) body: Bytes,
+}
+
+/// Record/replay, injected into a client's transport (the `testing` module's fixtures): it is
+/// consulted before the network and told what the network answered. It sees request and
+/// response bodies only, never a header, token or secret.
+pub(crate) trait Exchange: Send + Sync {
+    /// A stored response and the fixture it came from, or `None` to use the network.
+    fn replay(&self, operation: &str, request: &[u8]) -> Option<Result<(Bytes, String), Error>>;
+    /// Stores a response that came from the network.
+    fn record(&self, operation: &str, request: &[u8], response: &[u8]) -> Result<(), Error>;
 }
 
 /// A response that carries a GraphQL envelope (status 200, or a 400/422 with `errors[]`).
@@ -86,13 +98,15 @@ pub(crate) struct Transport {
     clock: Arc<dyn Clock>,
     client_secret: Secret,
     pub(crate) tokens: TokenCache,
-    /// Record/replay of the `testing` module: consulted before the network, told after it.
-    #[cfg(feature = "testing")]
-    exchange: Option<Arc<dyn crate::testing::Exchange>>,
+    /// Record/replay, when one was injected: consulted before the network, told after it.
+    exchange: Option<Arc<dyn Exchange>>,
 }
 
 impl Transport {
-    pub(crate) fn new(config: &Config) -> Result<Transport, Error> {
+    pub(crate) fn new(
+        config: &Config,
+        exchange: Option<Arc<dyn Exchange>>,
+    ) -> Result<Transport, Error> {
         let http = build_http(config)?;
         let env = &config.environment;
         let tokens = TokenCache::new(TokenSource {
@@ -117,8 +131,7 @@ impl Transport {
             clock: Arc::clone(&config.clock),
             client_secret: config.client_secret.clone(),
             tokens,
-            #[cfg(feature = "testing")]
-            exchange: config.exchange.clone(),
+            exchange,
         })
     }
 
@@ -134,7 +147,6 @@ impl Transport {
             http.status = tracing::field::Empty,
             trace_id = tracing::field::Empty,
         );
-        #[cfg(feature = "testing")]
         if let Some(exchange) = &self.exchange {
             // Replay answers without a token or a connection; record sees only the request
             // and response bodies, never headers, so no token reaches a fixture.
@@ -420,8 +432,7 @@ impl Transport {
         trace_id: Option<String>,
     ) -> Attempt {
         let url = &self.graphql_url;
-        // A connect failure certainly never reached the server: retried for both kinds.
-        if failure == TransportFailure::Connect || out.kind == OperationKind::Query {
+        if let Decision::Retry { after_timeout } = decide(out.kind, Outcome::Transport(failure)) {
             let what = match failure {
                 TransportFailure::Connect => format!("could not connect to {url}"),
                 TransportFailure::Timeout => format!("timed out waiting for {url}"),
@@ -436,11 +447,12 @@ impl Transport {
                 ),
                 retry: Some(RetryHint {
                     retry_after: None,
-                    after_timeout: failure == TransportFailure::Timeout,
+                    after_timeout,
                 }),
                 trace_id,
             };
         }
+        // Otherwise a mutation that was sent: its outcome is unknown.
         let what = match failure {
             TransportFailure::Timeout => detail,
             _ => format!("the connection was interrupted ({detail})"),
@@ -473,7 +485,14 @@ impl Transport {
         token: &CachedToken,
     ) -> Attempt {
         let code = status.as_u16();
-        let mutation = out.kind == OperationKind::Mutation;
+        let decision = decide(out.kind, Outcome::Status(code));
+        let retry_hint = |retry_after: Option<Duration>| match decision {
+            Decision::Retry { after_timeout } => Some(RetryHint {
+                retry_after,
+                after_timeout,
+            }),
+            _ => None,
+        };
         let redact = [token.value.expose(), self.client_secret.expose()];
         let secrets = || vec![token.value.clone(), self.client_secret.clone()];
         let retry_after = headers
@@ -514,7 +533,7 @@ impl Transport {
                 fixture: None,
                 secrets: secrets(),
             }),
-            401 => Attempt::Unauthorized {
+            _ if decision == Decision::ReplayWithNewToken => Attempt::Unauthorized {
                 message: auth_message(&body, &redact),
                 trace_id,
             },
@@ -540,13 +559,9 @@ impl Transport {
                     ErrorKind::RateLimited { retry_after },
                     format!("rate limited: ION answered 429 to {op}{wait}"),
                 );
-                let retry = (!mutation).then_some(RetryHint {
-                    retry_after,
-                    after_timeout: false,
-                });
-                failed(error, retry)
+                failed(error, retry_hint(retry_after))
             }
-            500..=599 if mutation => failed(
+            _ if decision == Decision::OutcomeUnknown => failed(
                 Error::new(
                     ErrorKind::OutcomeUnknown {
                         failure: None,
@@ -584,11 +599,7 @@ impl Transport {
                         status_text(status)
                     ),
                 );
-                let retry = matches!(code, 502..=504).then_some(RetryHint {
-                    retry_after,
-                    after_timeout: false,
-                });
-                failed(error, retry)
+                failed(error, retry_hint(retry_after))
             }
         }
     }
@@ -604,20 +615,6 @@ impl Drop for Transport {
 enum Stage {
     Send(reqwest::Error),
     Body(ReadError, Option<String>),
-}
-
-/// Reads at most `cap` bytes of a body and drops the rest unread (the connection is closed
-/// rather than drained).
-async fn read_prefix(mut response: reqwest::Response, cap: usize) -> Result<Bytes, reqwest::Error> {
-    let mut body = bytes::BytesMut::new();
-    while body.len() < cap {
-        let Some(chunk) = response.chunk().await? else {
-            break;
-        };
-        let room = cap - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-    }
-    Ok(body.freeze())
 }
 
 /// `502 Bad Gateway`.
@@ -666,35 +663,6 @@ fn auth_message(body: &[u8], redact: &[&str]) -> String {
         }
     }
     excerpt(body, redact)
-}
-
-/// Reads `Retry-After`: delay-seconds or an HTTP date (a date in the past means now).
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// The causes of a reqwest error, most specific last, without the top line (which repeats
-/// the URL the caller already names).
-pub(crate) fn error_chain(err: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(e) = source {
-        let text = e.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    if parts.is_empty() {
-        err.to_string()
-    } else {
-        parts.join(": ")
-    }
 }
 
 /// The HTTP client: rustls with the ring provider and the platform's trust store, one
@@ -753,25 +721,6 @@ fn ends_early(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_in_seconds_and_as_a_date() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
-        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
-        // 2015-10-21T07:28:00Z is now; the date is 2 minutes later.
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
-            Some(Duration::ZERO),
-            "a date in the past means now"
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-3", now), None);
-    }
 
     #[test]
     fn auth_messages_come_from_common_body_shapes() {

@@ -52,7 +52,6 @@ use std::time::Duration;
 pub use crate::emulator::Seed;
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
 use crate::{Client, Error};
-pub(crate) use fixtures::Exchange;
 pub use fixtures::Fixtures;
 pub use redact::{Redactions, redact, redact_with};
 
