@@ -31,8 +31,7 @@ use crate::{Config, Environment, Error, Operation, OperationKind};
 /// # async fn run() -> Result<(), ion_client::Error> {
 /// let client = Client::new(Config::from_env()?)?;
 /// let me = client
-///     .execute_raw("query Me { me { id } }", Some("Me"), ion_client::OperationKind::Query,
-///         serde_json::json!({}))
+///     .execute_raw(ion_client::RawRequest::query("query Me { me { id } }"))
 ///     .await?;
 /// println!("{me}");
 /// # Ok(()) }
@@ -170,24 +169,90 @@ impl Client {
     /// Runs any document, untyped, for the command line and tools, and returns the whole JSON
     /// response body (`data`, `errors` and `extensions` as the server sent them).
     ///
-    /// `kind` decides the retry policy: say [`OperationKind::Mutation`] whenever the document
-    /// may write.
+    /// The request's kind decides the retry policy: build it with [`RawRequest::mutation`]
+    /// whenever the document may write.
     ///
     /// # Errors
     ///
     /// Every failure below GraphQL (authentication, HTTP status, transport, a body that is not
     /// JSON); GraphQL `errors[]` are part of the returned body.
-    pub async fn execute_raw(
-        &self,
-        query: &str,
-        operation_name: Option<&str>,
-        kind: OperationKind,
-        variables: serde_json::Value,
-    ) -> Result<serde_json::Value, Error> {
+    pub async fn execute_raw(&self, request: RawRequest<'_>) -> Result<serde_json::Value, Error> {
+        let RawRequest {
+            query,
+            operation_name,
+            kind,
+            variables,
+        } = request;
         let name = operation_name.unwrap_or("anonymous");
         let body = encode(query, operation_name, &variables, name)?;
         let delivered = self.transport().send(Outgoing { name, kind, body }).await?;
         serde_json::from_slice(&delivered.body)
             .map_err(|e| decode_error(name, "", &json_error_summary(&e), &delivered))
+    }
+}
+
+/// An untyped request for [`Client::execute_raw`]: the document, which operation in it to run,
+/// whether it reads or writes, and its variables.
+///
+/// # Example
+///
+/// ```
+/// use ion_client::RawRequest;
+///
+/// let request = RawRequest::query("query Run($id: ID!) { run(id: $id) { id } }")
+///     .operation_name("Run")
+///     .variables(serde_json::json!({"id": 5}));
+/// assert_eq!(request.kind(), ion_client::OperationKind::Query);
+/// ```
+#[derive(Debug, Clone)]
+pub struct RawRequest<'a> {
+    query: &'a str,
+    operation_name: Option<&'a str>,
+    kind: OperationKind,
+    variables: serde_json::Value,
+}
+
+impl<'a> RawRequest<'a> {
+    /// A document that only reads: retried as a query.
+    pub fn query(document: &'a str) -> RawRequest<'a> {
+        RawRequest::new(document, OperationKind::Query)
+    }
+
+    /// A document that may write: never replayed once it may have executed.
+    pub fn mutation(document: &'a str) -> RawRequest<'a> {
+        RawRequest::new(document, OperationKind::Mutation)
+    }
+
+    /// A document of the given kind, with no operation name and empty variables.
+    pub fn new(document: &'a str, kind: OperationKind) -> RawRequest<'a> {
+        RawRequest {
+            query: document,
+            operation_name: None,
+            kind,
+            variables: serde_json::Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    /// Which operation of the document to run (needed when it holds several).
+    pub fn operation_name(mut self, name: &'a str) -> RawRequest<'a> {
+        self.operation_name = Some(name);
+        self
+    }
+
+    /// [`operation_name`](Self::operation_name), when there may be none.
+    pub fn maybe_operation_name(mut self, name: Option<&'a str>) -> RawRequest<'a> {
+        self.operation_name = name;
+        self
+    }
+
+    /// The variables, a JSON object (default `{}`).
+    pub fn variables(mut self, variables: serde_json::Value) -> RawRequest<'a> {
+        self.variables = variables;
+        self
+    }
+
+    /// Query or mutation.
+    pub fn kind(&self) -> OperationKind {
+        self.kind
     }
 }

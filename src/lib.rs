@@ -37,7 +37,7 @@ pub mod __private;
 
 pub use auth::AccessToken;
 pub use batch::{Batch, BatchResponse, BatchSlot};
-pub use client::Client;
+pub use client::{Client, RawRequest};
 pub use clock::{Clock, SystemClock};
 pub use config::{AuthScheme, Config, ConfigBuilder};
 pub use environment::{Environment, Region, Stage};

@@ -95,7 +95,9 @@ impl<T: Serialize> Serialize for Nullable<T> {
 /// A missing field decodes as `Omitted` (through `#[serde(default)]`), `null` as `Null`.
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Nullable::null_if_none(Option::<T>::deserialize(deserializer)?))
+        Ok(Nullable::null_if_none(Option::<T>::deserialize(
+            deserializer,
+        )?))
     }
 }
 

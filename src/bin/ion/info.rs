@@ -59,10 +59,8 @@ pub async fn pull(output: Option<PathBuf>) -> anyhow::Result<()> {
     let response = target
         .client
         .execute_raw(
-            INTROSPECTION_QUERY,
-            Some("IntrospectionQuery"),
-            OperationKind::Query,
-            serde_json::json!({}),
+            ion_client::RawRequest::new(INTROSPECTION_QUERY, OperationKind::Query)
+                .operation_name("IntrospectionQuery"),
         )
         .await?;
     let sdl = sdl_from_introspection(&response).context("the introspection result")?;

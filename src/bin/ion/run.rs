@@ -75,7 +75,11 @@ async fn execute(args: &RunArgs) -> anyhow::Result<Value> {
     let target = crate::target::connect().await?;
     let response = target
         .client
-        .execute_raw(&document, name.as_deref(), kind, variables)
+        .execute_raw(
+            ion_client::RawRequest::new(&document, kind)
+                .maybe_operation_name(name.as_deref())
+                .variables(variables),
+        )
         .await?;
     Ok(response)
 }
@@ -162,7 +166,11 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
     loop {
         let response = target
             .client
-            .execute_raw(&document, name.as_deref(), kind, variables.clone())
+            .execute_raw(
+                ion_client::RawRequest::new(&document, kind)
+                    .maybe_operation_name(name.as_deref())
+                    .variables(variables.clone()),
+            )
             .await?;
         if let Some(errors) = response
             .get("errors")
