@@ -22,6 +22,8 @@ mod nullable;
 pub mod operation;
 pub mod operations;
 pub mod pagination;
+#[cfg(test)]
+mod properties;
 mod response;
 pub mod retry;
 pub mod scalars;
