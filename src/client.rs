@@ -111,8 +111,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// Any [`ErrorKind`]: GraphQL `errors[]` come back as [`ErrorKind::Graphql`] (or
-    /// [`ErrorKind::EtagConflict`] for a stale `etag`), with any partial data kept as JSON;
+    /// Any [`ErrorKind`](crate::ErrorKind): GraphQL `errors[]` come back as [`ErrorKind::Graphql`](crate::ErrorKind::Graphql) (or
+    /// [`ErrorKind::EtagConflict`](crate::ErrorKind::EtagConflict) for a stale `etag`), with any partial data kept as JSON;
     /// use [`execute_full`](Self::execute_full) to receive typed partial data instead.
     pub async fn execute<Q: Operation>(
         &self,
