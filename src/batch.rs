@@ -14,12 +14,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use graphql_client::Response;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::client::{Envelope, decode_error, encode, graphql_error, json_error_summary};
+use crate::response::{Envelope, decode_error, encode, graphql_error};
 use crate::transport::{Delivered, Outgoing};
+use crate::wire::json_error_summary;
 use crate::{Client, Error, ErrorKind, GraphqlError, Operation, OperationKind};
 
 /// Distinguishes batches, so a slot cannot read another batch's response.
@@ -104,10 +103,7 @@ impl Client {
 
 impl Batch {
     /// Adds an operation; its result is read back with the returned slot.
-    pub fn add<Q: Operation>(&mut self, variables: Q::Variables) -> BatchSlot<Q>
-    where
-        Q::Variables: Serialize,
-    {
+    pub fn add<Q: Operation>(&mut self, variables: Q::Variables) -> BatchSlot<Q> {
         let index = self.entries.len();
         let request = encode(Q::QUERY, Some(Q::NAME), &variables, Q::NAME).and_then(|bytes| {
             let text = String::from_utf8(bytes.to_vec())
@@ -172,6 +168,7 @@ impl Batch {
                 items: Vec::new(),
                 trace_id: None,
                 attempts: 0,
+                secrets: Vec::new(),
             });
         }
         let kind = if self
@@ -207,6 +204,7 @@ impl Batch {
             items: items.into_iter().map(Some).collect(),
             trace_id: delivered.trace_id,
             attempts: delivered.attempts,
+            secrets: delivered.secrets,
         })
     }
 }
@@ -262,6 +260,8 @@ pub struct BatchResponse {
     items: Vec<Option<Box<RawValue>>>,
     trace_id: Option<String>,
     attempts: u32,
+    /// What errors built from the answers are redacted of.
+    secrets: Vec<crate::secret::Secret>,
 }
 
 impl fmt::Debug for BatchResponse {
@@ -295,10 +295,7 @@ impl BatchResponse {
     ///
     /// The operation's GraphQL errors or decode failure, or a usage error for a slot of
     /// another batch.
-    pub fn take<Q: Operation>(&mut self, slot: BatchSlot<Q>) -> Result<Q::ResponseData, Error>
-    where
-        Q::ResponseData: DeserializeOwned,
-    {
+    pub fn take<Q: Operation>(&mut self, slot: BatchSlot<Q>) -> Result<Q::ResponseData, Error> {
         let (raw, delivered) = self.raw(&slot)?;
         let envelope = Envelope::parse(raw.get().as_bytes(), Q::NAME, &delivered)?;
         envelope.into_data(Q::NAME, Q::KIND, &delivered)
@@ -312,10 +309,7 @@ impl BatchResponse {
     pub fn take_full<Q: Operation>(
         &mut self,
         slot: BatchSlot<Q>,
-    ) -> Result<Response<Q::ResponseData>, Error>
-    where
-        Q::ResponseData: DeserializeOwned,
-    {
+    ) -> Result<Response<Q::ResponseData>, Error> {
         let (raw, delivered) = self.raw(&slot)?;
         let envelope = Envelope::parse(raw.get().as_bytes(), Q::NAME, &delivered)?;
         envelope.into_response(Q::NAME, &delivered)
@@ -345,6 +339,7 @@ impl BatchResponse {
             trace_id: self.trace_id.clone(),
             attempts: self.attempts,
             fixture: None,
+            secrets: self.secrets.clone(),
         };
         Ok((raw, delivered))
     }

@@ -3,15 +3,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use graphql_client::Response;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 
-use crate::error::summarize_graphql_errors;
-use crate::transport::{Delivered, Outgoing, Transport};
-use crate::{Config, Environment, Error, ErrorKind, GraphqlError, Operation, OperationKind};
+use crate::response::{Envelope, decode_error, encode};
+use crate::transport::{Outgoing, Transport};
+use crate::wire::json_error_summary;
+use crate::{Config, Environment, Error, Operation, OperationKind};
 
 /// A client for one ION deployment: cheap to clone (an `Arc` inside), safe to share across
 /// tasks. Every clone shares one connection pool, one token cache and one retry budget.
@@ -34,8 +31,7 @@ use crate::{Config, Environment, Error, ErrorKind, GraphqlError, Operation, Oper
 /// # async fn run() -> Result<(), ion_client::Error> {
 /// let client = Client::new(Config::from_env()?)?;
 /// let me = client
-///     .execute_raw("query Me { me { id } }", Some("Me"), ion_client::OperationKind::Query,
-///         serde_json::json!({}))
+///     .execute_raw(ion_client::RawRequest::query("query Me { me { id } }"))
 ///     .await?;
 /// println!("{me}");
 /// # Ok(()) }
@@ -67,7 +63,15 @@ impl Client {
     /// A configuration error when the HTTP client cannot be built (for example when an
     /// `https` endpoint is configured and the system has no CA certificates).
     pub fn new(config: Config) -> Result<Client, Error> {
-        let transport = Transport::new(&config)?;
+        Client::with_exchange(config, None)
+    }
+
+    /// A client whose transport consults `exchange` (record/replay) around the network.
+    pub(crate) fn with_exchange(
+        config: Config,
+        exchange: Option<Arc<dyn crate::transport::Exchange>>,
+    ) -> Result<Client, Error> {
+        let transport = Transport::new(&config, exchange)?;
         Ok(Client {
             inner: Arc::new(Inner { config, transport }),
         })
@@ -107,17 +111,13 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// Any [`ErrorKind`]: GraphQL `errors[]` come back as [`ErrorKind::Graphql`] (or
-    /// [`ErrorKind::EtagConflict`] for a stale `etag`), with any partial data kept as JSON;
+    /// Any [`ErrorKind`](crate::ErrorKind): GraphQL `errors[]` come back as [`ErrorKind::Graphql`](crate::ErrorKind::Graphql) (or
+    /// [`ErrorKind::EtagConflict`](crate::ErrorKind::EtagConflict) for a stale `etag`), with any partial data kept as JSON;
     /// use [`execute_full`](Self::execute_full) to receive typed partial data instead.
     pub async fn execute<Q: Operation>(
         &self,
         variables: Q::Variables,
-    ) -> Result<Q::ResponseData, Error>
-    where
-        Q::Variables: Serialize + Send + Sync,
-        Q::ResponseData: DeserializeOwned + Send,
-    {
+    ) -> Result<Q::ResponseData, Error> {
         self.execute_ref::<Q>(&variables).await
     }
 
@@ -125,11 +125,7 @@ impl Client {
     pub(crate) async fn execute_ref<Q: Operation>(
         &self,
         variables: &Q::Variables,
-    ) -> Result<Q::ResponseData, Error>
-    where
-        Q::Variables: Serialize + Send + Sync,
-        Q::ResponseData: DeserializeOwned + Send,
-    {
+    ) -> Result<Q::ResponseData, Error> {
         let body = encode(Q::QUERY, Some(Q::NAME), variables, Q::NAME)?;
         let delivered = self
             .transport()
@@ -156,11 +152,7 @@ impl Client {
     pub async fn execute_full<Q: Operation>(
         &self,
         variables: Q::Variables,
-    ) -> Result<Response<Q::ResponseData>, Error>
-    where
-        Q::Variables: Serialize + Send + Sync,
-        Q::ResponseData: DeserializeOwned + Send,
-    {
+    ) -> Result<Response<Q::ResponseData>, Error> {
         let body = encode(Q::QUERY, Some(Q::NAME), &variables, Q::NAME)?;
         let delivered = self
             .transport()
@@ -177,20 +169,20 @@ impl Client {
     /// Runs any document, untyped, for the command line and tools, and returns the whole JSON
     /// response body (`data`, `errors` and `extensions` as the server sent them).
     ///
-    /// `kind` decides the retry policy: say [`OperationKind::Mutation`] whenever the document
-    /// may write.
+    /// The request's kind decides the retry policy: build it with [`RawRequest::mutation`]
+    /// whenever the document may write.
     ///
     /// # Errors
     ///
     /// Every failure below GraphQL (authentication, HTTP status, transport, a body that is not
     /// JSON); GraphQL `errors[]` are part of the returned body.
-    pub async fn execute_raw(
-        &self,
-        query: &str,
-        operation_name: Option<&str>,
-        kind: OperationKind,
-        variables: serde_json::Value,
-    ) -> Result<serde_json::Value, Error> {
+    pub async fn execute_raw(&self, request: RawRequest<'_>) -> Result<serde_json::Value, Error> {
+        let RawRequest {
+            query,
+            operation_name,
+            kind,
+            variables,
+        } = request;
         let name = operation_name.unwrap_or("anonymous");
         let body = encode(query, operation_name, &variables, name)?;
         let delivered = self.transport().send(Outgoing { name, kind, body }).await?;
@@ -199,298 +191,68 @@ impl Client {
     }
 }
 
-/// The request body: `{"query", "operationName", "variables"}`.
-pub(crate) fn encode<V: Serialize + ?Sized>(
-    query: &str,
-    operation_name: Option<&str>,
-    variables: &V,
-    label: &str,
-) -> Result<Bytes, Error> {
-    #[derive(Serialize)]
-    struct Body<'a, V: ?Sized> {
-        query: &'a str,
-        #[serde(rename = "operationName", skip_serializing_if = "Option::is_none")]
-        operation_name: Option<&'a str>,
-        variables: &'a V,
-    }
-    serde_json::to_vec(&Body {
-        query,
-        operation_name,
-        variables,
-    })
-    .map(Bytes::from)
-    .map_err(|e| {
-        Error::new(
-            ErrorKind::Usage,
-            format!("cannot encode the variables of {label} as JSON: {e}"),
-        )
-        .with_context(Some(label), None, 0)
-    })
-}
-
-/// One response envelope, borrowed from the body.
-#[derive(serde::Deserialize)]
-pub(crate) struct Envelope<'a> {
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-    #[serde(default)]
-    errors: Option<Vec<GraphqlError>>,
-    #[serde(default)]
-    extensions: Option<std::collections::HashMap<String, serde_json::Value>>,
-}
-
-impl<'a> Envelope<'a> {
-    /// Parses an envelope; anything else is a decode error at the envelope level.
-    pub(crate) fn parse(
-        text: &'a [u8],
-        operation: &str,
-        delivered: &Delivered,
-    ) -> Result<Envelope<'a>, Error> {
-        let text = std::str::from_utf8(text).map_err(|_| {
-            decode_error(operation, "", "the response body is not UTF-8", delivered)
-        })?;
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            let reason = format!(
-                "the response is not a GraphQL response object ({})",
-                json_error_summary(e.inner())
-            );
-            decode_error(operation, &path, &reason, delivered)
-        })
-    }
-
-    fn errors(&self) -> &[GraphqlError] {
-        self.errors.as_deref().unwrap_or(&[])
-    }
-
-    /// The typed data, or the errors as an `Error`.
-    pub(crate) fn into_data<T: DeserializeOwned>(
-        self,
-        operation: &str,
-        kind: OperationKind,
-        delivered: &Delivered,
-    ) -> Result<T, Error> {
-        if !self.errors().is_empty() {
-            let data = self
-                .data
-                .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
-                .filter(|v| !v.is_null());
-            let errors = self.errors.unwrap_or_default();
-            return Err(graphql_error(operation, kind, errors, data, delivered));
-        }
-        match self.data {
-            Some(raw) => decode_typed(raw, operation, delivered),
-            None => Err(decode_error(
-                operation,
-                "data",
-                "the response has neither data nor errors",
-                delivered,
-            )),
-        }
-    }
-
-    /// Data and errors together.
-    pub(crate) fn into_response<T: DeserializeOwned>(
-        self,
-        operation: &str,
-        delivered: &Delivered,
-    ) -> Result<Response<T>, Error> {
-        let has_errors = !self.errors().is_empty();
-        let data = match self.data {
-            Some(raw) => match decode_typed(raw, operation, delivered) {
-                Ok(data) => Some(data),
-                Err(_) if has_errors => None,
-                Err(e) => return Err(e),
-            },
-            None if has_errors => None,
-            None => {
-                return Err(decode_error(
-                    operation,
-                    "data",
-                    "the response has neither data nor errors",
-                    delivered,
-                ));
-            }
-        };
-        Ok(Response {
-            data,
-            errors: self.errors.filter(|e| !e.is_empty()),
-            extensions: self.extensions,
-        })
-    }
-}
-
-/// Decodes `data` into its type; the error names the JSON path that failed.
-fn decode_typed<T: DeserializeOwned>(
-    raw: &RawValue,
-    operation: &str,
-    delivered: &Delivered,
-) -> Result<T, Error> {
-    let de = &mut serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let inner = e.path().to_string();
-        let path = if inner == "." {
-            "data".to_owned()
-        } else {
-            format!("data.{inner}")
-        };
-        decode_error(operation, &path, &without_position(e.inner()), delivered)
-    })
-}
-
-/// A serde_json error's message without its ` at line L column C` suffix: the JSON path
-/// already says where.
-fn without_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(i) if e.line() > 0 => text[..i].to_owned(),
-        _ => text,
-    }
-}
-
-/// A decode error with the operation, the path and the reason.
-pub(crate) fn decode_error(
-    operation: &str,
-    path: &str,
-    reason: &str,
-    delivered: &Delivered,
-) -> Error {
-    let at = if path.is_empty() {
-        String::new()
-    } else {
-        format!(" at {path}")
-    };
-    // A replayed response that no longer fits names its fixture: the usual cause is an
-    // edited `.graphql` file, fixed by re-recording.
-    let fixture = match &delivered.fixture {
-        Some(f) => format!(
-            " (replayed from fixture {f}, which no longer matches the operation's selection \
-             set: re-record it with ION_RECORD=1)"
-        ),
-        None => String::new(),
-    };
-    Error::new(
-        ErrorKind::Decode {
-            operation: operation.to_owned(),
-            path: path.to_owned(),
-        },
-        format!("cannot decode the response to {operation}{at}: {reason}{fixture}"),
-    )
-    .with_context(
-        Some(operation),
-        delivered.trace_id.as_deref(),
-        delivered.attempts,
-    )
-}
-
-/// The `Graphql` or `EtagConflict` error for a response with `errors[]`.
-pub(crate) fn graphql_error(
-    operation: &str,
-    kind: OperationKind,
-    errors: Vec<GraphqlError>,
-    data: Option<serde_json::Value>,
-    delivered: &Delivered,
-) -> Error {
-    let summary = summarize_graphql_errors(&errors);
-    let error = if kind == OperationKind::Mutation && errors.iter().any(is_etag_conflict) {
-        Error::new(
-            ErrorKind::EtagConflict { errors, data },
-            format!("etag conflict in mutation {operation}: {summary}"),
-        )
-    } else {
-        Error::new(
-            ErrorKind::Graphql { errors, data },
-            format!("GraphQL errors in {kind} {operation}: {summary}"),
-        )
-    };
-    error.with_context(
-        Some(operation),
-        delivered.trace_id.as_deref(),
-        delivered.attempts,
-    )
-}
-
-/// Whether a GraphQL error says a write's `etag` is stale.
+/// An untyped request for [`Client::execute_raw`]: the document, which operation in it to run,
+/// whether it reads or writes, and its variables.
 ///
-/// ION reports it as a GraphQL error; the client recognises an `extensions.code` containing
-/// `ETAG` (or equal to `CONFLICT`), or a message that mentions the etag together with a word
-/// of conflict (`mismatch`, `does not match`, `stale`, `conflict`, `outdated`, `out of date`,
-/// `changed`, `modified`). A message that merely names the `etag` argument (a missing
-/// variable, a type error) is not a conflict.
-pub(crate) fn is_etag_conflict(error: &GraphqlError) -> bool {
-    let code_says = error
-        .extensions
-        .as_ref()
-        .and_then(|ext| ext.get("code"))
-        .and_then(|c| c.as_str())
-        .is_some_and(|c| {
-            let c = c.to_ascii_uppercase();
-            c.contains("ETAG") || c == "CONFLICT"
-        });
-    let message = error.message.to_ascii_lowercase();
-    let message_says = message.contains("etag")
-        && [
-            "mismatch",
-            "does not match",
-            "doesn't match",
-            "stale",
-            "conflict",
-            "outdated",
-            "out of date",
-            "changed",
-            "modified",
-        ]
-        .iter()
-        .any(|w| message.contains(w));
-    code_says || message_says
+/// # Example
+///
+/// ```
+/// use ion_client::RawRequest;
+///
+/// let request = RawRequest::query("query Run($id: ID!) { run(id: $id) { id } }")
+///     .operation_name("Run")
+///     .variables(serde_json::json!({"id": 5}));
+/// assert_eq!(request.kind(), ion_client::OperationKind::Query);
+/// ```
+#[derive(Debug, Clone)]
+pub struct RawRequest<'a> {
+    query: &'a str,
+    operation_name: Option<&'a str>,
+    kind: OperationKind,
+    variables: serde_json::Value,
 }
 
-/// A serde_json error without the input it quoted: its category and position.
-pub(crate) fn json_error_summary(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match e.classify() {
-        Category::Io => "an I/O error",
-        Category::Syntax => "invalid JSON",
-        Category::Data => "unexpected JSON",
-        Category::Eof => "JSON that ends early",
-    };
-    format!("{what} at line {} column {}", e.line(), e.column())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn err(v: serde_json::Value) -> GraphqlError {
-        serde_json::from_value(v).expect("a GraphQL error")
+impl<'a> RawRequest<'a> {
+    /// A document that only reads: retried as a query.
+    pub fn query(document: &'a str) -> RawRequest<'a> {
+        RawRequest::new(document, OperationKind::Query)
     }
 
-    #[test]
-    fn etag_conflicts_are_recognised_and_argument_errors_are_not() {
-        assert!(is_etag_conflict(&err(
-            json!({"message": "Etag mismatch: the run was modified"})
-        )));
-        assert!(is_etag_conflict(&err(
-            json!({"message": "The provided etag does not match the current etag"})
-        )));
-        assert!(is_etag_conflict(&err(
-            json!({"message": "x", "extensions": {"code": "ETAG_MISMATCH"}})
-        )));
-        assert!(!is_etag_conflict(&err(
-            json!({"message": "Variable \"$etag\" of required type \"String!\" was not provided."})
-        )));
-        assert!(!is_etag_conflict(&err(
-            json!({"message": "Run 5 does not exist"})
-        )));
+    /// A document that may write: never replayed once it may have executed.
+    pub fn mutation(document: &'a str) -> RawRequest<'a> {
+        RawRequest::new(document, OperationKind::Mutation)
     }
 
-    #[test]
-    fn json_errors_do_not_quote_the_input() {
-        let e = serde_json::from_str::<u8>("\"secret-ish\"").expect_err("not a number");
-        let s = json_error_summary(&e);
-        assert_eq!(s, "unexpected JSON at line 1 column 12");
+    /// A document of the given kind, with no operation name and empty variables.
+    pub fn new(document: &'a str, kind: OperationKind) -> RawRequest<'a> {
+        RawRequest {
+            query: document,
+            operation_name: None,
+            kind,
+            variables: serde_json::Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    /// Which operation of the document to run (needed when it holds several).
+    pub fn operation_name(mut self, name: &'a str) -> RawRequest<'a> {
+        self.operation_name = Some(name);
+        self
+    }
+
+    /// [`operation_name`](Self::operation_name), when there may be none.
+    pub fn maybe_operation_name(mut self, name: Option<&'a str>) -> RawRequest<'a> {
+        self.operation_name = name;
+        self
+    }
+
+    /// The variables, a JSON object (default `{}`).
+    pub fn variables(mut self, variables: serde_json::Value) -> RawRequest<'a> {
+        self.variables = variables;
+        self
+    }
+
+    /// Query or mutation.
+    pub fn kind(&self) -> OperationKind {
+        self.kind
     }
 }

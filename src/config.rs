@@ -26,6 +26,20 @@
 //! `/auth/realms/api-keys/protocol/openid-connect/token` (the form First Resonance's scripts
 //! use).
 //!
+//! # Proxies
+//!
+//! [`Config::from_env`] (and [`ConfigBuilder::with_env`]) also read the proxy variables
+//! corporate networks set, as curl does: `HTTPS_PROXY` for `https://` endpoints, `HTTP_PROXY`
+//! for `http://` ones, `ALL_PROXY` for either when the specific one is unset, and `NO_PROXY`
+//! (comma-separated host names, each matching itself and its subdomains, a leading `.` or `*.`
+//! ignored, IP addresses matched exactly, `*` for every host). Lower-case names are read when
+//! the upper-case one is unset. [`ConfigBuilder::proxy`] sets one explicitly.
+//!
+//! Loopback endpoints (`localhost`, `127.0.0.0/8`, `::1`: the emulator, a local token URL)
+//! never go through a proxy, whatever the variables say, so a local `http://` token request
+//! never carries the client secret in clear text to a proxy host. A builder that does not
+//! read the environment uses no proxy unless one is set.
+//!
 //! # Defaults
 //!
 //! | setting | default |
@@ -41,9 +55,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::Secret;
 use crate::clock::{Clock, SystemClock};
-use crate::environment::{parse_api_base, parse_endpoint};
+use crate::environment::{parse_api_base, parse_endpoint, redact_url};
+use crate::secret::Secret;
 use crate::{Environment, Error, RetryPolicy};
 
 /// Every variable [`Config::from_env`] reads.
@@ -56,6 +70,18 @@ pub const ENV_VARIABLES: &[&str] = &[
     "ION_API_URI",
     "ION_AUTH_SERVER",
     "ION_API_AUDIENCE",
+];
+
+/// The proxy variables [`ConfigBuilder::with_env`] reads (see [Proxies](self#proxies)).
+pub const PROXY_VARIABLES: &[&str] = &[
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
 ];
 
 /// The connect timeout by default: generous for a TLS handshake across regions, short enough
@@ -100,9 +126,7 @@ pub struct Config {
     pub(crate) max_response_bytes: u64,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) user_agent: String,
-    /// Record/replay installed by the `testing` module (never set otherwise).
-    #[cfg(feature = "testing")]
-    pub(crate) exchange: Option<Arc<dyn crate::testing::Exchange>>,
+    pub(crate) proxy: ProxySettings,
 }
 
 impl Config {
@@ -125,15 +149,6 @@ impl Config {
     /// ```
     pub fn from_env() -> Result<Config, Error> {
         Config::builder().with_env().build()
-    }
-
-    /// Whether the process environment configures no ION at all (none of the `ION_*`
-    /// variables above is set). The `ion` command line then runs against its embedded emulator
-    /// instead of failing, so a first `ion run` works offline.
-    pub fn env_is_unconfigured() -> bool {
-        ENV_VARIABLES
-            .iter()
-            .all(|name| std::env::var_os(name).is_none_or(|v| v.is_empty()))
     }
 
     /// The deployment the client talks to.
@@ -205,7 +220,107 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("clock", &self.clock)
+            .field("proxy", &self.proxy)
             .finish()
+    }
+}
+
+/// Which proxy, if any, each request goes through. See [Proxies](self#proxies).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct ProxySettings {
+    pub(crate) https: Option<url::Url>,
+    pub(crate) http: Option<url::Url>,
+    pub(crate) all: Option<url::Url>,
+    /// `NO_PROXY` entries, lower case, without a leading `.` or `*.`.
+    pub(crate) no_proxy: Vec<String>,
+}
+
+impl fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |u: &Option<url::Url>| u.as_ref().map(|u| redact_url(u.as_str()));
+        f.debug_struct("ProxySettings")
+            .field("https", &show(&self.https))
+            .field("http", &show(&self.http))
+            .field("all", &show(&self.all))
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
+}
+
+impl ProxySettings {
+    /// Whether any proxy is configured.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.https.is_none() && self.http.is_none() && self.all.is_none()
+    }
+
+    /// The proxy for a request to `target`: none for loopback or a `NO_PROXY` host, else the
+    /// scheme's own proxy or `ALL_PROXY`.
+    pub(crate) fn proxy_for(&self, target: &url::Url) -> Option<url::Url> {
+        if crate::environment::is_loopback(target) {
+            return None;
+        }
+        let host = target
+            .host_str()?
+            .trim_matches(['[', ']'])
+            .to_ascii_lowercase();
+        let host = host.trim_end_matches('.');
+        let excluded = self.no_proxy.iter().any(|entry| {
+            entry == "*"
+                || host == entry
+                || host
+                    .strip_suffix(entry.as_str())
+                    .is_some_and(|rest| rest.ends_with('.'))
+        });
+        if excluded {
+            return None;
+        }
+        let specific = match target.scheme() {
+            "https" => &self.https,
+            "http" => &self.http,
+            _ => &None,
+        };
+        specific.clone().or_else(|| self.all.clone())
+    }
+}
+
+/// `NO_PROXY` entries: lower case, trimmed, without a leading `*.` or `.` or a port.
+fn no_proxy_entries(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|e| e.trim().to_ascii_lowercase())
+        .map(|e| {
+            let e = e.trim_start_matches("*.").trim_start_matches('.');
+            // `host:port` and `[v6]:port`: the port is ignored.
+            let e = match (e.strip_prefix('['), e.rfind(':')) {
+                (Some(v6), _) => v6.split(']').next().unwrap_or_default(),
+                (None, Some(i)) if e[..i].find(':').is_none() => &e[..i],
+                _ => e,
+            };
+            e.trim_end_matches('.').to_owned()
+        })
+        .filter(|e| !e.is_empty())
+        .collect()
+}
+
+/// Parses a proxy URL (`http://proxy:3128`, a bare `proxy:3128` meaning `http://`), naming the
+/// variable and never quoting credentials.
+fn parse_proxy(source: &str, raw: &str) -> Result<url::Url, Error> {
+    let raw = raw.trim();
+    let with_scheme = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("http://{raw}")
+    };
+    match url::Url::parse(&with_scheme) {
+        Ok(url)
+            if url.has_host()
+                && matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") =>
+        {
+            Ok(url)
+        }
+        _ => Err(Error::config(format!(
+            "{source}: `{}` is not a proxy URL such as http://proxy.example:3128",
+            redact_url(raw)
+        ))),
     }
 }
 
@@ -252,6 +367,12 @@ pub struct ConfigBuilder {
     clock: Option<Arc<dyn Clock>>,
     user_agent: Option<String>,
     environment_value: Option<Environment>,
+    allow_mixed_deployments: bool,
+    /// Proxy URLs as given (https, http, all) with their source, and `NO_PROXY`.
+    proxy_https: Option<Sourced>,
+    proxy_http: Option<Sourced>,
+    proxy_all: Option<Sourced>,
+    no_proxy: Option<String>,
     conflicts: Vec<String>,
 }
 
@@ -268,7 +389,8 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// The deployment to talk to.
+    /// The deployment to talk to. Like [`environment_name`](Self::environment_name), it
+    /// replaces any API or token URL set before it; set URLs after it to override one.
     pub fn environment(mut self, environment: Environment) -> ConfigBuilder {
         self.environment = None;
         self.api_url = None;
@@ -279,9 +401,13 @@ impl ConfigBuilder {
     }
 
     /// The deployment by the name users type (`staging`, `app.ion-gov.com`, ...); an unknown
-    /// name fails [`build`](Self::build).
+    /// name fails [`build`](Self::build). Like [`environment`](Self::environment), it
+    /// replaces any API or token URL set before it.
     pub fn environment_name(mut self, name: impl Into<String>) -> ConfigBuilder {
         self.environment_value = None;
+        self.api_url = None;
+        self.token_url = None;
+        self.auth_server = None;
         self.environment = Some(Sourced {
             value: name.into(),
             source: "the environment name",
@@ -375,6 +501,34 @@ impl ConfigBuilder {
         self
     }
 
+    /// Accepts an API URL and a token URL of two different known deployments (for example
+    /// a gov token endpoint with the commercial API), which [`build`](Self::build) refuses by
+    /// default: such tokens are refused by the API, or worse, sent where they do not belong.
+    pub fn allow_mixed_deployments(mut self, allow: bool) -> ConfigBuilder {
+        self.allow_mixed_deployments = allow;
+        self
+    }
+
+    /// Sends every request to a non-loopback host through this proxy (`http://host:port`,
+    /// credentials allowed in the URL), instead of what the environment says. Loopback hosts
+    /// never use a proxy.
+    pub fn proxy(mut self, url: impl Into<String>) -> ConfigBuilder {
+        let url = url.into();
+        self.proxy_https = None;
+        self.proxy_http = None;
+        self.proxy_all = Some(Sourced {
+            value: url,
+            source: "the proxy",
+        });
+        self
+    }
+
+    /// Hosts that never use the proxy, in `NO_PROXY`'s syntax (see [Proxies](self#proxies)).
+    pub fn no_proxy(mut self, hosts: impl Into<String>) -> ConfigBuilder {
+        self.no_proxy = Some(hosts.into());
+        self
+    }
+
     /// The `User-Agent` header (default `ion-client/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> ConfigBuilder {
         self.user_agent = Some(user_agent.into());
@@ -415,7 +569,8 @@ impl ConfigBuilder {
                         self.conflicts.push(format!(
                             "ION_TOKEN_URL and ION_AUTH_SERVER name different token endpoints \
                              (`{}` and `{}`); set only one",
-                            token.value, server.value
+                            redact_url(&token.value),
+                            redact_url(&server.value)
                         ));
                     }
                 }
@@ -436,6 +591,19 @@ impl ConfigBuilder {
         }
         if let Some(audience) = get("ION_API_AUDIENCE") {
             self.audience = Some(audience.value);
+        }
+        // Upper case first, as curl reads them.
+        if let Some(p) = get("HTTPS_PROXY").or_else(|| get("https_proxy")) {
+            self.proxy_https = Some(p);
+        }
+        if let Some(p) = get("HTTP_PROXY").or_else(|| get("http_proxy")) {
+            self.proxy_http = Some(p);
+        }
+        if let Some(p) = get("ALL_PROXY").or_else(|| get("all_proxy")) {
+            self.proxy_all = Some(p);
+        }
+        if let Some(list) = get("NO_PROXY").or_else(|| get("no_proxy")) {
+            self.no_proxy = Some(list.value);
         }
         self
     }
@@ -508,6 +676,17 @@ impl ConfigBuilder {
                 ));
             }
         };
+        if let Some((api, token)) = environment.mixed_deployments()
+            && !self.allow_mixed_deployments
+        {
+            return Err(Error::config(format!(
+                "the API URL {} belongs to the {api} deployment but the token URL {} to \
+                 {token}: its tokens are not meant for that API; fix one of them, or call \
+                 allow_mixed_deployments(true) if this is intended",
+                redact_url(environment.api_base().as_str()),
+                redact_url(environment.token_url().as_str()),
+            )));
+        }
         let client_id = self
             .client_id
             .map(|s| s.value.trim().to_owned())
@@ -532,6 +711,21 @@ impl ConfigBuilder {
             } else {
                 Ok(d)
             }
+        };
+        let proxy_url = |p: &Option<Sourced>| {
+            p.as_ref()
+                .map(|p| parse_proxy(p.source, &p.value))
+                .transpose()
+        };
+        let proxy = ProxySettings {
+            https: proxy_url(&self.proxy_https)?,
+            http: proxy_url(&self.proxy_http)?,
+            all: proxy_url(&self.proxy_all)?,
+            no_proxy: self
+                .no_proxy
+                .as_deref()
+                .map(no_proxy_entries)
+                .unwrap_or_default(),
         };
         let max_response_bytes = self
             .max_response_bytes
@@ -564,8 +758,7 @@ impl ConfigBuilder {
             user_agent: self
                 .user_agent
                 .unwrap_or_else(|| concat!("ion-client/", env!("CARGO_PKG_VERSION")).to_owned()),
-            #[cfg(feature = "testing")]
-            exchange: None,
+            proxy,
         })
     }
 }
@@ -596,7 +789,10 @@ fn pick(
             if norm(&a.value) != norm(&b.value) {
                 conflicts.push(format!(
                     "{} and {} are both set, to `{}` and `{}`; set only one",
-                    a.source, b.source, a.value, b.value
+                    a.source,
+                    b.source,
+                    redact_url(&a.value),
+                    redact_url(&b.value)
                 ));
             }
             Some(a)
@@ -757,6 +953,189 @@ mod tests {
             ("ION_API_URI", "https://api.buildwithion.com/"),
         ]);
         assert!(same.is_ok());
+    }
+
+    #[test]
+    fn urls_of_two_known_deployments_are_refused_unless_allowed() {
+        let gov_token = "https://auth-production-gov.buildwithion.com/realms/api-keys/protocol/openid-connect/token";
+        let err = with_creds(&[
+            ("ION_API_URL", "https://api.buildwithion.com"),
+            ("ION_TOKEN_URL", gov_token),
+        ])
+        .expect_err("mixed");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid configuration: the API URL https://api.buildwithion.com/ belongs to the \
+                 production deployment but the token URL {gov_token} to gov-production: its \
+                 tokens are not meant for that API; fix one of them, or call \
+                 allow_mixed_deployments(true) if this is intended"
+            )
+        );
+        let allowed = Config::builder()
+            .api_url("https://api.buildwithion.com")
+            .token_url(gov_token)
+            .client_id("i")
+            .client_secret("s")
+            .allow_mixed_deployments(true)
+            .build();
+        assert!(allowed.is_ok());
+        // One deployment's legacy hosts, and custom hosts, are not mixed.
+        for (api, token) in [
+            (
+                "https://api-production-aus.buildwithion.com",
+                "https://auth.ion-aus.com/auth/realms/api-keys/protocol/openid-connect/token",
+            ),
+            (
+                "https://api.buildwithion.com",
+                "https://sso.example.com/token",
+            ),
+        ] {
+            assert!(
+                with_creds(&[("ION_API_URL", api), ("ION_TOKEN_URL", token)]).is_ok(),
+                "{api} {token}"
+            );
+        }
+    }
+
+    #[test]
+    fn configuration_errors_never_print_url_credentials() {
+        let errors = [
+            with_creds(&[("ION_API_URL", "https://bob:hunter2@api.example.com")]),
+            with_creds(&[("ION_API_URL", "http://bob:hunter2@api.example.com")]),
+            with_creds(&[("ION_ENV", "https://bob:hunter2@nowhere.example")]),
+            with_creds(&[
+                ("ION_API_URL", "https://bob:hunter2@api.buildwithion.com"),
+                ("ION_API_URI", "https://api.buildwithion.com"),
+            ]),
+            with_creds(&[
+                ("ION_ENV", "staging"),
+                ("ION_TOKEN_URL", "https://bob:hunter2@a.example/t"),
+                ("ION_AUTH_SERVER", "https://b.example"),
+            ]),
+        ];
+        for result in errors {
+            let err = result.expect_err("refused");
+            for shown in [err.to_string(), format!("{err:?}")] {
+                assert!(
+                    !shown.contains("hunter2") && !shown.contains("bob"),
+                    "{shown}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn proxies_follow_the_variables_and_never_serve_loopback() {
+        let config = |vars: &[(&str, &str)]| {
+            let mut all = vec![("ION_ENV", "staging")];
+            all.extend_from_slice(vars);
+            with_creds(&all).expect("valid").proxy
+        };
+        let url = |s: &str| url::Url::parse(s).expect("url");
+        let via =
+            |p: &ProxySettings, target: &str| p.proxy_for(&url(target)).map(|u| u.to_string());
+        let p = config(&[
+            ("HTTPS_PROXY", "http://secure.proxy:3128"),
+            ("http_proxy", "plain.proxy:8080"),
+            ("ALL_PROXY", "socks5h://any.proxy:1080"),
+            (
+                "NO_PROXY",
+                " .internal.example, *.corp.example ,10.1.2.3,[::2]:8443,host.example:443",
+            ),
+        ]);
+        let cases = [
+            (
+                "https://api.buildwithion.com/graphql",
+                Some("http://secure.proxy:3128/"),
+            ),
+            (
+                "http://api.example/graphql",
+                Some("http://plain.proxy:8080/"),
+            ),
+            ("http://127.0.0.1:8080/graphql", None),
+            ("http://localhost:8080/realms/x", None),
+            ("http://[::1]:8080/graphql", None),
+            ("https://a.internal.example/", None),
+            ("https://internal.example/", None),
+            (
+                "https://notinternal.example/",
+                Some("http://secure.proxy:3128/"),
+            ),
+            ("https://x.corp.example/", None),
+            ("https://10.1.2.3/", None),
+            ("https://10.1.2.4/", Some("http://secure.proxy:3128/")),
+            ("https://[::2]/", None),
+            ("https://host.example/", None),
+        ];
+        for (target, expected) in cases {
+            assert_eq!(via(&p, target).as_deref(), expected, "{target}");
+        }
+        // ALL_PROXY serves a scheme without its own; `*` turns every proxy off.
+        let p = config(&[("all_proxy", "http://any.proxy:1")]);
+        assert_eq!(
+            via(&p, "https://api.buildwithion.com/").as_deref(),
+            Some("http://any.proxy:1/")
+        );
+        assert_eq!(via(&p, "http://127.0.0.2/").as_deref(), None);
+        let p = config(&[("ALL_PROXY", "http://any.proxy:1"), ("NO_PROXY", "*")]);
+        assert_eq!(via(&p, "https://api.buildwithion.com/"), None);
+        // Without the environment, no proxy; with `proxy`, that one.
+        let built = Config::builder()
+            .environment(Environment::staging())
+            .client_id("i")
+            .client_secret("s");
+        assert!(built.clone().build().expect("valid").proxy.is_empty());
+        let p = built
+            .proxy("http://u:pw@explicit.proxy:9")
+            .build()
+            .expect("valid")
+            .proxy;
+        assert_eq!(
+            via(&p, "https://api.buildwithion.com/").as_deref(),
+            Some("http://u:pw@explicit.proxy:9/")
+        );
+        assert!(!format!("{p:?}").contains("pw"));
+        let err = with_creds(&[("ION_ENV", "staging"), ("HTTPS_PROXY", "ftp://u:pw@x")])
+            .expect_err("bad proxy");
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: HTTPS_PROXY: `ftp://[redacted]@x` is not a proxy URL such as \
+             http://proxy.example:3128"
+        );
+    }
+
+    #[test]
+    fn environment_and_environment_name_behave_alike() {
+        let base = || {
+            Config::builder()
+                .client_id("i")
+                .client_secret("s")
+                .api_url("http://127.0.0.1:9")
+                .token_url("http://127.0.0.1:9/token")
+        };
+        let by_value = base()
+            .environment(Environment::staging())
+            .build()
+            .expect("valid");
+        let by_name = base().environment_name("staging").build().expect("valid");
+        assert_eq!(by_value.environment(), by_name.environment());
+        assert_eq!(by_name.environment().name(), Some("staging"));
+        // URLs set after either override it, alike.
+        let a = Config::builder()
+            .client_id("i")
+            .client_secret("s")
+            .environment(Environment::staging())
+            .api_url("http://127.0.0.1:9");
+        let b = Config::builder()
+            .client_id("i")
+            .client_secret("s")
+            .environment_name("staging")
+            .api_url("http://127.0.0.1:9");
+        assert_eq!(
+            a.build().expect("valid").environment(),
+            b.build().expect("valid").environment()
+        );
     }
 
     #[test]

@@ -334,6 +334,25 @@ impl Environment {
             .map(Environment::known)
     }
 
+    /// When the API and the token endpoint belong to two different known deployments (another
+    /// region or stage: gov tokens sent to the commercial API), their names, API's first.
+    pub(crate) fn mixed_deployments(&self) -> Option<(&'static str, &'static str)> {
+        let of = |d: &Deployment| (d.region, d.stage);
+        let api: Vec<&Deployment> = DEPLOYMENTS
+            .iter()
+            .filter(|d| Url::parse(d.api_base).is_ok_and(|u| same_origin(&u, &self.api_base)))
+            .collect();
+        let token: Vec<&Deployment> = DEPLOYMENTS
+            .iter()
+            .filter(|d| Url::parse(d.token_url).is_ok_and(|u| same_origin(&u, &self.token_url)))
+            .collect();
+        let agree = api.iter().any(|a| token.iter().any(|t| of(a) == of(t)));
+        match (api.first(), token.first()) {
+            (Some(a), Some(t)) if !agree => Some((a.name, t.name)),
+            _ => None,
+        }
+    }
+
     /// The token URL for an auth server as First Resonance's scripts name it
     /// (`ION_AUTH_SERVER=https://auth.buildwithion.com`): a known auth host resolves to its
     /// deployment's token URL; a URL that already names the token endpoint is kept; any
@@ -399,14 +418,54 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// A URL (or text meant as one) as messages quote it: any user name or password is replaced
+/// by `[redacted]`, so no message, log line or `Debug` built from it can leak a credential.
+///
+/// Invariant: every message that quotes a configured URL goes through this function.
+pub fn redact_url(raw: &str) -> String {
+    // Textual, so the URL is quoted as the user wrote it, and so text that does not parse as
+    // a URL (or parses with a scheme of `bob` and no host, like `bob:pw@host`) is covered too.
+    let trimmed = raw.trim();
+    let (scheme, rest) = match trimmed.find("://") {
+        Some(i) => (&trimmed[..i + 3], &trimmed[i + 3..]),
+        None => ("", trimmed),
+    };
+    let authority_end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
+    let before_query = rest.find(['?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@').or_else(|| {
+        // `user:pa/ss@host`: a raw `/` in a password ends the authority early; an `@` after
+        // a `user:` prefix is taken as the end of the credentials.
+        let authority = &rest[..authority_end];
+        let not_a_port = authority
+            .rsplit_once(':')
+            .is_some_and(|(_, after)| !after.bytes().all(|b| b.is_ascii_digit()));
+        not_a_port
+            .then(|| rest[..before_query].rfind('@'))
+            .flatten()
+    });
+    match at {
+        Some(at) => format!("{scheme}[redacted]@{}", &rest[at + 1..]),
+        None => trimmed.to_owned(),
+    }
+}
+
 /// Parses an endpoint URL and applies the rules every endpoint must meet.
 pub(crate) fn parse_endpoint(what: &str, raw: &str) -> Result<Url, Error> {
     let trimmed = raw.trim();
     let url = Url::parse(trimmed).map_err(|e| {
         Error::config(format!(
-            "the {what} must be an absolute URL such as https://api.buildwithion.com, found `{trimmed}` ({e})"
+            "the {what} must be an absolute URL such as https://api.buildwithion.com, found `{}` ({e})",
+            redact_url(trimmed)
         ))
     })?;
+    // Checked before any message that quotes the URL, and none quotes its credentials.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config(format!(
+            "the {what} `{}` must not carry a user name or password; pass credentials as the \
+             client id and secret",
+            redact_url(trimmed)
+        )));
+    }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
@@ -423,12 +482,6 @@ pub(crate) fn parse_endpoint(what: &str, raw: &str) -> Result<Url, Error> {
     }
     if url.host().is_none() {
         return Err(Error::config(format!("the {what} `{url}` has no host")));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        // Never echo the URL: its password is a secret.
-        return Err(Error::config(format!(
-            "the {what} must not carry a user name or password; pass credentials as the client id and secret"
-        )));
     }
     Ok(url)
 }
@@ -493,7 +546,7 @@ impl FromStr for Environment {
                 "unknown ION environment `{}`: expected one of staging, sandbox, production, \
                  gov-staging, gov-production, aus-staging, aus-production (or a `-legacy` \
                  gov/aus name), or an app host such as app.ion-gov.com",
-                s.trim()
+                redact_url(s)
             ))),
         }
     }
@@ -632,6 +685,45 @@ mod tests {
             env.graphql_url().as_str(),
             "https://proxy.example/ion/graphql"
         );
+    }
+
+    #[test]
+    fn urls_are_quoted_without_credentials() {
+        let cases = [
+            ("https://api.example/x", "https://api.example/x"),
+            (
+                "https://bob:hunter2@api.example/x",
+                "https://[redacted]@api.example/x",
+            ),
+            ("https://bob@api.example", "https://[redacted]@api.example"),
+            ("http://bob:pw@host\\path", "http://[redacted]@host\\path"),
+            ("https://bob:pa/ss@host/x", "https://[redacted]@host/x"),
+            ("https://api.example/a@b", "https://api.example/a@b"),
+            (
+                "https://api.example:8443/a@b",
+                "https://api.example:8443/a@b",
+            ),
+            ("http://bob:hunter2@[::1", "http://[redacted]@[::1"),
+            ("bob:hunter2@api.example/a@b", "[redacted]@api.example/a@b"),
+            ("not a url", "not a url"),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(redact_url(raw), shown, "{raw}");
+        }
+        for raw in [
+            "https://bob:hunter2@api.example",
+            "http://bob:hunter2@ion.example.com",
+            "ftp://bob:hunter2@ion.example.com",
+            "http://bob:hunter2@[::1",
+        ] {
+            let err = parse_endpoint("API URL", raw).expect_err("refused");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+            assert!(!err.to_string().contains("bob"), "{err}");
+            let unknown = format!("{raw}/x")
+                .parse::<Environment>()
+                .expect_err("unknown");
+            assert!(!unknown.to_string().contains("hunter2"), "{unknown}");
+        }
     }
 
     #[test]

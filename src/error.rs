@@ -46,6 +46,72 @@ impl fmt::Display for TransportFailure {
     }
 }
 
+/// The longest cursor quoted in a message; cursors are opaque and can be long.
+const CURSOR_CHARS: usize = 80;
+
+/// Why following the pages of a connection stopped before its last page.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStop {
+    /// Page `page` says `hasNextPage` but its `endCursor` is null.
+    MissingEndCursor {
+        /// The page (1 for the first).
+        page: u64,
+    },
+    /// Page `page` returned an `endCursor` seen before: following it would loop.
+    CursorRepeated {
+        /// The page (1 for the first).
+        page: u64,
+        /// The cursor.
+        cursor: String,
+    },
+    /// `count` pages in a row said `hasNextPage` but held no edges.
+    EmptyPages {
+        /// How many.
+        count: u32,
+    },
+    /// The page cap was reached and the server has more.
+    PageLimit {
+        /// The cap.
+        limit: u64,
+    },
+}
+
+impl fmt::Display for PageStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PageStop::MissingEndCursor { page } => write!(
+                f,
+                "page {page} says pageInfo.hasNextPage but its pageInfo.endCursor is null"
+            ),
+            PageStop::CursorRepeated { page, cursor } => {
+                let mut shown: String = cursor.chars().take(CURSOR_CHARS).collect();
+                if cursor.chars().count() > CURSOR_CHARS {
+                    shown.push('…');
+                }
+                write!(
+                    f,
+                    "page {page} returned the endCursor `{shown}`, which was seen before; \
+                     stopping instead of looping"
+                )
+            }
+            PageStop::EmptyPages { count } => write!(
+                f,
+                "{count} pages in a row said hasNextPage but held no edges; stopping instead \
+                 of paging through nothing"
+            ),
+            PageStop::PageLimit { limit } => {
+                write!(
+                    f,
+                    "the cap of {limit} pages was reached and the server has more"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for PageStop {}
+
 /// What went wrong, in terms a caller can act on.
 ///
 /// Match on it without matching on strings; every variant is `#[non_exhaustive]` so fields can
@@ -136,6 +202,18 @@ pub enum ErrorKind {
     /// The API was used in a way it does not support (for example a batch slot taken from
     /// another batch's response).
     Usage,
+    /// Following the pages of a connection stopped before its last page: a cursor seen
+    /// before, a missing `endCursor`, a run of empty pages, or the page cap. The pages before
+    /// it were delivered.
+    #[non_exhaustive]
+    Pagination {
+        /// Why.
+        stop: PageStop,
+    },
+    /// A bug: part of the client panicked (so far only the token request can report one).
+    /// The client keeps working: the failure is handled like a failed token request, with
+    /// its backoff. Please report it with the message.
+    Internal,
 }
 
 /// The error type of every fallible function in this crate.
@@ -338,6 +416,39 @@ pub(crate) fn summarize_graphql_errors(errors: &[GraphqlError]) -> String {
     out
 }
 
+/// `text` with every non-empty secret replaced by `[redacted]`.
+pub(crate) fn redact(text: &str, secrets: &[crate::secret::Secret]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets {
+        let secret = secret.expose();
+        if !secret.is_empty() && out.contains(secret) {
+            out = out.replace(secret, "[redacted]");
+        }
+    }
+    out
+}
+
+/// A GraphQL error with the secrets removed from its message and from every string in its
+/// extensions.
+pub(crate) fn redact_graphql_error(
+    mut error: GraphqlError,
+    secrets: &[crate::secret::Secret],
+) -> GraphqlError {
+    fn walk(value: &mut serde_json::Value, secrets: &[crate::secret::Secret]) {
+        match value {
+            serde_json::Value::String(s) => *s = redact(s, secrets),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, secrets)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| walk(v, secrets)),
+            _ => {}
+        }
+    }
+    error.message = redact(&error.message, secrets);
+    if let Some(extensions) = error.extensions.as_mut() {
+        extensions.values_mut().for_each(|v| walk(v, secrets));
+    }
+    error
+}
+
 /// The longest excerpt of a body kept in an error, in characters.
 pub(crate) const EXCERPT_CHARS: usize = 200;
 
@@ -346,7 +457,19 @@ pub(crate) const EXCERPT_CHARS: usize = 200;
 /// HTML pages (gateway error pages, login pages) are reduced to their visible text so the
 /// message says "502 Bad Gateway" rather than a wall of markup. `redact` lists strings that
 /// must never appear (the current token, the client secret).
+/// How much of a body an excerpt looks at: an excerpt of a 64 MiB error page costs the work
+/// of its first 16 KiB.
+pub(crate) const EXCERPT_INPUT_BYTES: usize = 16 * 1024;
+
 pub(crate) fn excerpt(body: &[u8], redact: &[&str]) -> String {
+    let body = if body.len() > EXCERPT_INPUT_BYTES {
+        // Drop as many bytes as the longest secret from the end of the prefix as well, so a
+        // secret cut in two by the prefix cannot leave its first part behind unredacted.
+        let longest = redact.iter().map(|s| s.len()).max().unwrap_or(0);
+        &body[..EXCERPT_INPUT_BYTES.saturating_sub(longest)]
+    } else {
+        body
+    };
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim_start();
     let looks_html = trimmed.starts_with('<');
@@ -429,6 +552,21 @@ mod tests {
         assert!(e.starts_with("token [redacted] was rejected "));
         assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
         assert_eq!(excerpt(b"  \n", &[]), "(empty body)");
+    }
+
+    #[test]
+    fn excerpts_read_a_bounded_prefix_and_never_half_a_secret() {
+        let secret = "tok-SENSITIVE-0123456789";
+        // The secret straddles the end of the prefix an excerpt reads.
+        let mut body = "<p>".to_owned();
+        body.push_str(&" ".repeat(EXCERPT_INPUT_BYTES - 3 - 10));
+        body.push_str(secret);
+        body.push_str(&"x".repeat(64 * 1024 * 1024));
+        let e = excerpt(body.as_bytes(), &[secret]);
+        assert_eq!(e, "(empty body)");
+        assert!(!e.contains("tok-"));
+        let page = format!("<h1>502 Bad Gateway</h1>{}", "<i></i>".repeat(10_000_000));
+        assert_eq!(excerpt(page.as_bytes(), &[]), "502 Bad Gateway");
     }
 
     #[test]

@@ -34,12 +34,17 @@ mod nullable;
 pub mod operation;
 #[cfg(feature = "starter")]
 pub mod operations;
-mod pagination;
+pub mod pagination;
+#[cfg(test)]
+mod properties;
+mod response;
 pub mod retry;
 pub mod scalars;
+mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;
+mod wire;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -47,7 +52,7 @@ pub mod __private;
 
 pub use auth::AccessToken;
 pub use batch::{Batch, BatchResponse, BatchSlot};
-pub use client::Client;
+pub use client::{Client, RawRequest};
 pub use clock::{Clock, SystemClock};
 pub use config::{AuthScheme, Config, ConfigBuilder};
 pub use environment::{Environment, Region, Stage};
@@ -55,6 +60,7 @@ pub use error::{Error, ErrorKind, GraphqlError, TransportFailure};
 pub use id::Id;
 pub use nullable::Nullable;
 pub use operation::{Operation, OperationKind, PageCursor, Paginated};
+pub use pagination::{Nodes, Pages};
 pub use retry::RetryPolicy;
 
 /// Includes the operations that `ion_client_build::Builder` generated for this crate's

@@ -57,9 +57,23 @@ impl<T> From<T> for Nullable<T> {
     }
 }
 
-/// `None` becomes an explicit `null`.
+/// `Some(v)` sets `v`; `None` is [`Nullable::Omitted`], which leaves the field alone.
+///
+/// Never an explicit `null`: an `Option` that happens to be `None` (a field the caller did not
+/// fill in) must not clear the field on an update. Clearing is said explicitly, with
+/// [`Nullable::Null`] or [`Nullable::null_if_none`].
 impl<T> From<Option<T>> for Nullable<T> {
     fn from(value: Option<T>) -> Self {
+        match value {
+            Some(v) => Nullable::Value(v),
+            None => Nullable::Omitted,
+        }
+    }
+}
+
+impl<T> Nullable<T> {
+    /// `Some(v)` sets `v`; `None` is an explicit `null`, which clears the field on an update.
+    pub fn null_if_none(value: Option<T>) -> Nullable<T> {
         match value {
             Some(v) => Nullable::Value(v),
             None => Nullable::Null,
@@ -81,7 +95,9 @@ impl<T: Serialize> Serialize for Nullable<T> {
 /// A missing field decodes as `Omitted` (through `#[serde(default)]`), `null` as `Null`.
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Option::<T>::deserialize(deserializer)?.into())
+        Ok(Nullable::null_if_none(Option::<T>::deserialize(
+            deserializer,
+        )?))
     }
 }
 
@@ -93,6 +109,17 @@ mod tests {
     struct Input {
         #[serde(default, skip_serializing_if = "Nullable::is_omitted")]
         a: Nullable<i64>,
+    }
+
+    #[test]
+    fn an_option_never_becomes_an_explicit_null_by_accident() {
+        let none: Option<i64> = None;
+        assert_eq!(Nullable::<i64>::from(none), Nullable::Omitted);
+        assert_eq!(Nullable::<i64>::from(Some(4)), Nullable::Value(4));
+        assert_eq!(Nullable::null_if_none(none), Nullable::<i64>::Null);
+        assert_eq!(Nullable::null_if_none(Some(4)), Nullable::Value(4));
+        let from_option = Input { a: none.into() };
+        assert_eq!(serde_json::to_string(&from_option).unwrap(), "{}");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! implement [`Paginated`], which the pagination streams are built on.
 
 use graphql_client::GraphQLQuery;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Whether an operation reads or writes.
 ///
@@ -37,7 +39,15 @@ impl std::fmt::Display for OperationKind {
 }
 
 /// A generated GraphQL operation with the facts the runtime needs to send it.
-pub trait Operation: GraphQLQuery {
+///
+/// The bounds on the associated types are part of the trait, so code generic over operations
+/// writes `Q: Operation` and nothing more: no `where Q::Variables: Serialize + ...`.
+pub trait Operation:
+    GraphQLQuery<
+        Variables: Serialize + Send + Sync + 'static,
+        ResponseData: DeserializeOwned + Send + 'static,
+    > + 'static
+{
     /// The operation's name as written in the document (or derived from the file name for an
     /// anonymous operation).
     const NAME: &'static str;
@@ -60,7 +70,7 @@ pub struct PageCursor {
 /// `pageInfo { hasNextPage endCursor }` and `edges { node }` on one connection field.
 pub trait Paginated: Operation {
     /// The node type of the connection's edges.
-    type Node;
+    type Node: Send + 'static;
     /// Sets `$after` in the variables (`None` asks for the first page).
     fn set_after(variables: &mut Self::Variables, after: Option<String>);
     /// Reads the page cursor from a response; `None` when the connection itself was null.

@@ -29,17 +29,71 @@
 //! |---|---|---|
 //! | attempts per operation, the first included | 4 ([`DEFAULT_MAX_ATTEMPTS`]) | [`RetryPolicy::with_max_attempts`] |
 //! | backoff before retry *n* | random in ½·*d*..*d*, *d* = min(10 s, 200 ms × 2ⁿ⁻¹): 100–200 ms, 200–400 ms, 400–800 ms | [`RetryPolicy::with_backoff`] |
-//! | `Retry-After` (seconds or HTTP date) | waited exactly, instead of the backoff, when ≤ 60 s; a longer one ends the retries and is returned in the error | [`RetryPolicy::with_max_retry_after`] |
+//! | `Retry-After` (seconds or HTTP date) | waited instead of the backoff when ≤ 60 s, plus a jitter of up to a tenth of it (at most 1 s) so a crowd of callers does not return at one instant; a longer one ends the retries and is returned in the error | [`RetryPolicy::with_max_retry_after`] |
 //! | total time, waits included | 120 s ([`Config`](crate::Config)'s total timeout): no retry starts if its wait would pass it | [`ConfigBuilder::total_timeout`](crate::ConfigBuilder::total_timeout) |
 //! | retry budget per client | 100 tokens; a retry costs 5, a retry after a timeout 10; each successful operation returns 1 | [`RetryPolicy::with_budget`] |
 //!
 //! The budget is shared by every operation of one [`Client`](crate::Client) (and its clones).
 //! When it cannot pay for a retry, the failure is returned as it is: during a long outage a
 //! client makes at most 20 extra requests, then sends each operation once until successes
-//! refill the budget.
+//! refill the budget. A budget of 0 ([`RetryPolicy::with_budget`]`(0, ..)`) means no retries.
+//!
+//! All arithmetic on these durations saturates: a `Retry-After` of `u64::MAX` seconds with a
+//! cap of [`Duration::MAX`] is a wait that passes the total timeout (so no retry), not an
+//! overflow.
 
 use std::sync::Mutex;
 use std::time::Duration;
+
+use crate::{OperationKind, TransportFailure};
+
+/// What happened to one attempt, as the transport saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// No HTTP answer: the connection failed, timed out or broke.
+    Transport(TransportFailure),
+    /// An HTTP answer other than one that carries a GraphQL envelope.
+    Status(u16),
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Send it again, within the attempts, the total timeout and the budget.
+    Retry {
+        /// A retry after a timeout costs the budget more.
+        after_timeout: bool,
+    },
+    /// Forget the token that was sent and send it once more with a new one.
+    ReplayWithNewToken,
+    /// Return the failure as it is.
+    Fail,
+    /// A mutation that may have executed: return `OutcomeUnknown`, never send it again.
+    OutcomeUnknown,
+}
+
+/// The retry policy as one pure function of the operation's kind and what happened; the
+/// [module docs](self) state it in words, the table-driven test in full.
+pub(crate) fn decide(kind: OperationKind, outcome: Outcome) -> Decision {
+    use OperationKind::{Mutation, Query};
+    match (kind, outcome) {
+        // Certainly never reached the server.
+        (_, Outcome::Transport(TransportFailure::Connect)) => Decision::Retry {
+            after_timeout: false,
+        },
+        // ION's auth layer refuses before executing: safe to replay either kind once.
+        (_, Outcome::Status(401)) => Decision::ReplayWithNewToken,
+        (Query, Outcome::Transport(failure)) => Decision::Retry {
+            after_timeout: failure == TransportFailure::Timeout,
+        },
+        (Mutation, Outcome::Transport(_)) => Decision::OutcomeUnknown,
+        (Query, Outcome::Status(429 | 502..=504)) => Decision::Retry {
+            after_timeout: false,
+        },
+        (Mutation, Outcome::Status(500..=599)) => Decision::OutcomeUnknown,
+        (_, Outcome::Status(_)) => Decision::Fail,
+    }
+}
 
 /// Attempts per operation by default, the first included.
 ///
@@ -61,6 +115,9 @@ pub const DEFAULT_RETRY_COST: u32 = 5;
 pub const DEFAULT_TIMEOUT_RETRY_COST: u32 = 10;
 /// Tokens each successful operation returns to the budget.
 pub const DEFAULT_SUCCESS_REFILL: u32 = 1;
+/// The most jitter added to a `Retry-After` wait: enough to spread a crowd of callers over a
+/// second, small beside the waits servers ask for.
+pub const RETRY_AFTER_MAX_JITTER: Duration = Duration::from_secs(1);
 
 /// How failed requests are retried. See the [module documentation](self) for the policy.
 ///
@@ -176,6 +233,14 @@ impl RetryPolicy {
         half + (full - half).mul_f64(unit_random.clamp(0.0, 1.0))
     }
 
+    /// The wait before a retry the server timed with `Retry-After`: what it asked, plus a
+    /// jitter of up to a tenth of it (at most [`RETRY_AFTER_MAX_JITTER`]) given a uniform
+    /// random number in `[0, 1)`. Never less than asked.
+    pub(crate) fn retry_after_wait(&self, asked: Duration, unit_random: f64) -> Duration {
+        let spread = (asked / 10).min(RETRY_AFTER_MAX_JITTER);
+        asked.saturating_add(spread.mul_f64(unit_random.clamp(0.0, 1.0)))
+    }
+
     /// A new budget for one client.
     pub(crate) fn new_budget(&self) -> RetryBudget {
         RetryBudget {
@@ -206,6 +271,10 @@ impl RetryBudget {
         } else {
             self.retry_cost
         };
+        if self.capacity == 0 {
+            // An empty budget pays for nothing, even a retry that costs nothing.
+            return false;
+        }
         let mut available = self.available.lock().unwrap_or_else(|e| e.into_inner());
         if *available >= cost {
             *available -= cost;
@@ -227,6 +296,46 @@ impl RetryBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decision_table() {
+        use Decision::{Fail, OutcomeUnknown, ReplayWithNewToken};
+        use OperationKind::{Mutation, Query};
+        use TransportFailure::{Connect, Interrupted, Timeout};
+        let retry = Decision::Retry {
+            after_timeout: false,
+        };
+        let retry_timeout = Decision::Retry {
+            after_timeout: true,
+        };
+        let t = Outcome::Transport;
+        let s = Outcome::Status;
+        #[rustfmt::skip]
+        let table = [
+            // outcome          query           mutation
+            (t(Connect),        retry,          retry),
+            (t(Timeout),        retry_timeout,  OutcomeUnknown),
+            (t(Interrupted),    retry,          OutcomeUnknown),
+            (s(401),            ReplayWithNewToken, ReplayWithNewToken),
+            (s(429),            retry,          Fail),
+            (s(500),            Fail,           OutcomeUnknown),
+            (s(501),            Fail,           OutcomeUnknown),
+            (s(502),            retry,          OutcomeUnknown),
+            (s(503),            retry,          OutcomeUnknown),
+            (s(504),            retry,          OutcomeUnknown),
+            (s(505),            Fail,           OutcomeUnknown),
+            (s(599),            Fail,           OutcomeUnknown),
+            (s(400),            Fail,           Fail),
+            (s(403),            Fail,           Fail),
+            (s(404),            Fail,           Fail),
+            (s(302),            Fail,           Fail),
+            (s(201),            Fail,           Fail),
+        ];
+        for (outcome, query, mutation) in table {
+            assert_eq!(decide(Query, outcome), query, "query, {outcome:?}");
+            assert_eq!(decide(Mutation, outcome), mutation, "mutation, {outcome:?}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_is_capped() {
@@ -257,6 +366,37 @@ mod tests {
         assert!(
             !b.try_withdraw(false),
             "refill is capped at the capacity: 12 - 10 = 2"
+        );
+    }
+
+    #[test]
+    fn a_zero_budget_pays_for_no_retry() {
+        let b = RetryPolicy::default().with_budget(0, 0, 0).new_budget();
+        assert!(!b.try_withdraw(false));
+        assert!(!b.try_withdraw(true));
+        b.on_success();
+        assert!(!b.try_withdraw(false));
+    }
+
+    #[test]
+    fn retry_after_waits_get_a_little_jitter_and_saturate() {
+        let p = RetryPolicy::default();
+        let secs = Duration::from_secs;
+        assert_eq!(p.retry_after_wait(secs(7), 0.0), secs(7));
+        assert_eq!(
+            p.retry_after_wait(secs(7), 0.5),
+            Duration::from_millis(7350)
+        );
+        assert_eq!(
+            p.retry_after_wait(secs(60), 0.999),
+            secs(60) + Duration::from_millis(999)
+        );
+        assert_eq!(p.retry_after_wait(Duration::ZERO, 0.7), Duration::ZERO);
+        assert_eq!(p.retry_after_wait(Duration::MAX, 1.0), Duration::MAX);
+        assert_eq!(
+            p.backoff(u32::MAX, 1.0),
+            DEFAULT_MAX_BACKOFF,
+            "the backoff saturates too"
         );
     }
 

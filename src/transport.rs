@@ -5,7 +5,7 @@
 //! leave as the response body, so this module is the same for typed, batched and raw calls.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -13,11 +13,17 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use tracing::Instrument;
 use url::Url;
 
-use crate::auth::{CachedToken, ReadError, TokenCache, TokenSource, read_limited};
+use crate::auth::{CachedToken, TokenCache, TokenSource};
 use crate::clock::Clock;
 use crate::error::{excerpt, human_duration};
-use crate::retry::RetryBudget;
+use crate::retry::{Decision, Outcome, RetryBudget, decide};
+use crate::secret::Secret;
+use crate::wire::{ReadError, error_chain, parse_retry_after, read_limited, read_prefix};
 use crate::{AuthScheme, Config, Error, ErrorKind, OperationKind, RetryPolicy, TransportFailure};
+
+/// The most read of an answer other than 200: GraphQL `errors[]` of a 400/422 and error
+/// pages fit many times over; the rest of a larger body is never read.
+pub(crate) const ERROR_BODY_BYTES: usize = 256 * 1024;
 
 /// The header ION's gateway sets on every response; logged and kept in errors.
 const TRACE_ID_HEADER: &str = "x-b3-trace-id";
@@ -33,6 +39,16 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) body: Bytes,
 }
 
+/// Record/replay, injected into a client's transport (the `testing` module's fixtures): it is
+/// consulted before the network and told what the network answered. It sees request and
+/// response bodies only, never a header, token or secret.
+pub(crate) trait Exchange: Send + Sync {
+    /// A stored response and the fixture it came from, or `None` to use the network.
+    fn replay(&self, operation: &str, request: &[u8]) -> Option<Result<(Bytes, String), Error>>;
+    /// Stores a response that came from the network.
+    fn record(&self, operation: &str, request: &[u8], response: &[u8]) -> Result<(), Error>;
+}
+
 /// A response that carries a GraphQL envelope (status 200, or a 400/422 with `errors[]`).
 #[derive(Debug)]
 pub(crate) struct Delivered {
@@ -42,6 +58,9 @@ pub(crate) struct Delivered {
     /// The fixture file a replayed response came from, so a decode error can name it
     /// (`testing` record/replay); `None` for responses from the network.
     pub(crate) fixture: Option<String>,
+    /// The token the request carried and the client secret: every error built from this
+    /// response (GraphQL `errors[]`, decode errors) is redacted of them.
+    pub(crate) secrets: Vec<Secret>,
 }
 
 /// The outcome of one HTTP attempt.
@@ -77,14 +96,17 @@ pub(crate) struct Transport {
     budget: RetryBudget,
     max_response_bytes: u64,
     clock: Arc<dyn Clock>,
+    client_secret: Secret,
     pub(crate) tokens: TokenCache,
-    /// Record/replay of the `testing` module: consulted before the network, told after it.
-    #[cfg(feature = "testing")]
-    exchange: Option<Arc<dyn crate::testing::Exchange>>,
+    /// Record/replay, when one was injected: consulted before the network, told after it.
+    exchange: Option<Arc<dyn Exchange>>,
 }
 
 impl Transport {
-    pub(crate) fn new(config: &Config) -> Result<Transport, Error> {
+    pub(crate) fn new(
+        config: &Config,
+        exchange: Option<Arc<dyn Exchange>>,
+    ) -> Result<Transport, Error> {
         let http = build_http(config)?;
         let env = &config.environment;
         let tokens = TokenCache::new(TokenSource {
@@ -107,9 +129,9 @@ impl Transport {
             budget: config.retry.new_budget(),
             max_response_bytes: config.max_response_bytes,
             clock: Arc::clone(&config.clock),
+            client_secret: config.client_secret.clone(),
             tokens,
-            #[cfg(feature = "testing")]
-            exchange: config.exchange.clone(),
+            exchange,
         })
     }
 
@@ -125,7 +147,6 @@ impl Transport {
             http.status = tracing::field::Empty,
             trace_id = tracing::field::Empty,
         );
-        #[cfg(feature = "testing")]
         if let Some(exchange) = &self.exchange {
             // Replay answers without a token or a connection; record sees only the request
             // and response bodies, never headers, so no token reaches a fixture.
@@ -136,6 +157,7 @@ impl Transport {
                     trace_id: None,
                     attempts: 0,
                     fixture: Some(fixture),
+                    secrets: vec![self.client_secret.clone()],
                 });
             }
             let delivered = self.send_inner(&out).instrument(span).await?;
@@ -152,24 +174,37 @@ impl Transport {
         let mut retries = 0u32;
         let mut last_trace: Option<String> = None;
         loop {
-            // Token failures are shared by every waiting caller as one `Error`; they are
-            // returned unchanged so callers can see it is the same failure.
-            let token = self.tokens.get().await?;
-            let elapsed = self.clock.now().saturating_duration_since(started);
-            let remaining = self.total_timeout.saturating_sub(elapsed);
-            if remaining.is_zero() {
+            let timed_out = |waiting: &str| {
                 let error = Error::new(
                     ErrorKind::Transport {
                         failure: TransportFailure::Timeout,
                     },
                     format!(
-                        "{} {} timed out: the total timeout of {} passed",
+                        "{} {} timed out{waiting}: the total timeout of {} passed",
                         out.kind,
                         out.name,
                         human_duration(self.total_timeout)
                     ),
                 );
-                return Err(error.with_context(Some(out.name), last_trace.as_deref(), attempts));
+                error.with_context(Some(out.name), last_trace.as_deref(), attempts)
+            };
+            let elapsed = self.clock.now().saturating_duration_since(started);
+            let remaining = self.total_timeout.saturating_sub(elapsed);
+            if remaining.is_zero() {
+                return Err(timed_out(""));
+            }
+            // Waiting for a token counts against the total timeout; giving up drops only
+            // this caller's share of the fetch, which goes on for the others. Token failures
+            // are shared by every waiting caller as one `Error`; they are returned unchanged
+            // so callers can see it is the same failure.
+            let token = match tokio::time::timeout(remaining, self.tokens.get()).await {
+                Ok(token) => token?,
+                Err(_) => return Err(timed_out(" waiting for an access token")),
+            };
+            let elapsed = self.clock.now().saturating_duration_since(started);
+            let remaining = self.total_timeout.saturating_sub(elapsed);
+            if remaining.is_zero() {
+                return Err(timed_out(""));
             }
             attempts += 1;
             let attempt_span = tracing::debug_span!(
@@ -244,11 +279,13 @@ impl Transport {
                             );
                             return Err(finish(error));
                         }
-                        Some(wait) => wait,
-                        None => self.retry.backoff(retries + 1, fastrand::f64()),
+                        Some(wait) => self.retry.retry_after_wait(wait, fastrand::f64()),
+                        None => self
+                            .retry
+                            .backoff(retries.saturating_add(1), fastrand::f64()),
                     };
                     let elapsed = self.clock.now().saturating_duration_since(started);
-                    if elapsed + delay >= self.total_timeout {
+                    if elapsed.saturating_add(delay) >= self.total_timeout {
                         tracing::debug!(
                             "the next retry would pass the total timeout; not retrying"
                         );
@@ -258,7 +295,7 @@ impl Transport {
                         tracing::debug!("retry budget exhausted; not retrying");
                         return Err(finish(error));
                     }
-                    retries += 1;
+                    retries = retries.saturating_add(1);
                     tracing::debug!(
                         delay = %human_duration(delay),
                         error = %error,
@@ -324,9 +361,17 @@ impl Transport {
                     span.record("trace_id", id.as_str());
                 }
             }
-            let body = read_limited(response, limit)
-                .await
-                .map_err(|e| Stage::Body(e, trace_id.clone()))?;
+            // Only a 200 carries data worth the full limit; any other answer is read up to a
+            // small cap (enough for GraphQL errors and an error page's excerpt), so a huge
+            // error body costs its first bytes, not its size.
+            let body = if status == StatusCode::OK {
+                read_limited(response, limit).await
+            } else {
+                read_prefix(response, ERROR_BODY_BYTES.min(limit))
+                    .await
+                    .map_err(ReadError::Http)
+            }
+            .map_err(|e| Stage::Body(e, trace_id.clone()))?;
             Ok::<_, Stage>((status, headers, trace_id, body))
         };
         let timeout = self.attempt_timeout.min(remaining);
@@ -387,8 +432,7 @@ impl Transport {
         trace_id: Option<String>,
     ) -> Attempt {
         let url = &self.graphql_url;
-        // A connect failure certainly never reached the server: retried for both kinds.
-        if failure == TransportFailure::Connect || out.kind == OperationKind::Query {
+        if let Decision::Retry { after_timeout } = decide(out.kind, Outcome::Transport(failure)) {
             let what = match failure {
                 TransportFailure::Connect => format!("could not connect to {url}"),
                 TransportFailure::Timeout => format!("timed out waiting for {url}"),
@@ -403,11 +447,12 @@ impl Transport {
                 ),
                 retry: Some(RetryHint {
                     retry_after: None,
-                    after_timeout: failure == TransportFailure::Timeout,
+                    after_timeout,
                 }),
                 trace_id,
             };
         }
+        // Otherwise a mutation that was sent: its outcome is unknown.
         let what = match failure {
             TransportFailure::Timeout => detail,
             _ => format!("the connection was interrupted ({detail})"),
@@ -440,8 +485,16 @@ impl Transport {
         token: &CachedToken,
     ) -> Attempt {
         let code = status.as_u16();
-        let mutation = out.kind == OperationKind::Mutation;
-        let redact = [token.value.expose()];
+        let decision = decide(out.kind, Outcome::Status(code));
+        let retry_hint = |retry_after: Option<Duration>| match decision {
+            Decision::Retry { after_timeout } => Some(RetryHint {
+                retry_after,
+                after_timeout,
+            }),
+            _ => None,
+        };
+        let redact = [token.value.expose(), self.client_secret.expose()];
+        let secrets = || vec![token.value.clone(), self.client_secret.clone()];
         let retry_after = headers
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
@@ -471,14 +524,16 @@ impl Transport {
                 trace_id,
                 attempts: 0,
                 fixture: None,
+                secrets: secrets(),
             }),
             400 | 422 if carries_graphql_errors(&body) => Attempt::Delivered(Delivered {
                 body,
                 trace_id,
                 attempts: 0,
                 fixture: None,
+                secrets: secrets(),
             }),
-            401 => Attempt::Unauthorized {
+            _ if decision == Decision::ReplayWithNewToken => Attempt::Unauthorized {
                 message: auth_message(&body, &redact),
                 trace_id,
             },
@@ -504,13 +559,9 @@ impl Transport {
                     ErrorKind::RateLimited { retry_after },
                     format!("rate limited: ION answered 429 to {op}{wait}"),
                 );
-                let retry = (!mutation).then_some(RetryHint {
-                    retry_after,
-                    after_timeout: false,
-                });
-                failed(error, retry)
+                failed(error, retry_hint(retry_after))
             }
-            500..=599 if mutation => failed(
+            _ if decision == Decision::OutcomeUnknown => failed(
                 Error::new(
                     ErrorKind::OutcomeUnknown {
                         failure: None,
@@ -548,11 +599,7 @@ impl Transport {
                         status_text(status)
                     ),
                 );
-                let retry = matches!(code, 502..=504).then_some(RetryHint {
-                    retry_after,
-                    after_timeout: false,
-                });
-                failed(error, retry)
+                failed(error, retry_hint(retry_after))
             }
         }
     }
@@ -618,35 +665,6 @@ fn auth_message(body: &[u8], redact: &[&str]) -> String {
     excerpt(body, redact)
 }
 
-/// Reads `Retry-After`: delay-seconds or an HTTP date (a date in the past means now).
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// The causes of a reqwest error, most specific last, without the top line (which repeats
-/// the URL the caller already names).
-pub(crate) fn error_chain(err: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(e) = source {
-        let text = e.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    if parts.is_empty() {
-        err.to_string()
-    } else {
-        parts.join(": ")
-    }
-}
-
 /// The HTTP client: rustls with the ring provider and the platform's trust store, one
 /// connection pool, redirects off, the connect timeout.
 fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
@@ -675,7 +693,14 @@ fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
             .with_no_client_auth()
     };
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    reqwest::Client::builder()
+    // reqwest's own reading of the proxy variables is off: `config` reads them (the only
+    // module that reads the environment) and this decides per request, loopback never proxied.
+    let mut builder = reqwest::Client::builder().no_proxy();
+    if !config.proxy.is_empty() {
+        let proxy = config.proxy.clone();
+        builder = builder.proxy(reqwest::Proxy::custom(move |url| proxy.proxy_for(url)));
+    }
+    builder
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)
@@ -696,25 +721,6 @@ fn ends_early(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_in_seconds_and_as_a_date() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
-        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
-        // 2015-10-21T07:28:00Z is now; the date is 2 minutes later.
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
-            Some(Duration::ZERO),
-            "a date in the past means now"
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-3", now), None);
-    }
 
     #[test]
     fn auth_messages_come_from_common_body_shapes() {

@@ -15,5 +15,7 @@ mod auth;
 mod faults;
 #[path = "client/reads.rs"]
 mod reads;
+#[path = "client/soak.rs"]
+mod soak;
 #[path = "client/writes.rs"]
 mod writes;

@@ -11,6 +11,8 @@ mod batch;
 mod config;
 #[path = "runtime/dispatch.rs"]
 mod dispatch;
+#[path = "runtime/hardening.rs"]
+mod hardening;
 #[path = "runtime/logging.rs"]
 mod logging;
 #[path = "runtime/pagination.rs"]

@@ -352,12 +352,10 @@ async fn error_messages() {
     };
     let graphql = ion
         .client()
-        .execute_raw(
+        .execute_raw(ion_client::RawRequest::new(
             "query { nope }",
-            None,
             OperationKind::Query,
-            serde_json::json!({}),
-        )
+        ))
         .await
         .map(|v| v["errors"][0]["message"].to_string())
         .unwrap_or_else(show);

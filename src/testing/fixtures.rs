@@ -7,15 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::transport::Exchange;
 use crate::{Client, Config, ConfigBuilder, Environment, Error, ErrorKind};
-
-/// What the transport consults before the network and tells after it.
-pub(crate) trait Exchange: Send + Sync {
-    /// A stored response and the fixture it came from, or `None` to use the network.
-    fn replay(&self, operation: &str, request: &[u8]) -> Option<Result<(Bytes, String), Error>>;
-    /// Stores a response that came from the network.
-    fn record(&self, operation: &str, request: &[u8], response: &[u8]) -> Result<(), Error>;
-}
 
 /// A directory of recorded responses, such as `tests/fixtures/ion`.
 ///
@@ -73,12 +66,11 @@ impl Fixtures {
     ///
     /// As [`ConfigBuilder::build`] and [`Client::new`].
     pub fn recording(&self, config: ConfigBuilder) -> Result<Client, Error> {
-        let mut config = config.build()?;
-        config.exchange = Some(Arc::new(Store {
+        let store = Store {
             dir: self.dir.clone(),
             record: true,
-        }));
-        Client::new(config)
+        };
+        Client::with_exchange(config.build()?, Some(Arc::new(store)))
     }
 
     /// A client that answers every call from the fixtures, without a network or credentials.
@@ -88,7 +80,7 @@ impl Fixtures {
     /// Never in practice (the placeholder configuration is valid).
     pub fn replaying(&self) -> Result<Client, Error> {
         // Placeholders: a replaying client never connects, but a `Config` needs endpoints.
-        let mut config = Config::builder()
+        let config = Config::builder()
             .environment(Environment::custom(
                 "http://127.0.0.1:9",
                 "http://127.0.0.1:9/token",
@@ -96,11 +88,11 @@ impl Fixtures {
             .client_id("replay")
             .client_secret("replay")
             .build()?;
-        config.exchange = Some(Arc::new(Store {
+        let store = Store {
             dir: self.dir.clone(),
             record: false,
-        }));
-        Client::new(config)
+        };
+        Client::with_exchange(config, Some(Arc::new(store)))
     }
 }
 

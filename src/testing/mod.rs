@@ -56,7 +56,6 @@ pub use ion_emulator as emulator;
 pub use ion_emulator::{Emulator, EmulatorError, EmulatorOptions, Seed};
 
 use crate::{Client, Config, ConfigBuilder, Environment, Error};
-pub(crate) use fixtures::Exchange;
 pub use fixtures::Fixtures;
 pub use redact::{Redactions, redact, redact_with};
 

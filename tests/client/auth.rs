@@ -3,12 +3,14 @@
 
 use std::time::Duration;
 
-use ion_client::auth::TOKEN_RETRY_INITIAL;
 use ion_client::operations::StarterOperations;
 use ion_client::testing::emulator::{DEFAULT_TOKEN_LIFETIME, Endpoint, Fault};
 use ion_client::{ErrorKind, TransportFailure};
 
 use super::support::*;
+
+/// The first backoff window after a failed token request, as `auth`'s docs state it.
+const TOKEN_RETRY_INITIAL: Duration = Duration::from_secs(1);
 
 #[tokio::test]
 async fn an_expired_token_is_refetched_once_and_the_query_replayed() {

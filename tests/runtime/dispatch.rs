@@ -1,7 +1,7 @@
 //! Dispatch: statuses, GraphQL errors and partial data, etag conflicts, decode paths, size
 //! limits, redirects, raw execution.
 
-use ion_client::{Client, ErrorKind, OperationKind};
+use ion_client::{Client, ErrorKind};
 use serde_json::json;
 
 use crate::support::ops::{Echo, GetThing, IdVars, Thing, UpdateThing};
@@ -247,7 +247,7 @@ async fn execute_raw_returns_the_whole_body() {
         json!({"data": {"n": op["variables"]["n"]}, "errors": [{"message": "partial"}], "extensions": {"cost": 3}})
     });
     let body = client(&ion)
-        .execute_raw("query { n }", None, OperationKind::Query, json!({"n": 5}))
+        .execute_raw(ion_client::RawRequest::query("query { n }").variables(json!({"n": 5})))
         .await
         .expect("raw");
     assert_eq!(
@@ -268,7 +268,7 @@ fn futures_are_send_and_the_client_is_shareable() {
     let c = client(&ion);
     send(&c.execute::<GetThing>(IdVars { id: 1 }));
     send(&c.execute_full::<GetThing>(IdVars { id: 1 }));
-    send(&c.execute_raw("{ a }", None, OperationKind::Query, json!({})));
+    send(&c.execute_raw(ion_client::RawRequest::query("{ a }")));
     send(&c.batch().send());
     assert_eq!(ion.graphql_requests(), 0, "futures are lazy");
 }

@@ -1,7 +1,8 @@
 //! Pagination: lazy streams of pages and nodes, one page in memory at a time.
 
 use futures_util::{StreamExt, TryStreamExt};
-use ion_client::{Client, ErrorKind};
+use ion_client::pagination::PageStop;
+use ion_client::{Client, ErrorKind, Nodes, Pages};
 use serde_json::{Value, json};
 
 use crate::support::ManualClock;
@@ -37,10 +38,10 @@ async fn nodes_are_fetched_one_page_at_a_time() {
     let ion = MockIon::start();
     ion.respond(page);
     let c = client(&ion);
-    let mut nodes = Box::pin(c.nodes::<ListThings>(PageVars {
+    let mut nodes = c.nodes::<ListThings>(PageVars {
         first: 3,
         after: None,
-    }));
+    });
     assert_eq!(
         ion.graphql_requests(),
         0,
@@ -108,9 +109,16 @@ async fn a_repeated_cursor_ends_the_stream_with_an_error() {
     let err = items[2].as_ref().expect_err("loop detected");
     assert_eq!(
         err.to_string(),
-        "cannot follow the pages of ListThings: the server returned the same endCursor `same` twice; stopping to avoid an endless loop"
+        "cannot follow the pages of ListThings: page 2 returned the endCursor `same`, which was \
+         seen before; stopping instead of looping"
     );
-    assert!(matches!(err.kind(), ErrorKind::Decode { .. }));
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Pagination {
+            stop: PageStop::CursorRepeated { page: 2, .. },
+            ..
+        }
+    ));
     assert_eq!(ion.graphql_requests(), 2);
 }
 
@@ -129,7 +137,7 @@ async fn has_next_page_without_a_cursor_is_an_error() {
     assert_eq!(items.len(), 2, "the page, then the error");
     assert!(items[1].as_ref().is_err_and(|e| {
         e.to_string()
-            .ends_with("pageInfo.hasNextPage is true but pageInfo.endCursor is null")
+            .ends_with("page 1 says pageInfo.hasNextPage but its pageInfo.endCursor is null")
     }));
     assert_eq!(ion.graphql_requests(), 1);
 }
@@ -181,4 +189,100 @@ async fn streams_can_be_spawned() {
         .await
         .expect("joined");
     assert_eq!(count, TOTAL as usize);
+}
+
+/// A server whose cursors go `A → B → A`: each page has a cursor differing from the previous
+/// one, so only remembering every cursor catches the loop.
+#[tokio::test]
+async fn a_cursor_cycle_ends_the_stream_with_a_typed_error() {
+    let ion = MockIon::start();
+    ion.respond(|op| {
+        let next = match op["variables"]["after"].as_str() {
+            None | Some("B") => "A",
+            _ => "B",
+        };
+        json!({"data": {"things": {"pageInfo": {"hasNextPage": true, "endCursor": next}, "edges": [{"node": {"id": 1, "title": "a"}}]}}})
+    });
+    let c = client(&ion);
+    let items: Vec<_> = c
+        .nodes::<ListThings>(PageVars {
+            first: 1,
+            after: None,
+        })
+        .collect()
+        .await;
+    assert_eq!(items.len(), 4, "three nodes, then the error");
+    assert!(matches!(
+        items[3].as_ref().expect_err("cycle").kind(),
+        ErrorKind::Pagination {
+            stop: PageStop::CursorRepeated { page: 3, .. },
+            ..
+        }
+    ));
+    assert_eq!(ion.graphql_requests(), 3);
+}
+
+#[tokio::test]
+async fn a_run_of_empty_pages_ends_the_stream() {
+    let ion = MockIon::start();
+    // Fresh cursors forever, and never an edge.
+    ion.respond(|op| {
+        let n = op["variables"]["after"]
+            .as_str()
+            .and_then(|c| c.parse::<u64>().ok())
+            .map_or(0, |n| n + 1);
+        json!({"data": {"things": {"pageInfo": {"hasNextPage": true, "endCursor": n.to_string()}, "edges": []}}})
+    });
+    let c = client(&ion);
+    let items: Vec<_> = c
+        .nodes::<ListThings>(PageVars {
+            first: 1,
+            after: None,
+        })
+        .collect()
+        .await;
+    assert_eq!(items.len(), 1);
+    assert!(matches!(
+        items[0].as_ref().expect_err("empty run").kind(),
+        ErrorKind::Pagination {
+            stop: PageStop::EmptyPages { count: 3 },
+            ..
+        }
+    ));
+    assert_eq!(ion.graphql_requests(), 3);
+}
+
+#[tokio::test]
+async fn a_page_cap_ends_the_stream_with_a_typed_error() {
+    let ion = MockIon::start();
+    ion.respond(page);
+    let c = client(&ion);
+    let mut pages: Pages<ListThings> = c
+        .pages::<ListThings>(PageVars {
+            first: 2,
+            after: None,
+        })
+        .max_pages(2);
+    // Named and `Unpin`: polled in place, no `pin!`.
+    assert!(pages.next().await.expect("page 1").is_ok());
+    assert!(pages.next().await.expect("page 2").is_ok());
+    let err = pages.next().await.expect("the cap").expect_err("capped");
+    assert_eq!(
+        err.to_string(),
+        "cannot follow the pages of ListThings: the cap of 2 pages was reached and the server \
+         has more"
+    );
+    assert!(pages.next().await.is_none());
+    assert_eq!(pages.pages_fetched(), 2);
+    assert_eq!(ion.graphql_requests(), 2);
+
+    // A cap the pages never reach changes nothing.
+    let nodes: Nodes<ListThings> = c
+        .nodes::<ListThings>(PageVars {
+            first: 5,
+            after: None,
+        })
+        .max_pages(2);
+    let all: Vec<_> = nodes.try_collect().await.expect("two pages hold all 7");
+    assert_eq!(all.len(), TOTAL as usize);
 }

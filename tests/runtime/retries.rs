@@ -101,8 +101,21 @@ async fn attempt_timeouts_are_retried_for_queries() {
     assert_eq!(clock.sleeps().len(), 1);
 }
 
+/// Each wait is what the server asked plus the jitter: up to a tenth of it, at most 1 s.
+fn assert_waited(sleeps: &[Duration], asked: &[u64]) {
+    assert_eq!(sleeps.len(), asked.len(), "{sleeps:?}");
+    for (slept, asked) in sleeps.iter().zip(asked) {
+        let asked = Duration::from_secs(*asked);
+        let most = asked + (asked / 10).min(Duration::from_secs(1));
+        assert!(
+            asked <= *slept && *slept <= most,
+            "waited {slept:?} for {asked:?}"
+        );
+    }
+}
+
 #[tokio::test]
-async fn retry_after_in_seconds_is_waited_exactly() {
+async fn retry_after_in_seconds_is_waited_with_a_little_jitter() {
     let ion = MockIon::start();
     let clock = ManualClock::new();
     let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
@@ -111,15 +124,12 @@ async fn retry_after_in_seconds_is_waited_exactly() {
         Reply::Before(Fault::status_with(503, "retry-after", "2", "")),
     ]);
     client.execute::<Echo>(vars()).await.expect("third attempt");
-    assert_eq!(
-        clock.sleeps(),
-        vec![Duration::from_secs(7), Duration::from_secs(2)]
-    );
+    assert_waited(&clock.sleeps(), &[7, 2]);
     assert_eq!(ion.graphql_requests(), 3);
 }
 
 #[tokio::test]
-async fn retry_after_as_an_http_date_is_waited_exactly() {
+async fn retry_after_as_an_http_date_is_waited_with_a_little_jitter() {
     let ion = MockIon::start();
     let clock = ManualClock::new();
     let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
@@ -135,7 +145,7 @@ async fn retry_after_as_an_http_date_is_waited_exactly() {
         .execute::<Echo>(vars())
         .await
         .expect("second attempt");
-    assert_eq!(clock.sleeps(), vec![Duration::from_secs(5)]);
+    assert_waited(&clock.sleeps(), &[5]);
     assert_eq!(ion.graphql_requests(), 2);
 }
 
@@ -167,6 +177,52 @@ async fn a_retry_after_beyond_the_cap_ends_the_retries_and_is_reported() {
 }
 
 #[tokio::test]
+async fn a_retry_after_near_u64_max_with_no_cap_saturates_instead_of_overflowing() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(
+        ion.config(&clock)
+            .retry_policy(RetryPolicy::default().with_max_retry_after(Duration::MAX))
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    ion.script([Reply::Before(Fault::status_with(
+        503,
+        "retry-after",
+        &u64::MAX.to_string(),
+        "busy",
+    ))]);
+    let err = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("a wait past the total timeout is not waited");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(u64::MAX)));
+    assert_eq!(ion.graphql_requests(), 1);
+    assert!(clock.sleeps().is_empty());
+}
+
+#[tokio::test]
+async fn a_zero_retry_budget_means_no_retries() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(
+        ion.config(&clock)
+            .retry_policy(RetryPolicy::default().with_budget(0, 0, 0))
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    ion.script((0..4).map(|_| Reply::Before(Fault::status(503, "busy"))));
+    let err = client.execute::<Echo>(vars()).await.expect_err("no retry");
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::HttpStatus { status: 503, .. }
+    ));
+    assert_eq!(ion.graphql_requests(), 1);
+}
+
+#[tokio::test]
 async fn retries_stop_before_the_total_timeout() {
     let ion = MockIon::start();
     let clock = ManualClock::new();
@@ -183,10 +239,11 @@ async fn retries_stop_before_the_total_timeout() {
         .execute::<Echo>(vars())
         .await
         .expect_err("out of time");
-    // Attempts at 0 s, 4 s and 8 s; a fourth would start at 12 s, past the 10 s total.
+    // Attempts at 0 s, 4 s and 8 s (plus jitter); a fourth would start after 12 s, past the
+    // 10 s total.
     assert_eq!(ion.graphql_requests(), 3);
     assert_eq!(err.attempts(), 3);
-    assert_eq!(clock.sleeps(), vec![Duration::from_secs(4); 2]);
+    assert_waited(&clock.sleeps(), &[4, 4]);
     assert!(matches!(
         err.kind(),
         ErrorKind::HttpStatus { status: 503, .. }

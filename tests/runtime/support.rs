@@ -60,6 +60,8 @@ pub enum TokenReply {
     Issue,
     /// Answer this status and body.
     Status(u16, String),
+    /// Answer this status, these headers and this body.
+    StatusWith(u16, Vec<(&'static str, String)>, String),
     /// Wait at the gate, then issue.
     WaitThenIssue(Gate),
 }
@@ -80,6 +82,13 @@ pub enum Fault {
     Truncate,
     /// Wait at the gate, then go on (a gate never opened makes the request hang).
     Wait(Gate),
+    /// Answer this status with a body of `total` bytes, produced in 64 KiB chunks only as
+    /// the connection takes them; `produced` counts the bytes handed to the connection.
+    Stream {
+        status: u16,
+        total: usize,
+        produced: Arc<AtomicUsize>,
+    },
 }
 
 impl Fault {
@@ -380,6 +389,7 @@ async fn token(state: &State, path: &str, auth: Option<String>, body: &[u8]) -> 
         .unwrap_or(TokenReply::Issue);
     match reply {
         TokenReply::Status(status, body) => return full(status, &[], body),
+        TokenReply::StatusWith(status, headers, body) => return full(status, &headers, body),
         TokenReply::WaitThenIssue(gate) => gate.wait().await,
         TokenReply::Issue => {}
     }
@@ -442,6 +452,33 @@ async fn apply(fault: Fault, token: &str) -> Result<Option<Response<Body>>, io::
         Fault::Wait(gate) => {
             gate.wait().await;
             Ok(None)
+        }
+        Fault::Stream {
+            status,
+            total,
+            produced,
+        } => {
+            const CHUNK: usize = 64 * 1024;
+            let chunks = futures_util::stream::unfold(0usize, move |sent| {
+                let produced = Arc::clone(&produced);
+                async move {
+                    if sent >= total {
+                        return None;
+                    }
+                    let n = CHUNK.min(total - sent);
+                    produced.fetch_add(n, Ordering::SeqCst);
+                    let frame: Result<Frame<Bytes>, io::Error> =
+                        Ok(Frame::data(Bytes::from(vec![b'x'; n])));
+                    Some((frame, sent + n))
+                }
+            });
+            Ok(Some(
+                Response::builder()
+                    .status(status)
+                    .header("content-length", total.to_string())
+                    .body(StreamBody::new(chunks).boxed())
+                    .expect("valid response"),
+            ))
         }
     }
 }

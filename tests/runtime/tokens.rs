@@ -356,3 +356,277 @@ async fn dropping_the_client_leaves_no_task_behind() {
     }
     assert_eq!(metrics.num_alive_tasks(), baseline);
 }
+
+/// A clock that panics once, when armed, on the first reading taken inside a Tokio task (the
+/// token fetch runs as one; the test's own calls do not), standing in for any bug in a fetch.
+#[derive(Debug)]
+struct PanicOnce {
+    clock: std::sync::Arc<ManualClock>,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl ion_client::Clock for PanicOnce {
+    fn now(&self) -> std::time::Instant {
+        if tokio::task::try_id().is_some()
+            && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("injected failure in the token fetch");
+        }
+        self.clock.now()
+    }
+    fn system_time(&self) -> std::time::SystemTime {
+        self.clock.system_time()
+    }
+    fn sleep(&self, d: Duration) -> ion_client::clock::Sleep {
+        self.clock.sleep(d)
+    }
+}
+
+#[tokio::test]
+async fn a_token_fetch_that_panics_is_reported_as_a_panic_and_backs_off_then_heals() {
+    let ion = MockIon::start();
+    let manual = ManualClock::new();
+    let clock = std::sync::Arc::new(PanicOnce {
+        clock: std::sync::Arc::clone(&manual),
+        armed: std::sync::atomic::AtomicBool::new(true),
+    });
+    let client =
+        Client::new(ion.config(&manual).clock(clock).build().expect("config")).expect("client");
+    let err = client.execute::<Echo>(vars()).await.expect_err("panicked");
+    assert!(matches!(err.kind(), ErrorKind::Internal), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the token request panicked (a bug in ion-client, please report it): injected failure \
+         in the token fetch"
+    );
+    // Within the backoff window the same failure, without a request...
+    let again = client.execute::<Echo>(vars()).await.expect_err("window");
+    assert!(again.same_failure(&err));
+    // ...and after it a new fetch: the slot was not left holding the dead one.
+    manual.advance(Duration::from_secs(1));
+    client.execute::<Echo>(vars()).await.expect("healed");
+    assert_eq!(ion.token_requests(), 1);
+    assert_eq!(ion.graphql_requests(), 1);
+}
+
+#[test]
+fn a_refresh_cancelled_by_its_runtime_shutting_down_does_not_strand_the_cache() {
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    };
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    runtime().block_on(async { client.execute::<Echo>(vars()).await.expect("warm") });
+
+    // A sync wrapper's next call, on a runtime of its own: the token is due for refresh, the
+    // refresh starts in the background and its runtime is gone before it finishes.
+    ion.script_tokens([TokenReply::WaitThenIssue(crate::support::Gate::new())]);
+    clock.advance(Duration::from_secs(240));
+    runtime().block_on(async {
+        client
+            .execute::<Echo>(vars())
+            .await
+            .expect("served by token 1");
+        ion.wait_token_requests(2).await;
+    });
+
+    // Past token 1's usable life, a third runtime's call starts a new fetch instead of
+    // waiting on the dead one.
+    clock.advance(Duration::from_secs(40));
+    runtime().block_on(async { client.execute::<Echo>(vars()).await.expect("new token") });
+    assert_eq!(ion.token_requests(), 3);
+    assert_eq!(ion.seen_auth().last().cloned().flatten(), bearer(2));
+}
+
+fn issue(expires_in: serde_json::Value) -> TokenReply {
+    TokenReply::Status(
+        200,
+        serde_json::json!({"access_token": "tok-SENSITIVE-x", "expires_in": expires_in})
+            .to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_huge_expires_in_is_clamped_without_overflow() {
+    let logs = LogCapture::install();
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    ion.script_tokens([issue(serde_json::json!(u64::MAX))]);
+    ion.respond(|_| serde_json::json!({"data": {"echo": 1}}));
+    // The mock does not know this token: accept any by answering before the check.
+    ion.script((0..3).map(|_| {
+        crate::support::Reply::Before(crate::support::Fault::status(200, r#"{"data":{"echo":1}}"#))
+    }));
+    client.execute::<Echo>(vars()).await.expect("served");
+    assert!(logs.text().contains("expires_in is outside 30s..=86400s"));
+    // Clamped to a day: no refresh at 17 h, a background refresh from 18 h.
+    clock.advance(Duration::from_secs(17 * 3600));
+    client
+        .execute::<Echo>(vars())
+        .await
+        .expect("served at 17 h");
+    assert_eq!(ion.token_requests(), 1);
+    clock.advance(Duration::from_secs(2 * 3600));
+    client
+        .execute::<Echo>(vars())
+        .await
+        .expect("served at 19 h");
+    ion.wait_token_requests(2).await;
+}
+
+#[tokio::test]
+async fn expires_in_zero_does_not_turn_caching_off() {
+    let logs = LogCapture::install();
+    let ion = MockIon::start();
+    ion.set_token_lifetime(0);
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    for i in 0..100 {
+        client
+            .execute::<Echo>(IdVars { id: i })
+            .await
+            .expect("call");
+    }
+    assert_eq!(ion.token_requests(), 1, "one token for 100 calls");
+    assert_eq!(ion.graphql_requests(), 100);
+    assert!(logs.text().contains("expires_in is outside 30s..=86400s"));
+    // The floor is 30 s: refreshed from 22.5 s, used until 27 s.
+    clock.advance(Duration::from_secs(28));
+    client.execute::<Echo>(vars()).await.expect("new token");
+    assert_eq!(ion.token_requests(), 2);
+}
+
+#[tokio::test]
+async fn expires_in_as_a_string_or_a_float_is_read_and_a_missing_one_is_the_default() {
+    for (expires_in, still_cached_at, refetched_by) in [
+        (serde_json::json!("3599"), 2000, 3600),
+        (serde_json::json!(3599.0), 2000, 3600),
+        // The documented default of 60 s: refreshed from 45 s.
+        (serde_json::Value::Null, 40, 60),
+    ] {
+        let ion = MockIon::start();
+        let clock = ManualClock::new();
+        let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+        let body = if expires_in.is_null() {
+            serde_json::json!({"access_token": "tok-SENSITIVE-1"})
+        } else {
+            serde_json::json!({"access_token": "tok-SENSITIVE-1", "expires_in": expires_in})
+        };
+        ion.script_tokens([TokenReply::Status(200, body.to_string())]);
+        ion.script((0..3).map(|_| {
+            crate::support::Reply::Before(crate::support::Fault::status(
+                200,
+                r#"{"data":{"echo":1}}"#,
+            ))
+        }));
+        client.execute::<Echo>(vars()).await.expect("first");
+        clock.advance(Duration::from_secs(still_cached_at));
+        client.execute::<Echo>(vars()).await.expect("cached");
+        assert_eq!(ion.token_requests(), 1, "expires_in {expires_in}");
+        clock.advance(Duration::from_secs(refetched_by - still_cached_at));
+        client.execute::<Echo>(vars()).await.expect("refetched");
+        assert_eq!(ion.token_requests(), 2, "expires_in {expires_in}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_the_header_cannot_carry_is_a_failed_fetch() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    ion.script_tokens([TokenReply::Status(
+        200,
+        r#"{"access_token":"tok-SENSITIVE-\u0001bad","expires_in":300}"#.to_owned(),
+    )]);
+    let err = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("unsendable");
+    assert!(
+        matches!(err.kind(), ErrorKind::Decode { path, .. } if path == "access_token"),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("SENSITIVE"));
+    assert_eq!(ion.graphql_requests(), 0, "nothing sent with it");
+    // In the backoff window: the same failure. After it: a new token, which works.
+    assert!(client.execute::<Echo>(vars()).await.is_err());
+    assert_eq!(ion.token_requests(), 1);
+    clock.advance(Duration::from_secs(1));
+    client.execute::<Echo>(vars()).await.expect("new token");
+    assert_eq!(ion.token_requests(), 2);
+}
+
+#[tokio::test]
+async fn retry_after_from_the_token_endpoint_is_honoured() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    ion.script_tokens([TokenReply::StatusWith(
+        429,
+        vec![("retry-after", "10".to_owned())],
+        "slow down".to_owned(),
+    )]);
+    let err = client.execute::<Echo>(vars()).await.expect_err("429");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(10)));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "rate limited: the token endpoint {} answered 429 (retry after 10s): slow down",
+            ion.token_url()
+        )
+    );
+    // The 1 s backoff is lengthened to the 10 s asked for.
+    clock.advance(Duration::from_secs(1));
+    assert!(client.execute::<Echo>(vars()).await.is_err());
+    clock.advance(Duration::from_secs(8));
+    assert!(client.execute::<Echo>(vars()).await.is_err());
+    assert_eq!(ion.token_requests(), 1);
+    clock.advance(Duration::from_secs(1));
+    client.execute::<Echo>(vars()).await.expect("after 10 s");
+    assert_eq!(ion.token_requests(), 2);
+}
+
+#[tokio::test]
+async fn waiting_for_a_token_counts_against_the_total_timeout() {
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(
+        ion.config(&clock)
+            .total_timeout(Duration::from_millis(200))
+            .attempt_timeout(Duration::from_secs(30))
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    let gate = crate::support::Gate::new();
+    ion.script_tokens([TokenReply::WaitThenIssue(gate.clone())]);
+    // The token endpoint hangs: the call gives up when its total timeout passes (200 ms of
+    // real time, the one timer that bounds waiting on I/O)...
+    let err = client.execute::<Echo>(vars()).await.expect_err("timed out");
+    assert_eq!(
+        err.to_string(),
+        "query Echo timed out waiting for an access token: the total timeout of 200ms passed"
+    );
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Transport {
+            failure: ion_client::TransportFailure::Timeout,
+            ..
+        }
+    ));
+    // ...while the shared fetch goes on: once the endpoint answers, the next caller gets that
+    // token without a new request.
+    ion.wait_token_requests(1).await;
+    gate.open();
+    let waiting = client.access_token();
+    crate::support::bounded(waiting, "the shared fetch")
+        .await
+        .expect("token");
+    client.execute::<Echo>(vars()).await.expect("served");
+    assert_eq!(ion.token_requests(), 1);
+}

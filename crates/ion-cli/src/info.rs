@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use ion_client::{Environment, OperationKind};
+use ion_client::{Environment, RawRequest};
 
 /// Acquires a token and prints what it is good for; the token itself only with `--show`.
 pub async fn token(show: bool) -> anyhow::Result<()> {
@@ -74,13 +74,9 @@ pub async fn pull(output: Option<PathBuf>) -> anyhow::Result<()> {
 /// The schema of the ION `client` talks to, by introspection, as SDL.
 pub async fn live_schema(client: &ion_client::Client) -> anyhow::Result<String> {
     use crate::introspection::{OPERATION_NAME, introspection_query, sdl_from_introspection};
+    let query = introspection_query();
     let response = client
-        .execute_raw(
-            &introspection_query(),
-            Some(OPERATION_NAME),
-            OperationKind::Query,
-            serde_json::json!({}),
-        )
+        .execute_raw(RawRequest::query(&query).operation_name(OPERATION_NAME))
         .await?;
     sdl_from_introspection(&response).context("the introspection result")
 }

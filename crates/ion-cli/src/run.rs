@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use apollo_compiler::ast;
-use ion_client::OperationKind;
+use ion_client::pagination::{NextPage, PageFollower};
+use ion_client::{OperationKind, RawRequest};
 use ion_client_build::SourceFile;
 use serde_json::Value;
 
@@ -91,10 +92,9 @@ async fn execute(args: &RunArgs) -> anyhow::Result<Value> {
     let response = target
         .client
         .execute_raw(
-            &prepared.document,
-            prepared.name.as_deref(),
-            prepared.kind,
-            prepared.variables,
+            RawRequest::new(&prepared.document, prepared.kind)
+                .maybe_operation_name(prepared.name.as_deref())
+                .variables(prepared.variables),
         )
         .await?;
     Ok(response)
@@ -271,12 +271,21 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
     let target = crate::target::connect().await?;
     let progress = std::io::stderr().is_terminal();
     let mut stdout = std::io::stdout().lock();
-    let (mut pages, mut nodes) = (0usize, 0usize);
-    let mut seen_cursors = std::collections::HashSet::new();
+    let mut nodes = 0usize;
+    // The library's cursor rules: a cursor seen before (a cycle), a run of empty pages or a
+    // missing endCursor stop with a typed reason instead of looping.
+    let mut follower = PageFollower::new();
+    if let Some(after) = variables.get("after").and_then(Value::as_str) {
+        follower.starting_after(after);
+    }
     loop {
         let response = target
             .client
-            .execute_raw(&document, name.as_deref(), kind, variables.clone())
+            .execute_raw(
+                RawRequest::new(&document, kind)
+                    .maybe_operation_name(name.as_deref())
+                    .variables(variables.clone()),
+            )
             .await?;
         if let Some(errors) = response
             .get("errors")
@@ -285,7 +294,7 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
         {
             bail!(
                 "GraphQL errors on page {}: {}",
-                pages + 1,
+                follower.pages() + 1,
                 Value::Array(errors.clone())
             );
         }
@@ -293,7 +302,6 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
         for key in &path {
             connection = connection.get(key).unwrap_or(&Value::Null);
         }
-        pages += 1;
         for edge in connection
             .get("edges")
             .and_then(Value::as_array)
@@ -305,31 +313,17 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
                 nodes += 1;
             }
         }
+        let next = follower.follow_json(connection)?;
         if progress {
-            eprint!("\rion: {nodes} node(s) from {pages} page(s)");
+            eprint!("\rion: {nodes} node(s) from {} page(s)", follower.pages());
         }
-        let info = connection.get("pageInfo").unwrap_or(&Value::Null);
-        let has_next = info
-            .get("hasNextPage")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let cursor = info
-            .get("endCursor")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        match (has_next, cursor) {
-            (true, Some(cursor)) => {
-                if !seen_cursors.insert(cursor.clone()) {
-                    bail!(
-                        "the server returned cursor {cursor:?} twice; stopping instead of looping"
-                    );
-                }
+        match next {
+            NextPage::After(cursor) => {
                 if let Value::Object(map) = &mut variables {
                     map.insert("after".into(), Value::String(cursor));
                 }
             }
-            (true, None) => bail!("page {pages} says hasNextPage but has no endCursor"),
-            (false, _) => break,
+            NextPage::Done => break,
         }
     }
     if progress {

@@ -1,0 +1,300 @@
+//! Request encoding and response decoding: the GraphQL envelope, typed `data`, GraphQL errors
+//! (with `_etag` conflicts recognised) and decode errors with their JSON path.
+//!
+//! Shared by [`Client`](crate::Client) and batches; it sits above the transport (it reads what
+//! the transport delivered) and below the client.
+
+use bytes::Bytes;
+use graphql_client::Response;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::error::summarize_graphql_errors;
+use crate::transport::Delivered;
+use crate::wire::json_error_summary;
+use crate::{Error, ErrorKind, GraphqlError, OperationKind};
+
+/// The request body: `{"query", "operationName", "variables"}`.
+pub(crate) fn encode<V: Serialize + ?Sized>(
+    query: &str,
+    operation_name: Option<&str>,
+    variables: &V,
+    label: &str,
+) -> Result<Bytes, Error> {
+    #[derive(Serialize)]
+    struct Body<'a, V: ?Sized> {
+        query: &'a str,
+        #[serde(rename = "operationName", skip_serializing_if = "Option::is_none")]
+        operation_name: Option<&'a str>,
+        variables: &'a V,
+    }
+    serde_json::to_vec(&Body {
+        query,
+        operation_name,
+        variables,
+    })
+    .map(Bytes::from)
+    .map_err(|e| {
+        Error::new(
+            ErrorKind::Usage,
+            format!("cannot encode the variables of {label} as JSON: {e}"),
+        )
+        .with_context(Some(label), None, 0)
+    })
+}
+
+/// One response envelope, borrowed from the body.
+#[derive(serde::Deserialize)]
+pub(crate) struct Envelope<'a> {
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(default)]
+    errors: Option<Vec<GraphqlError>>,
+    #[serde(default)]
+    extensions: Option<std::collections::HashMap<String, serde_json::Value>>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Parses an envelope; anything else is a decode error at the envelope level.
+    pub(crate) fn parse(
+        text: &'a [u8],
+        operation: &str,
+        delivered: &Delivered,
+    ) -> Result<Envelope<'a>, Error> {
+        let text = std::str::from_utf8(text).map_err(|_| {
+            decode_error(operation, "", "the response body is not UTF-8", delivered)
+        })?;
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            let reason = format!(
+                "the response is not a GraphQL response object ({})",
+                json_error_summary(e.inner())
+            );
+            decode_error(operation, &path, &reason, delivered)
+        })
+    }
+
+    fn errors(&self) -> &[GraphqlError] {
+        self.errors.as_deref().unwrap_or(&[])
+    }
+
+    /// The typed data, or the errors as an `Error`.
+    pub(crate) fn into_data<T: DeserializeOwned>(
+        self,
+        operation: &str,
+        kind: OperationKind,
+        delivered: &Delivered,
+    ) -> Result<T, Error> {
+        if !self.errors().is_empty() {
+            let data = self
+                .data
+                .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
+                .filter(|v| !v.is_null());
+            let errors = self.errors.unwrap_or_default();
+            return Err(graphql_error(operation, kind, errors, data, delivered));
+        }
+        match self.data {
+            Some(raw) => decode_typed(raw, operation, delivered),
+            None => Err(decode_error(
+                operation,
+                "data",
+                "the response has neither data nor errors",
+                delivered,
+            )),
+        }
+    }
+
+    /// Data and errors together.
+    pub(crate) fn into_response<T: DeserializeOwned>(
+        self,
+        operation: &str,
+        delivered: &Delivered,
+    ) -> Result<Response<T>, Error> {
+        let has_errors = !self.errors().is_empty();
+        let data = match self.data {
+            Some(raw) => match decode_typed(raw, operation, delivered) {
+                Ok(data) => Some(data),
+                Err(_) if has_errors => None,
+                Err(e) => return Err(e),
+            },
+            None if has_errors => None,
+            None => {
+                return Err(decode_error(
+                    operation,
+                    "data",
+                    "the response has neither data nor errors",
+                    delivered,
+                ));
+            }
+        };
+        Ok(Response {
+            data,
+            errors: self.errors.filter(|e| !e.is_empty()),
+            extensions: self.extensions,
+        })
+    }
+}
+
+/// Decodes `data` into its type; the error names the JSON path that failed.
+fn decode_typed<T: DeserializeOwned>(
+    raw: &RawValue,
+    operation: &str,
+    delivered: &Delivered,
+) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = if inner == "." {
+            "data".to_owned()
+        } else {
+            format!("data.{inner}")
+        };
+        decode_error(operation, &path, &without_position(e.inner()), delivered)
+    })
+}
+
+/// A serde_json error's message without its ` at line L column C` suffix: the JSON path
+/// already says where.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) if e.line() > 0 => text[..i].to_owned(),
+        _ => text,
+    }
+}
+
+/// A decode error with the operation, the path and the reason.
+pub(crate) fn decode_error(
+    operation: &str,
+    path: &str,
+    reason: &str,
+    delivered: &Delivered,
+) -> Error {
+    let at = if path.is_empty() {
+        String::new()
+    } else {
+        format!(" at {path}")
+    };
+    // serde quotes the value it could not read, which may be an echoed token.
+    let reason = crate::error::redact(reason, &delivered.secrets);
+    // A replayed response that no longer fits names its fixture: the usual cause is an
+    // edited `.graphql` file, fixed by re-recording.
+    let fixture = match &delivered.fixture {
+        Some(f) => format!(
+            " (replayed from fixture {f}, which no longer matches the operation's selection \
+             set: re-record it with ION_RECORD=1)"
+        ),
+        None => String::new(),
+    };
+    Error::new(
+        ErrorKind::Decode {
+            operation: operation.to_owned(),
+            path: path.to_owned(),
+        },
+        format!("cannot decode the response to {operation}{at}: {reason}{fixture}"),
+    )
+    .with_context(
+        Some(operation),
+        delivered.trace_id.as_deref(),
+        delivered.attempts,
+    )
+}
+
+/// The `Graphql` or `EtagConflict` error for a response with `errors[]`.
+pub(crate) fn graphql_error(
+    operation: &str,
+    kind: OperationKind,
+    errors: Vec<GraphqlError>,
+    data: Option<serde_json::Value>,
+    delivered: &Delivered,
+) -> Error {
+    // A server (or a proxy) may echo the token or the secret in a message or an extension.
+    let errors: Vec<GraphqlError> = errors
+        .into_iter()
+        .map(|e| crate::error::redact_graphql_error(e, &delivered.secrets))
+        .collect();
+    let summary = summarize_graphql_errors(&errors);
+    let error = if kind == OperationKind::Mutation && errors.iter().any(is_etag_conflict) {
+        Error::new(
+            ErrorKind::EtagConflict { errors, data },
+            format!("etag conflict in mutation {operation}: {summary}"),
+        )
+    } else {
+        Error::new(
+            ErrorKind::Graphql { errors, data },
+            format!("GraphQL errors in {kind} {operation}: {summary}"),
+        )
+    };
+    error.with_context(
+        Some(operation),
+        delivered.trace_id.as_deref(),
+        delivered.attempts,
+    )
+}
+
+/// Whether a GraphQL error says a write's `etag` is stale.
+///
+/// ION reports it as a GraphQL error; the client recognises an `extensions.code` containing
+/// `ETAG` (or equal to `CONFLICT`), or a message that mentions the etag together with a word
+/// of conflict (`mismatch`, `does not match`, `stale`, `conflict`, `outdated`, `out of date`,
+/// `changed`, `modified`). A message that merely names the `etag` argument (a missing
+/// variable, a type error) is not a conflict.
+pub(crate) fn is_etag_conflict(error: &GraphqlError) -> bool {
+    let code_says = error
+        .extensions
+        .as_ref()
+        .and_then(|ext| ext.get("code"))
+        .and_then(|c| c.as_str())
+        .is_some_and(|c| {
+            let c = c.to_ascii_uppercase();
+            c.contains("ETAG") || c == "CONFLICT"
+        });
+    let message = error.message.to_ascii_lowercase();
+    let message_says = message.contains("etag")
+        && [
+            "mismatch",
+            "does not match",
+            "doesn't match",
+            "stale",
+            "conflict",
+            "outdated",
+            "out of date",
+            "changed",
+            "modified",
+        ]
+        .iter()
+        .any(|w| message.contains(w));
+    code_says || message_says
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn err(v: serde_json::Value) -> GraphqlError {
+        serde_json::from_value(v).expect("a GraphQL error")
+    }
+
+    #[test]
+    fn etag_conflicts_are_recognised_and_argument_errors_are_not() {
+        assert!(is_etag_conflict(&err(
+            json!({"message": "Etag mismatch: the run was modified"})
+        )));
+        assert!(is_etag_conflict(&err(
+            json!({"message": "The provided etag does not match the current etag"})
+        )));
+        assert!(is_etag_conflict(&err(
+            json!({"message": "x", "extensions": {"code": "ETAG_MISMATCH"}})
+        )));
+        assert!(!is_etag_conflict(&err(
+            json!({"message": "Variable \"$etag\" of required type \"String!\" was not provided."})
+        )));
+        assert!(!is_etag_conflict(&err(
+            json!({"message": "Run 5 does not exist"})
+        )));
+    }
+}
