@@ -16,12 +16,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "== comparison bench (release)" >&2
-cargo bench -p ion-client "${features[@]}" --bench compare -- --bench >"$tmp/compare.md"
+cargo bench "${features[@]}" --bench compare -- --bench >"$tmp/compare.md"
 # A debug build of the whole bench takes long on a busy machine: ION_BENCH_SKIP_DEBUG=1 skips
 # it (BENCHMARKS.md then says so).
 if [ -z "${ION_BENCH_SKIP_DEBUG:-}" ]; then
     echo "== TestIon::start in a debug build" >&2
-    cargo test -p ion-client "${features[@]}" --bench compare -- --start-only >"$tmp/start-debug.md"
+    cargo test "${features[@]}" --bench compare -- --start-only >"$tmp/start-debug.md"
 else
     printf '(not measured in this run: ION_BENCH_SKIP_DEBUG was set)\n\n' >"$tmp/start-debug.md"
 fi

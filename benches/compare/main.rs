@@ -361,7 +361,7 @@ fn table_row(out: &mut String, first: &str, cells: impl Iterator<Item = String>)
 }
 
 fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value);
+    let digits = format!("{value:.0}");
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
