@@ -1,0 +1,385 @@
+//! ion-client beside what a user would pick instead, in one process (issues 13 and 14).
+//!
+//! `cargo bench --bench compare --features starter,testing` measures and prints Markdown
+//! tables (`benches/regenerate.sh` wraps them into `BENCHMARKS.md`). Under
+//! `cargo test --benches` (no `--bench` argument) every case runs once, quickly, and only the
+//! answers are checked: nothing here ever asserts a timing.
+//!
+//! Method, for every table: the clients take turns in slices (the order rotates each
+//! round) so each sees the same machine noise, and the median over rounds is reported; ratios
+//! are against a baseline measured in the same run, because an absolute figure on a shared
+//! machine means little.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod baselines;
+mod data;
+mod decode;
+mod per_request;
+mod server;
+
+use std::alloc::System;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+
+use per_request::{Clients, Contender};
+use server::Server;
+
+/// Counts every allocation of the process; the decode table reads it.
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// How much to measure: `cargo bench` runs [`Plan::FULL`], `cargo test --benches` [`Plan::QUICK`].
+struct Plan {
+    rounds: usize,
+    /// Requests per slice for the small page; the large pages take fewer (see `requests`).
+    small_requests: usize,
+    mb_requests: usize,
+    ten_mb_requests: usize,
+    decode_rounds: usize,
+    /// Decodes per round of the 1 MB body (a tenth as many of the 10 MB one).
+    decode_iterations: usize,
+    later_starts: usize,
+}
+
+impl Plan {
+    const FULL: Plan = Plan {
+        rounds: 3,
+        small_requests: 5_000,
+        mb_requests: 100,
+        ten_mb_requests: 10,
+        decode_rounds: 3,
+        decode_iterations: 10,
+        later_starts: 10,
+    };
+    const QUICK: Plan = Plan {
+        rounds: 1,
+        small_requests: 64,
+        mb_requests: 16,
+        ten_mb_requests: 2,
+        decode_rounds: 1,
+        decode_iterations: 1,
+        later_starts: 1,
+    };
+}
+
+/// Concurrencies measured for the small page (issue 14's) and for the large pages (where
+/// 64 pages of 10 MB in flight would measure the allocator more than the clients).
+const SMALL_CONCURRENCY: [usize; 3] = [1, 16, 64];
+const LARGE_CONCURRENCY: [usize; 2] = [1, 16];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let full = args.iter().any(|a| a == "--bench");
+    let start_only = args.iter().any(|a| a == "--start-only");
+    let plan = if full { Plan::FULL } else { Plan::QUICK };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // "Tracing on at the default level": a subscriber at INFO, as an application has, so
+    // ion-client's INFO spans are really created; its output goes nowhere.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_writer(std::io::sink)
+        .init();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let mut out = String::new();
+    if let Some(at) = args.iter().position(|a| a == "--profile") {
+        // For a profiler (callgrind): one client, one page, c=1, nothing else.
+        // `--profile ion|graphql_client|reqwest|hyper PAGE REQUESTS`, PAGE one of
+        // small, 1mb, 10mb.
+        let who = args.get(at + 1).map(String::as_str).unwrap_or("ion");
+        let page = args.get(at + 2).map(String::as_str).unwrap_or("small");
+        let requests = args
+            .get(at + 3)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2_000);
+        runtime.block_on(profile(who, page, requests));
+        return;
+    }
+    if start_only {
+        runtime.block_on(test_kit_start(&plan, &mut out));
+        print!("{out}");
+        return;
+    }
+    let pages = data::pages();
+    let server = Server::start(
+        &pages
+            .iter()
+            .map(|p| (p.path, p.body.clone()))
+            .collect::<Vec<_>>(),
+    );
+    runtime.block_on(per_request_tables(&plan, &server, &pages, &mut out));
+    decode_tables(&plan, &pages, &mut out);
+    runtime.block_on(test_kit_start(&plan, &mut out));
+    print!("{out}");
+}
+
+async fn profile(who: &str, page: &str, requests: usize) {
+    let contender = match who {
+        "ion" => Contender::Ion,
+        "graphql_client" => Contender::GraphqlClient,
+        "reqwest" => Contender::Reqwest,
+        "hyper" => Contender::Hyper,
+        other => panic!("--profile takes ion, graphql_client, reqwest or hyper, not {other}"),
+    };
+    let pages = data::pages();
+    let page = pages
+        .iter()
+        .find(|p| p.path == page)
+        .expect("--profile's page is small, 1mb or 10mb");
+    let server = Server::start(&[(page.path, page.body.clone())]);
+    let clients = Arc::new(Clients::new(&server, page).await);
+    per_request::one(&clients, contender, None).await;
+    let (rate, cpu) = per_request::slice(&clients, contender, 1, requests).await;
+    eprintln!(
+        "{}: {} requests/s, {cpu:.1} µs CPU per request",
+        contender.label(),
+        thousands(rate)
+    );
+}
+
+async fn per_request_tables(plan: &Plan, server: &Server, pages: &[data::Page], out: &mut String) {
+    writeln!(
+        out,
+        "## Per-request cost\n\n\
+         Requests per second through each client against a canned hyper server on 127.0.0.1 \
+         (its own thread and single-threaded runtime; the clients share one other \
+         single-threaded runtime). Median of {} alternating rounds; in brackets the ratio to raw \
+         reqwest in the same run. Below each table: CPU time of the clients' thread per request \
+         (µs), which decides once that thread is saturated.\n",
+        plan.rounds
+    )
+    .unwrap();
+    for page in pages {
+        let (concurrencies, requests): (&[usize], usize) = match page.path {
+            "small" => (&SMALL_CONCURRENCY, plan.small_requests),
+            "1mb" => (&LARGE_CONCURRENCY, plan.mb_requests),
+            _ => (&LARGE_CONCURRENCY, plan.ten_mb_requests),
+        };
+        let clients = Arc::new(Clients::new(server, page).await);
+        // Warm-up: connect, and ion-client fetches and caches its token.
+        for contender in Contender::ALL {
+            per_request::one(&clients, contender, None).await;
+        }
+        // rate[contender][concurrency], cpu likewise.
+        let mut rate = vec![vec![0.0; concurrencies.len()]; Contender::ALL.len()];
+        let mut cpu = rate.clone();
+        for (ci, &concurrency) in concurrencies.iter().enumerate() {
+            let requests = requests.max(concurrency);
+            let mut samples = vec![Vec::new(); Contender::ALL.len()];
+            for round in 0..plan.rounds {
+                for offset in 0..Contender::ALL.len() {
+                    let i = (round + offset) % Contender::ALL.len();
+                    let measured =
+                        per_request::slice(&clients, Contender::ALL[i], concurrency, requests)
+                            .await;
+                    samples[i].push(measured);
+                }
+            }
+            for (i, s) in samples.into_iter().enumerate() {
+                rate[i][ci] = median(s.iter().map(|m| m.0).collect());
+                cpu[i][ci] = median(s.iter().map(|m| m.1).collect());
+            }
+        }
+        writeln!(
+            out,
+            "### {} ({}, {} runs; {} requests per slice)\n",
+            page.label,
+            human_bytes(page.body.len()),
+            page.runs,
+            requests
+        )
+        .unwrap();
+        let reqwest = Contender::ALL
+            .iter()
+            .position(|c| *c == Contender::Reqwest)
+            .unwrap();
+        table_header(
+            out,
+            "client",
+            concurrencies.iter().map(|c| format!("c={c}")),
+        );
+        for (i, contender) in Contender::ALL.iter().enumerate() {
+            let cells = (0..concurrencies.len()).map(|ci| {
+                format!(
+                    "{} ({:.2}×)",
+                    thousands(rate[i][ci]),
+                    rate[i][ci] / rate[reqwest][ci]
+                )
+            });
+            table_row(out, contender.label(), cells);
+        }
+        writeln!(out).unwrap();
+        table_header(
+            out,
+            "CPU µs per request",
+            concurrencies.iter().map(|c| format!("c={c}")),
+        );
+        for (i, contender) in Contender::ALL.iter().enumerate() {
+            let cells = (0..concurrencies.len()).map(|ci| format!("{:.1}", cpu[i][ci]));
+            table_row(out, contender.label(), cells);
+        }
+        writeln!(out).unwrap();
+    }
+}
+
+fn decode_tables(plan: &Plan, pages: &[data::Page], out: &mut String) {
+    writeln!(
+        out,
+        "## Decode\n\n\
+         One body decoded on one thread, no I/O: throughput (median of {} alternating rounds) \
+         with the ratio to the hand-written struct, and the allocations of one decode.\n",
+        plan.decode_rounds
+    )
+    .unwrap();
+    let decoders = decode::decoders();
+    for page in pages.iter().filter(|p| p.path != "small") {
+        let iterations = if page.path == "1mb" {
+            plan.decode_iterations
+        } else {
+            plan.decode_iterations.div_ceil(10)
+        };
+        let measured = decode::measure(&page.body, page.runs, plan.decode_rounds, iterations);
+        let hand = decoders
+            .iter()
+            .position(|d| d.label == "hand-written struct")
+            .unwrap();
+        let mb = page.body.len() as f64 / 1e6;
+        writeln!(
+            out,
+            "### {} ({}, {} runs)\n",
+            page.label,
+            human_bytes(page.body.len()),
+            page.runs
+        )
+        .unwrap();
+        table_header(
+            out,
+            "decoded into",
+            [
+                "MB/s",
+                "ms per decode",
+                "× hand-written",
+                "allocations",
+                "bytes allocated",
+            ]
+            .map(str::to_owned)
+            .into_iter(),
+        );
+        for (d, m) in decoders.iter().zip(&measured) {
+            table_row(
+                out,
+                d.label,
+                [
+                    format!("{:.0}", mb / m.seconds),
+                    format!("{:.2}", m.seconds * 1e3),
+                    format!("{:.2}×", measured[hand].seconds / m.seconds),
+                    thousands(m.allocations as f64),
+                    human_bytes(m.allocated_bytes),
+                ]
+                .into_iter(),
+            );
+        }
+        writeln!(out).unwrap();
+    }
+}
+
+/// Item 5: `TestIon::start()` with the shipped schema, the first start in this process and
+/// later ones (each stopped before the next).
+async fn test_kit_start(plan: &Plan, out: &mut String) {
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let started = Instant::now();
+    let first = ion_client::testing::TestIon::start()
+        .await
+        .expect("TestIon::start");
+    let first_time = started.elapsed();
+    first.stop().await;
+    let mut later = Vec::new();
+    for _ in 0..plan.later_starts {
+        let started = Instant::now();
+        let ion = ion_client::testing::TestIon::start()
+            .await
+            .expect("TestIon::start");
+        later.push(started.elapsed().as_secs_f64());
+        ion.stop().await;
+    }
+    writeln!(
+        out,
+        "### `TestIon::start()` ({profile} build)\n\n\
+         | first start in the process | later starts (median of {n}) | min | max |\n\
+         |---:|---:|---:|---:|\n\
+         | {} | {} | {} | {} |\n",
+        ms(first_time),
+        ms(Duration::from_secs_f64(median(later.clone()))),
+        ms(Duration::from_secs_f64(
+            later.iter().copied().fold(f64::INFINITY, f64::min)
+        )),
+        ms(Duration::from_secs_f64(
+            later.iter().copied().fold(0.0, f64::max)
+        )),
+        n = later.len(),
+    )
+    .unwrap();
+}
+
+/// CPU time this thread has run, in nanoseconds (Linux schedstat; 0 where unavailable, and
+/// the CPU rows then read 0).
+pub fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn table_header(out: &mut String, first: &str, columns: impl Iterator<Item = String>) {
+    let columns: Vec<String> = columns.collect();
+    writeln!(out, "| {first} | {} |", columns.join(" | ")).unwrap();
+    writeln!(out, "|---|{}", "---:|".repeat(columns.len())).unwrap();
+}
+
+fn table_row(out: &mut String, first: &str, cells: impl Iterator<Item = String>) {
+    let cells: Vec<String> = cells.collect();
+    writeln!(out, "| {first} | {} |", cells.join(" | ")).unwrap();
+}
+
+fn thousands(value: f64) -> String {
+    let digits = format!("{value:.0}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn human_bytes(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
