@@ -195,6 +195,7 @@ impl Batch {
                 name: &label,
                 kind,
                 body: Bytes::from(body),
+                check: None,
             })
             .await?;
         let items = split_array(&delivered, &label, kind, names.len())?;

@@ -44,6 +44,85 @@ pub(crate) fn encode<V: Serialize + ?Sized>(
     })
 }
 
+/// The success path: the envelope and the typed `data` decoded together, in one pass of plain
+/// serde_json over the body, while the transport still holds the attempt. It also tells a body
+/// cut short (an end-of-input error: the attempt was interrupted, so a query is retried and a
+/// mutation reported as outcome-unknown) from a complete one.
+///
+/// It keeps a result only for the common case, `data` with no `errors[]`. Anything else
+/// (GraphQL errors, partial data, a body that does not fit the types) goes the slow way,
+/// [`Envelope::parse`] and [`decode_typed`] through `serde_path_to_error`, which names the JSON
+/// path that failed and keeps partial data: that costs a second pass, but only on failures.
+pub(crate) struct OnePass<T> {
+    decoded: std::sync::Mutex<Option<Decoded<T>>>,
+}
+
+/// What [`OnePass`] keeps of a good response.
+pub(crate) struct Decoded<T> {
+    pub(crate) data: T,
+    pub(crate) extensions: Option<std::collections::HashMap<String, serde_json::Value>>,
+}
+
+/// The envelope as the success path reads it: unknown top-level keys are ignored, as in
+/// [`Envelope`]; `errors` is only counted.
+#[derive(serde::Deserialize)]
+struct TypedEnvelope<T> {
+    data: Option<T>,
+    #[serde(default)]
+    errors: Option<Vec<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    extensions: Option<std::collections::HashMap<String, serde_json::Value>>,
+}
+
+impl<T: DeserializeOwned> OnePass<T> {
+    pub(crate) fn new() -> OnePass<T> {
+        OnePass {
+            decoded: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Decodes a 200 body (for [`Outgoing::check`](crate::transport::Outgoing)); `false` when
+    /// its JSON ends early. Each attempt replaces what an earlier one kept.
+    pub(crate) fn check(&self, body: &[u8]) -> bool {
+        let (decoded, complete) = match serde_json::from_slice::<TypedEnvelope<T>>(body) {
+            Ok(envelope) => match (envelope.data, envelope.errors) {
+                (Some(data), None) => (
+                    Some(Decoded {
+                        data,
+                        extensions: envelope.extensions,
+                    }),
+                    true,
+                ),
+                (Some(data), Some(errors)) if errors.is_empty() => (
+                    Some(Decoded {
+                        data,
+                        extensions: envelope.extensions,
+                    }),
+                    true,
+                ),
+                _ => (None, true),
+            },
+            // Cut short while the types still fitted.
+            Err(e) if e.is_eof() => (None, false),
+            // Wrong somewhere: still a cut-short body if its JSON as such ends early.
+            Err(_) => (None, !crate::transport::ends_early(body)),
+        };
+        *self
+            .decoded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = decoded;
+        complete
+    }
+
+    /// The decoded response of the delivered attempt, if it was a good one.
+    pub(crate) fn take(&self) -> Option<Decoded<T>> {
+        self.decoded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
 /// One response envelope, borrowed from the body.
 #[derive(serde::Deserialize)]
 pub(crate) struct Envelope<'a> {

@@ -29,7 +29,7 @@ pub(crate) const ERROR_BODY_BYTES: usize = 256 * 1024;
 const TRACE_ID_HEADER: &str = "x-b3-trace-id";
 
 /// What is being sent, for spans, messages and the retry decision.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Outgoing<'a> {
     /// The operation name (or a label such as `batch[A, B]`).
     pub(crate) name: &'a str,
@@ -37,7 +37,14 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) kind: OperationKind,
     /// The encoded JSON request body.
     pub(crate) body: Bytes,
+    /// Reads a 200 body the way the caller will, in its one pass over it, and says whether it
+    /// is complete (`false`: its JSON ends early, the attempt was cut short). `None`: the
+    /// transport checks with a pass of its own.
+    pub(crate) check: Option<BodyCheck<'a>>,
 }
+
+/// See [`Outgoing::check`].
+pub(crate) type BodyCheck<'a> = &'a (dyn Fn(&[u8]) -> bool + Send + Sync);
 
 /// Record/replay, injected into a client's transport (the `testing` module's fixtures): it is
 /// consulted before the network and told what the network answered. It sees request and
@@ -510,15 +517,20 @@ impl Transport {
             // A 200 whose JSON ends early was cut short on the way (a proxy, a dropped
             // connection with a complete-looking frame): as unknown as an interrupted read, so a
             // query is retried and a mutation is reported as outcome-unknown, never replayed.
-            200 if ends_early(&body) => self.transport_failure(
-                out,
-                TransportFailure::Interrupted,
-                format!(
-                    "the {} byte response body is JSON that ends early",
-                    body.len()
-                ),
-                trace_id,
-            ),
+            200 if !out
+                .check
+                .map_or_else(|| !ends_early(&body), |check| check(&body)) =>
+            {
+                self.transport_failure(
+                    out,
+                    TransportFailure::Interrupted,
+                    format!(
+                        "the {} byte response body is JSON that ends early",
+                        body.len()
+                    ),
+                    trace_id,
+                )
+            }
             200 => Attempt::Delivered(Delivered {
                 body,
                 trace_id,
@@ -711,7 +723,7 @@ fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
 
 /// Whether `body` is JSON cut off before its end (as opposed to complete JSON, or something
 /// that is not JSON at all, which the envelope decoder reports as a decode error).
-fn ends_early(body: &[u8]) -> bool {
+pub(crate) fn ends_early(body: &[u8]) -> bool {
     match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
         Ok(_) => false,
         Err(e) => e.is_eof() && !body.iter().all(u8::is_ascii_whitespace),

@@ -70,13 +70,29 @@ pub(crate) async fn read_limited(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<bytes::Bytes, ReadError> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
+    let announced = response.content_length();
+    if announced.is_some_and(|len| len > limit as u64) {
         return Err(ReadError::TooLarge);
     }
-    let mut body = bytes::BytesMut::new();
+    // A body of one chunk (most small answers) is kept as it came, without a copy.
+    let Some(first) = response.chunk().await? else {
+        return Ok(bytes::Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(ReadError::TooLarge);
+    }
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    // Sized once from the announced length (within the limit), so a large page is not
+    // regrown and recopied as it arrives.
+    let capacity = announced.map_or(first.len() + second.len(), |len| len as usize);
+    let mut body = bytes::BytesMut::with_capacity(capacity.min(limit));
+    body.extend_from_slice(&first);
+    if body.len() + second.len() > limit {
+        return Err(ReadError::TooLarge);
+    }
+    body.extend_from_slice(&second);
     while let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > limit {
             return Err(ReadError::TooLarge);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ion_client::{Client, ErrorKind, RetryPolicy, TransportFailure};
 
-use crate::support::ops::{Echo, EchoWrite, IdVars};
+use crate::support::ops::{Echo, EchoWrite, GetThing, IdVars};
 use crate::support::{Fault, Gate, ManualClock, MockIon, Reply, closed_port};
 
 fn vars() -> IdVars {
@@ -506,4 +506,61 @@ async fn a_403_is_not_replayed() {
     );
     assert_eq!(ion.token_requests(), 1);
     assert_eq!(ion.graphql_requests(), 1);
+}
+
+/// The success path reads a body once, decoding the envelope and the typed data together; it
+/// must still tell a 200 whose JSON ends early (interrupted: a query is retried, a mutation is
+/// outcome-unknown) from a complete body of the wrong shape (a decode error naming its JSON
+/// path), wherever the cut falls: where the types still fit, or after a value they reject.
+#[tokio::test]
+async fn one_pass_decoding_tells_a_cut_body_from_a_wrong_one() {
+    let good = serde_json::json!({"data": {"thing": {"id": 3, "title": "x"}}});
+    for cut in [
+        r#"{"data": {"thing": {"id": 3, "ti"#,
+        r#"{"data": {"thing": {"id": "not a number", "ti"#,
+    ] {
+        let ion = MockIon::start();
+        let clock = ManualClock::new();
+        let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+        ion.script([Reply::Before(Fault::status(200, cut))]);
+        let answer = good.clone();
+        ion.respond(move |_| answer.clone());
+        let data = client
+            .execute::<GetThing>(IdVars { id: 3 })
+            .await
+            .unwrap_or_else(|e| panic!("{cut}: the retry succeeds, got {e}"));
+        assert_eq!(data.thing.map(|t| t.id), Some(3));
+        assert_eq!(ion.graphql_requests(), 2, "{cut}: retried once");
+        assert_eq!(clock.sleeps().len(), 1);
+
+        let ion = MockIon::start();
+        let err = mutation_failing_with(Reply::Before(Fault::status(200, cut)), &ion).await;
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::OutcomeUnknown {
+                    failure: Some(TransportFailure::Interrupted),
+                    ..
+                }
+            ),
+            "{cut}: {err}"
+        );
+        assert_eq!(ion.graphql_requests(), 1, "{cut}: never replayed");
+    }
+
+    // Complete but wrong: not retried, and the error names the JSON path.
+    let ion = MockIon::start();
+    let clock = ManualClock::new();
+    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    ion.respond(|_| serde_json::json!({"data": {"thing": {"id": "not a number", "title": "x"}}}));
+    let err = client
+        .execute::<GetThing>(IdVars { id: 3 })
+        .await
+        .expect_err("wrong type");
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Decode { path, .. } if path == "data.thing.id"
+    ));
+    assert_eq!(ion.graphql_requests(), 1);
+    assert!(clock.sleeps().is_empty());
 }
