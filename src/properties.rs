@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::transport::Delivered;
-use crate::{Environment, ErrorKind, OperationKind};
+use crate::{Environment, ErrorKind};
 
 /// Any JSON value, a few levels deep, with the keys a GraphQL response uses mixed in so the
 /// decoders get past their first checks.
@@ -56,6 +56,7 @@ proptest! {
 
     /// The envelope decoder and a generated `ResponseData` on arbitrary JSON: an answer or a
     /// typed error, never a panic; a decode error of `data` names its JSON path.
+    #[cfg(feature = "starter")]
     #[test]
     fn the_response_decoder_never_panics(value in json(), wrap in any::<bool>()) {
         let body = if wrap { serde_json::json!({ "data": value }) } else { value };
@@ -66,7 +67,7 @@ proptest! {
             Ok(envelope) => {
                 let decoded = envelope.into_data::<crate::operations::get_runs::ResponseData>(
                     "GetRuns",
-                    OperationKind::Query,
+                    crate::OperationKind::Query,
                     &delivered,
                 );
                 if let Err(e) = decoded {
@@ -80,6 +81,20 @@ proptest! {
                 }
             }
         }
+    }
+
+    /// The one-pass decoder of the success path on arbitrary JSON, whole or cut anywhere: it
+    /// keeps a result only for data without errors, and calls a body incomplete only when its
+    /// JSON really ends early.
+    #[cfg(feature = "starter")]
+    #[test]
+    fn the_one_pass_decoder_never_panics(value in json(), cut in any::<prop::sample::Index>()) {
+        let text = serde_json::json!({ "data": value }).to_string();
+        let one_pass = crate::response::OnePass::<crate::operations::get_runs::ResponseData>::new();
+        prop_assert!(one_pass.check(text.as_bytes()), "a whole body is complete");
+        let cut = &text.as_bytes()[..cut.index(text.len())];
+        let complete = one_pass.check(cut);
+        prop_assert_eq!(complete, !crate::transport::ends_early(cut));
     }
 
     /// Bytes that are not even JSON.

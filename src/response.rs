@@ -102,8 +102,9 @@ impl<T: DeserializeOwned> OnePass<T> {
                 ),
                 _ => (None, true),
             },
-            // Cut short while the types still fitted.
-            Err(e) if e.is_eof() => (None, false),
+            // Cut short while the types still fitted (a blank body is not a cut one: it is no
+            // GraphQL response at all, which the slow path reports).
+            Err(e) if e.is_eof() => (None, body.iter().all(u8::is_ascii_whitespace)),
             // Wrong somewhere: still a cut-short body if its JSON as such ends early.
             Err(_) => (None, !crate::transport::ends_early(body)),
         };
