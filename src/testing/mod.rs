@@ -109,7 +109,7 @@ impl TestIon {
         &self.emulator
     }
 
-    /// A [`ConfigBuilder`](crate::ConfigBuilder) pointed at the emulator with its credentials,
+    /// A [`ConfigBuilder`] pointed at the emulator with its credentials,
     /// for tests that need other client settings.
     ///
     /// # Errors

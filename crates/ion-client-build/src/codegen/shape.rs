@@ -925,7 +925,7 @@ impl<'d> OperationGen<'_, '_, '_, 'd> {
         // The client method(s).
         let method_id = ident(&module_name);
         let fn_doc = doc_attr(&format!(
-            "Runs the `{op_name}` {kind_word} from `{}`: see [`{module_name}`]({module_name}) for the document.\n\n# Errors\n\nAn [`Error`]({}::Error) whose kind says what failed: GraphQL errors from ION, authentication, transport, HTTP status, decoding{}.",
+            "Runs the `{op_name}` {kind_word} from `{}`: see [`{module_name}`] for the document.\n\n# Errors\n\nAn [`Error`]({}::Error) whose kind says what failed: GraphQL errors from ION, authentication, transport, HTTP status, decoding{}.",
             self.g.path.display(),
             rt.to_string().replace(' ', ""),
             if kind_word == "mutation" {
