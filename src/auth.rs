@@ -63,7 +63,7 @@ use crate::environment::other_token_path_form;
 use crate::error::{excerpt, human_duration};
 pub(crate) use crate::secret::Secret;
 use crate::wire::{ReadError, read_limited};
-use crate::{Error, ErrorKind, TransportFailure};
+use crate::{AuthScheme, Error, ErrorKind, TransportFailure};
 
 /// Refresh starts once this fraction of a token's lifetime has passed.
 ///
@@ -101,6 +101,9 @@ pub(crate) fn expiry_margin(lifetime: Duration) -> Duration {
 /// An access token and when to refresh and stop using it.
 pub(crate) struct CachedToken {
     pub(crate) value: Secret,
+    /// The `Authorization` value for this token, built once when it is fetched and marked
+    /// sensitive (HTTP/2 never indexes it; its `Debug` shows `Sensitive`).
+    pub(crate) header: HeaderValue,
     /// Distinguishes tokens, so a 401 invalidates only the token that was sent.
     pub(crate) generation: u64,
     refresh_at: Instant,
@@ -219,6 +222,8 @@ pub(crate) struct TokenSource {
     pub(crate) audience: Option<String>,
     pub(crate) attempt_timeout: Duration,
     pub(crate) clock: Arc<dyn Clock>,
+    /// How the token goes into the `Authorization` header.
+    pub(crate) auth_scheme: AuthScheme,
 }
 
 struct Inner {
@@ -533,9 +538,14 @@ impl Inner {
                     format!("the token endpoint {url} answered {status} without an access_token"),
                 ));
             };
-            // The header is built per request; a token it cannot carry would fail every call
-            // until it expired, so it is refused here, where the failure gets a backoff.
-            if HeaderValue::from_str(&value).is_err() {
+            // The header value is built here, once per token: a token it cannot carry would
+            // fail every call until it expired, so it is refused here, where the failure gets
+            // a backoff.
+            let header = match src.auth_scheme {
+                AuthScheme::Bearer => HeaderValue::from_str(&format!("Bearer {value}")),
+                AuthScheme::Raw => HeaderValue::from_str(&value),
+            };
+            let Ok(mut header) = header else {
                 return Err(Error::new(
                     ErrorKind::Decode {
                         operation: "token request".to_owned(),
@@ -547,7 +557,8 @@ impl Inner {
                          characters)"
                     ),
                 ));
-            }
+            };
+            header.set_sensitive(true);
             let lifetime = match token_lifetime(parsed.expires_in.as_ref()) {
                 Lifetime::Given(lifetime) => lifetime,
                 Lifetime::Default => DEFAULT_TOKEN_LIFETIME,
@@ -575,6 +586,7 @@ impl Inner {
             tracing::debug!(generation, "token acquired");
             return Ok(Arc::new(CachedToken {
                 value: Secret::new(value),
+                header,
                 generation,
                 refresh_at: instant_after(started, lifetime.mul_f64(REFRESH_AFTER_FRACTION)),
                 usable_until: instant_after(

@@ -19,7 +19,7 @@ use crate::error::{excerpt, human_duration};
 use crate::retry::{Decision, Outcome, RetryBudget, decide};
 use crate::secret::Secret;
 use crate::wire::{ReadError, error_chain, parse_retry_after, read_limited, read_prefix};
-use crate::{AuthScheme, Config, Error, ErrorKind, OperationKind, RetryPolicy, TransportFailure};
+use crate::{Config, Error, ErrorKind, OperationKind, RetryPolicy, TransportFailure};
 
 /// The most read of an answer other than 200: GraphQL `errors[]` of a 400/422 and error
 /// pages fit many times over; the rest of a larger body is never read.
@@ -91,12 +91,14 @@ struct RetryHint {
     after_timeout: bool,
 }
 
+/// `application/json`, built at compile time rather than parsed per request.
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 /// The HTTP side of a client.
 pub(crate) struct Transport {
     http: reqwest::Client,
     graphql_url: Url,
     environment: String,
-    auth_scheme: AuthScheme,
     attempt_timeout: Duration,
     total_timeout: Duration,
     retry: RetryPolicy,
@@ -124,12 +126,12 @@ impl Transport {
             audience: config.audience.clone(),
             attempt_timeout: config.attempt_timeout,
             clock: Arc::clone(&config.clock),
+            auth_scheme: config.auth_scheme,
         });
         Ok(Transport {
             http,
             graphql_url: env.graphql_url(),
             environment: env.to_string(),
-            auth_scheme: config.auth_scheme,
             attempt_timeout: config.attempt_timeout,
             total_timeout: config.total_timeout,
             retry: config.retry.clone(),
@@ -323,33 +325,12 @@ impl Transport {
         op_span: &tracing::Span,
         attempt_span: &tracing::Span,
     ) -> Attempt {
-        let value = match self.auth_scheme {
-            AuthScheme::Bearer => format!("Bearer {}", token.value.expose()),
-            AuthScheme::Raw => token.value.expose().to_owned(),
-        };
-        let Ok(mut auth) = HeaderValue::from_str(&value) else {
-            return Attempt::Failed {
-                error: Error::new(
-                    ErrorKind::Authentication {
-                        status: None,
-                        error: None,
-                        description: None,
-                    },
-                    "authentication failed: the token endpoint returned a token that cannot be \
-                     sent in an HTTP header",
-                ),
-                retry: None,
-                trace_id: None,
-            };
-        };
-        // Marked sensitive so HTTP/2 never indexes it and `Debug` shows `Sensitive`.
-        auth.set_sensitive(true);
         let request = self
             .http
             .post(self.graphql_url.clone())
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, "application/json")
-            .header(header::AUTHORIZATION, auth)
+            .header(header::CONTENT_TYPE, JSON)
+            .header(header::ACCEPT, JSON)
+            .header(header::AUTHORIZATION, token.header.clone())
             .body(out.body.clone());
         let limit = usize::try_from(self.max_response_bytes).unwrap_or(usize::MAX);
         let exchange = async {
