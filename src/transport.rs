@@ -94,6 +94,22 @@ struct RetryHint {
 /// `application/json`, built at compile time rather than parsed per request.
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
+/// The few response headers an answer's classification reads, taken from the response
+/// instead of cloning its whole header map on every request.
+struct AnswerHeaders {
+    retry_after: Option<HeaderValue>,
+    location: Option<HeaderValue>,
+}
+
+impl AnswerHeaders {
+    fn of(headers: &HeaderMap) -> AnswerHeaders {
+        AnswerHeaders {
+            retry_after: headers.get(header::RETRY_AFTER).cloned(),
+            location: headers.get(header::LOCATION).cloned(),
+        }
+    }
+}
+
 /// The HTTP side of a client.
 pub(crate) struct Transport {
     http: reqwest::Client,
@@ -336,8 +352,9 @@ impl Transport {
         let exchange = async {
             let response = request.send().await.map_err(Stage::Send)?;
             let status = response.status();
-            let headers = response.headers().clone();
-            let trace_id = headers
+            let headers = AnswerHeaders::of(response.headers());
+            let trace_id = response
+                .headers()
                 .get(TRACE_ID_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
@@ -467,7 +484,7 @@ impl Transport {
         &self,
         out: &Outgoing<'_>,
         status: StatusCode,
-        headers: &HeaderMap,
+        headers: &AnswerHeaders,
         trace_id: Option<String>,
         body: Bytes,
         token: &CachedToken,
@@ -484,11 +501,13 @@ impl Transport {
         let redact = [token.value.expose(), self.client_secret.expose()];
         let secrets = || vec![token.value.clone(), self.client_secret.clone()];
         let retry_after = headers
-            .get(header::RETRY_AFTER)
+            .retry_after
+            .as_ref()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, self.clock.system_time()));
         let url = &self.graphql_url;
-        let op = format!("{} {}", out.kind, out.name);
+        // Formatted only on the failure paths that quote it.
+        let op = || format!("{} {}", out.kind, out.name);
         let failed = |error: Error, retry: Option<RetryHint>| Attempt::Failed {
             error,
             retry,
@@ -539,7 +558,10 @@ impl Transport {
                             error: None,
                             description: Some(message.clone()),
                         },
-                        format!("authentication failed: ION answered 403 to {op}: {message}"),
+                        format!(
+                            "authentication failed: ION answered 403 to {}: {message}",
+                            op()
+                        ),
                     ),
                     None,
                 )
@@ -550,7 +572,7 @@ impl Transport {
                     .unwrap_or_default();
                 let error = Error::new(
                     ErrorKind::RateLimited { retry_after },
-                    format!("rate limited: ION answered 429 to {op}{wait}"),
+                    format!("rate limited: ION answered 429 to {}{wait}", op()),
                 );
                 failed(error, retry_hint(retry_after))
             }
@@ -574,7 +596,8 @@ impl Transport {
                 let text = excerpt(&body, &redact);
                 let location = if status.is_redirection() {
                     headers
-                        .get(header::LOCATION)
+                        .location
+                        .as_ref()
                         .and_then(|v| v.to_str().ok())
                         .map(|l| format!(" (redirect to {l}, not followed)"))
                         .unwrap_or_default()
@@ -588,7 +611,8 @@ impl Transport {
                         retry_after,
                     },
                     format!(
-                        "{op} failed: {url} answered HTTP {}{location}: {text}",
+                        "{} failed: {url} answered HTTP {}{location}: {text}",
+                        op(),
                         status_text(status)
                     ),
                 );

@@ -79,7 +79,9 @@ fn main() {
     // "Tracing on at the default level": a subscriber at INFO, as an application has, so
     // ion-client's INFO spans are really created; its output goes nowhere.
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            std::env::var("ION_BENCH_LOG").unwrap_or_else(|_| "info".to_owned()),
+        ))
         .with_writer(std::io::sink)
         .init();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -90,15 +92,16 @@ fn main() {
     let mut out = String::new();
     if let Some(at) = args.iter().position(|a| a == "--profile") {
         // For a profiler (callgrind): one client, one page, c=1, nothing else.
-        // `--profile ion|graphql_client|reqwest|hyper PAGE REQUESTS`, PAGE one of
-        // small, 1mb, 10mb.
+        // `--profile ion|graphql_client|reqwest|hyper PAGE REQUESTS [CONCURRENCY]`, PAGE one
+        // of small, 1mb, 10mb; CONCURRENCY 1 unless given.
         let who = args.get(at + 1).map(String::as_str).unwrap_or("ion");
         let page = args.get(at + 2).map(String::as_str).unwrap_or("small");
         let requests = args
             .get(at + 3)
             .and_then(|n| n.parse().ok())
             .unwrap_or(2_000);
-        runtime.block_on(profile(who, page, requests));
+        let concurrency = args.get(at + 4).and_then(|n| n.parse().ok()).unwrap_or(1);
+        runtime.block_on(profile(who, page, requests, concurrency));
         return;
     }
     if start_only {
@@ -119,7 +122,7 @@ fn main() {
     print!("{out}");
 }
 
-async fn profile(who: &str, page: &str, requests: usize) {
+async fn profile(who: &str, page: &str, requests: usize, concurrency: usize) {
     let contender = match who {
         "ion" => Contender::Ion,
         "graphql_client" => Contender::GraphqlClient,
@@ -135,9 +138,9 @@ async fn profile(who: &str, page: &str, requests: usize) {
     let server = Server::start(&[(page.path, page.body.clone())]);
     let clients = Arc::new(Clients::new(&server, page).await);
     per_request::one(&clients, contender, None).await;
-    let (rate, cpu) = per_request::slice(&clients, contender, 1, requests).await;
+    let (rate, cpu) = per_request::slice(&clients, contender, concurrency, requests).await;
     eprintln!(
-        "{}: {} requests/s, {cpu:.1} µs CPU per request",
+        "{} at c={concurrency}: {} requests/s, {cpu:.1} µs CPU per request",
         contender.label(),
         thousands(rate)
     );
