@@ -77,7 +77,8 @@ fn main() {
     let plan = if full { Plan::FULL } else { Plan::QUICK };
     let _ = rustls::crypto::ring::default_provider().install_default();
     // "Tracing on at the default level": a subscriber at INFO, as an application has, so
-    // ion-client's INFO spans are really created; its output goes nowhere.
+    // whatever ion-client does at INFO really happens (its per-operation span is DEBUG); the
+    // output goes nowhere. `ION_BENCH_LOG` sets another filter (`off`, `ion_client=debug`).
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(
             std::env::var("ION_BENCH_LOG").unwrap_or_else(|_| "info".to_owned()),
