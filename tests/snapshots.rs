@@ -10,8 +10,18 @@ use ion_client::operations::*;
 use ion_client::testing::{TestIon, redact};
 use ion_client::{Nullable, OperationKind};
 
-/// Snapshots `$data` (redacted) under `$name` and prints how long the call took.
+/// Snapshots (redacted) what a call returned, under `$name`, and prints how long it took:
+/// `query` unwraps the result, `mutation` keeps an error's `Display` (see [`outcome`]), and
+/// the plain form takes a value already computed since `$started`.
 macro_rules! snap {
+    (query $name:literal, $call:expr) => {{
+        let started = Instant::now();
+        snap!($name, started, ok($name, $call.await))
+    }};
+    (mutation $name:literal, $call:expr) => {{
+        let started = Instant::now();
+        snap!($name, started, outcome($call.await))
+    }};
     ($name:literal, $started:expr, $data:expr) => {{
         let data = $data;
         eprintln!("{}: {:?}", $name, $started.elapsed());
@@ -31,115 +41,21 @@ async fn every_query_against_the_demo_seed() {
     let c = ion.client();
     let id = || ion_client::Id::from(1);
     // Alphabetical, as in queries/, so the order is deterministic.
-    let t = Instant::now();
-    snap!(
-        "get_file_attachment",
-        t,
-        ok(
-            "GetFileAttachment",
-            c.get_file_attachment(get_file_attachment::Variables { id: id() })
-                .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_issue",
-        t,
-        ok(
-            "GetIssue",
-            c.get_issue(get_issue::Variables { id: id() }).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_location",
-        t,
-        ok(
-            "GetLocation",
-            c.get_location(get_location::Variables { id: id() }).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_part",
-        t,
-        ok(
-            "GetPart",
-            c.get_part(get_part::Variables { id: id() }).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_part_inventory",
-        t,
-        ok(
-            "GetPartInventory",
-            c.get_part_inventory(get_part_inventory::Variables { id: id() })
-                .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_procedure",
-        t,
-        ok(
-            "GetProcedure",
-            c.get_procedure(get_procedure::Variables { id: id() }).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_purchase_order",
-        t,
-        ok(
-            "GetPurchaseOrder",
-            c.get_purchase_order(get_purchase_order::Variables { id: id() })
-                .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_purchase_order_line",
-        t,
-        ok(
-            "GetPurchaseOrderLine",
-            c.get_purchase_order_line(get_purchase_order_line::Variables { id: id() })
-                .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_receipt",
-        t,
-        ok(
-            "GetReceipt",
-            c.get_receipt(get_receipt::Variables { id: id() }).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_run",
-        t,
-        ok(
-            "GetRun",
-            c.get_run(get_run::Variables {
-                id: id(),
-                with_steps: true
-            })
-            .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "get_run_step",
-        t,
-        ok(
-            "GetRunStep",
-            c.get_run_step(get_run_step::Variables { id: id() }).await
-        )
-    );
-    let t = Instant::now();
-    let runs = snap!("get_runs", t, ok("GetRuns", c.get_runs().await));
+    snap!(query "get_file_attachment", c.get_file_attachment(get_file_attachment::Variables { id: id() }));
+    snap!(query "get_issue", c.get_issue(get_issue::Variables { id: id() }));
+    snap!(query "get_location", c.get_location(get_location::Variables { id: id() }));
+    snap!(query "get_part", c.get_part(get_part::Variables { id: id() }));
+    snap!(query "get_part_inventory", c.get_part_inventory(get_part_inventory::Variables { id: id() }));
+    snap!(query "get_procedure", c.get_procedure(get_procedure::Variables { id: id() }));
+    snap!(query "get_purchase_order", c.get_purchase_order(get_purchase_order::Variables { id: id() }));
+    snap!(query "get_purchase_order_line", c.get_purchase_order_line(get_purchase_order_line::Variables { id: id() }));
+    snap!(query "get_receipt", c.get_receipt(get_receipt::Variables { id: id() }));
+    snap!(query "get_run", c.get_run(get_run::Variables {
+        id: id(),
+        with_steps: true
+    }));
+    snap!(query "get_run_step", c.get_run_step(get_run_step::Variables { id: id() }));
+    let runs = snap!(query "get_runs", c.get_runs());
     let edges = runs.runs.expect("runs").edges;
     assert!(!edges.is_empty(), "the demo seed has runs");
     assert!(
@@ -150,185 +66,40 @@ async fn every_query_against_the_demo_seed() {
             .any(|n| n.steps.as_ref().is_some_and(|s| !s.is_empty())),
         "some demo run has steps"
     );
-    let t = Instant::now();
-    snap!(
-        "get_user",
-        t,
-        ok(
-            "GetUser",
-            c.get_user(get_user::Variables { id: id() }).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_issues",
-        t,
-        ok(
-            "ListIssues",
-            c.list_issues(list_issues::Variables::default()).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_locations",
-        t,
-        ok(
-            "ListLocations",
-            c.list_locations(list_locations::Variables::default()).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_part_inventories",
-        t,
-        ok(
-            "ListPartInventories",
-            c.list_part_inventories(list_part_inventories::Variables::default())
-                .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_part_inventories_at_location",
-        t,
-        ok(
-            "ListPartInventoriesAtLocation",
-            c.list_part_inventories_at_location(list_part_inventories_at_location::Variables {
-                location_id: id(),
-                first: Nullable::Omitted,
-                after: Nullable::Omitted
-            })
-            .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_parts",
-        t,
-        ok(
-            "ListParts",
-            c.list_parts(list_parts::Variables::default()).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_procedure_steps",
-        t,
-        ok(
-            "ListProcedureSteps",
-            c.list_procedure_steps(list_procedure_steps::Variables {
-                procedure_id: id(),
-                first: Nullable::Omitted,
-                after: Nullable::Omitted
-            })
-            .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_procedures",
-        t,
-        ok(
-            "ListProcedures",
-            c.list_procedures(list_procedures::Variables::default())
-                .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_purchase_order_lines",
-        t,
-        ok(
-            "ListPurchaseOrderLines",
-            c.list_purchase_order_lines(list_purchase_order_lines::Variables::default())
-                .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_purchase_orders",
-        t,
-        ok(
-            "ListPurchaseOrders",
-            c.list_purchase_orders(list_purchase_orders::Variables::default())
-                .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_receipts",
-        t,
-        ok(
-            "ListReceipts",
-            c.list_receipts(list_receipts::Variables::default()).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_run_steps",
-        t,
-        ok(
-            "ListRunSteps",
-            c.list_run_steps(list_run_steps::Variables::default()).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_run_steps_by_run",
-        t,
-        ok(
-            "ListRunStepsByRun",
-            c.list_run_steps_by_run(list_run_steps_by_run::Variables {
-                run_id: id(),
-                first: Nullable::Omitted,
-                after: Nullable::Omitted
-            })
-            .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_run_steps_by_status",
-        t,
-        ok(
-            "ListRunStepsByStatus",
-            c.list_run_steps_by_status(list_run_steps_by_status::Variables {
-                statuses: vec![types::Statusenum::Todo],
-                first: Nullable::Omitted,
-                after: Nullable::Omitted
-            })
-            .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_runs",
-        t,
-        ok(
-            "ListRuns",
-            c.list_runs(list_runs::Variables::default()).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_suppliers",
-        t,
-        ok(
-            "ListSuppliers",
-            c.list_suppliers(list_suppliers::Variables::default()).await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "list_users",
-        t,
-        ok(
-            "ListUsers",
-            c.list_users(list_users::Variables::default()).await
-        )
-    );
-    let t = Instant::now();
-    snap!("me", t, ok("Me", c.me().await));
+    snap!(query "get_user", c.get_user(get_user::Variables { id: id() }));
+    snap!(query "list_issues", c.list_issues(list_issues::Variables::default()));
+    snap!(query "list_locations", c.list_locations(list_locations::Variables::default()));
+    snap!(query "list_part_inventories", c.list_part_inventories(list_part_inventories::Variables::default()));
+    snap!(query "list_part_inventories_at_location", c.list_part_inventories_at_location(list_part_inventories_at_location::Variables {
+        location_id: id(),
+        first: Nullable::Omitted,
+        after: Nullable::Omitted
+    }));
+    snap!(query "list_parts", c.list_parts(list_parts::Variables::default()));
+    snap!(query "list_procedure_steps", c.list_procedure_steps(list_procedure_steps::Variables {
+        procedure_id: id(),
+        first: Nullable::Omitted,
+        after: Nullable::Omitted
+    }));
+    snap!(query "list_procedures", c.list_procedures(list_procedures::Variables::default()));
+    snap!(query "list_purchase_order_lines", c.list_purchase_order_lines(list_purchase_order_lines::Variables::default()));
+    snap!(query "list_purchase_orders", c.list_purchase_orders(list_purchase_orders::Variables::default()));
+    snap!(query "list_receipts", c.list_receipts(list_receipts::Variables::default()));
+    snap!(query "list_run_steps", c.list_run_steps(list_run_steps::Variables::default()));
+    snap!(query "list_run_steps_by_run", c.list_run_steps_by_run(list_run_steps_by_run::Variables {
+        run_id: id(),
+        first: Nullable::Omitted,
+        after: Nullable::Omitted
+    }));
+    snap!(query "list_run_steps_by_status", c.list_run_steps_by_status(list_run_steps_by_status::Variables {
+        statuses: vec![types::Statusenum::Todo],
+        first: Nullable::Omitted,
+        after: Nullable::Omitted
+    }));
+    snap!(query "list_runs", c.list_runs(list_runs::Variables::default()));
+    snap!(query "list_suppliers", c.list_suppliers(list_suppliers::Variables::default()));
+    snap!(query "list_users", c.list_users(list_users::Variables::default()));
+    snap!(query "me", c.me());
 }
 
 /// The `Display` of the error kinds a test can trigger against the emulator, with the port
@@ -432,139 +203,67 @@ async fn every_mutation_against_the_demo_seed() {
     let c = ion.client();
     let started = Instant::now();
 
-    let t = Instant::now();
-    snap!(
-        "create_file_attachment",
-        t,
-        outcome(
-            c.create_file_attachment(create_file_attachment::Variables {
-                entity_id: "1".into(),
-                filename: "traveler.pdf".into()
-            })
-            .await
+    snap!(mutation "create_file_attachment", c.create_file_attachment(create_file_attachment::Variables {
+        entity_id: "1".into(),
+        filename: "traveler.pdf".into()
+    }));
+    snap!(mutation "create_issue", c.create_issue(create_issue::Variables {
+        input: types::CreateIssueInput {
+            title: Nullable::Value("Scratch on housing".into()),
+            run_step_id: Nullable::Value("1".into()),
+            ..Default::default()
+        }
+    }));
+    let inventory = snap!(mutation "create_part_inventory", c.create_part_inventory(create_part_inventory::Variables {
+        input: input(serde_json::json!({"partId": "1", "quantity": 3.0}))
+    }));
+    snap!(mutation "create_purchase_order", c.create_purchase_order(create_purchase_order::Variables {
+        input: types::CreatePurchaseOrderInput {
+            description: Nullable::Value("Fasteners".into()),
+            supplier_id: Nullable::Value(1),
+            ..Default::default()
+        }
+    }));
+    let line = snap!(mutation "create_purchase_order_line", c.create_purchase_order_line(create_purchase_order_line::Variables {
+        input: input(
+            serde_json::json!({"purchaseOrderId": 1, "partId": 1, "quantity": 10.0})
         )
-    );
-    let t = Instant::now();
-    snap!(
-        "create_issue",
-        t,
-        outcome(
-            c.create_issue(create_issue::Variables {
-                input: types::CreateIssueInput {
-                    title: Nullable::Value("Scratch on housing".into()),
-                    run_step_id: Nullable::Value("1".into()),
-                    ..Default::default()
-                }
-            })
-            .await
-        )
-    );
-    let t = Instant::now();
-    let inventory = snap!(
-        "create_part_inventory",
-        t,
-        outcome(
-            c.create_part_inventory(create_part_inventory::Variables {
-                input: input(serde_json::json!({"partId": "1", "quantity": 3.0}))
-            })
-            .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "create_purchase_order",
-        t,
-        outcome(
-            c.create_purchase_order(create_purchase_order::Variables {
-                input: types::CreatePurchaseOrderInput {
-                    description: Nullable::Value("Fasteners".into()),
-                    supplier_id: Nullable::Value(1),
-                    ..Default::default()
-                }
-            })
-            .await
-        )
-    );
-    let t = Instant::now();
-    let line = snap!(
-        "create_purchase_order_line",
-        t,
-        outcome(
-            c.create_purchase_order_line(create_purchase_order_line::Variables {
-                input: input(
-                    serde_json::json!({"purchaseOrderId": 1, "partId": 1, "quantity": 10.0})
-                )
-            })
-            .await
-        )
-    );
-    let t = Instant::now();
-    snap!(
-        "create_run",
-        t,
-        outcome(
-            c.create_run(create_run::Variables {
-                input: types::CreateRunInput {
-                    procedure_id: Nullable::Value("1".into()),
-                    title: Nullable::Value("Snapshot run".into()),
-                    ..Default::default()
-                }
-            })
-            .await
-        )
-    );
+    }));
+    snap!(mutation "create_run", c.create_run(create_run::Variables {
+        input: types::CreateRunInput {
+            procedure_id: Nullable::Value("1".into()),
+            title: Nullable::Value("Snapshot run".into()),
+            ..Default::default()
+        }
+    }));
 
     let issue = ok(
         "GetIssue",
         c.get_issue(get_issue::Variables { id: "1".into() }).await,
     );
-    let t = Instant::now();
-    snap!(
-        "update_issue_status",
-        t,
-        outcome(
-            c.update_issue_status(update_issue_status::Variables {
-                id: "1".into(),
-                etag: etag_at(&issue, "/issue/_etag"),
-                status: types::Issuestatusenum::Resolved
-            })
-            .await
-        )
-    );
+    snap!(mutation "update_issue_status", c.update_issue_status(update_issue_status::Variables {
+        id: "1".into(),
+        etag: etag_at(&issue, "/issue/_etag"),
+        status: types::Issuestatusenum::Resolved
+    }));
     let pi = ok(
         "GetPartInventory",
         c.get_part_inventory(get_part_inventory::Variables { id: "1".into() })
             .await,
     );
-    let t = Instant::now();
-    snap!(
-        "update_part_inventory_quantity",
-        t,
-        outcome(
-            c.update_part_inventory_quantity(update_part_inventory_quantity::Variables {
-                id: "1".into(),
-                etag: etag_at(&pi, "/partInventory/_etag"),
-                quantity: 7.0
-            })
-            .await
-        )
-    );
+    snap!(mutation "update_part_inventory_quantity", c.update_part_inventory_quantity(update_part_inventory_quantity::Variables {
+        id: "1".into(),
+        etag: etag_at(&pi, "/partInventory/_etag"),
+        quantity: 7.0
+    }));
     let pol = ok(
         "GetPurchaseOrderLine",
         c.get_purchase_order_line(get_purchase_order_line::Variables { id: "1".into() })
             .await,
     );
-    let t = Instant::now();
-    snap!(
-        "update_purchase_order_line",
-        t,
-        outcome(
-            c.update_purchase_order_line(update_purchase_order_line::Variables {
-                input: input(serde_json::json!({"id": 1, "etag": etag_at(&pol, "/purchaseOrderLine/_etag"), "quantity": 12.0}))
-            })
-            .await
-        )
-    );
+    snap!(mutation "update_purchase_order_line", c.update_purchase_order_line(update_purchase_order_line::Variables {
+        input: input(serde_json::json!({"id": 1, "etag": etag_at(&pol, "/purchaseOrderLine/_etag"), "quantity": 12.0}))
+    }));
     let run = ok(
         "GetRun",
         c.get_run(get_run::Variables {
@@ -573,35 +272,19 @@ async fn every_mutation_against_the_demo_seed() {
         })
         .await,
     );
-    let t = Instant::now();
-    snap!(
-        "update_run",
-        t,
-        outcome(
-            c.update_run(update_run::Variables {
-                input: input(serde_json::json!({"id": "1", "etag": etag_at(&run, "/run/_etag"), "title": "Renamed run"}))
-            })
-            .await
-        )
-    );
+    snap!(mutation "update_run", c.update_run(update_run::Variables {
+        input: input(serde_json::json!({"id": "1", "etag": etag_at(&run, "/run/_etag"), "title": "Renamed run"}))
+    }));
     let step = ok(
         "GetRunStep",
         c.get_run_step(get_run_step::Variables { id: "1".into() })
             .await,
     );
-    let t = Instant::now();
-    snap!(
-        "update_run_step_status",
-        t,
-        outcome(
-            c.update_run_step_status(update_run_step_status::Variables {
-                id: "1".into(),
-                etag: etag_at(&step, "/runStep/_etag"),
-                status: types::Statusenum::InProgress
-            })
-            .await
-        )
-    );
+    snap!(mutation "update_run_step_status", c.update_run_step_status(update_run_step_status::Variables {
+        id: "1".into(),
+        etag: etag_at(&step, "/runStep/_etag"),
+        status: types::Statusenum::InProgress
+    }));
     let field = serde_json::to_value(&step).expect("serializes");
     let t = Instant::now();
     let field_outcome = match (
