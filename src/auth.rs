@@ -25,6 +25,10 @@
 //!   the request is replayed once with a new one.
 //! - A token the HTTP `Authorization` header cannot carry (control or non-ASCII characters) is
 //!   a failed fetch, with its backoff, not a cached token that fails every call.
+//! - A token response is read up to `MAX_TOKEN_RESPONSE_BYTES` (256 KiB; Keycloak's are a few
+//!   KiB); a larger one is a failed fetch. An error answer is quoted in at most 200 characters
+//!   with the client secret redacted; a malformed success body is never quoted (it may hold
+//!   part of a token).
 //! - A fetch that panics (a bug) or whose task is cancelled (the Tokio runtime that ran it
 //!   shut down: a static client shared across `#[tokio::test]` runtimes, a sync wrapper that
 //!   makes a runtime per call) never leaves the cache waiting for it: the in-flight slot is

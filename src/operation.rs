@@ -77,4 +77,9 @@ pub trait Paginated: Operation {
     fn page_cursor(data: &Self::ResponseData) -> Option<PageCursor>;
     /// Takes the page's nodes out of a response, skipping null edges and nodes.
     fn into_nodes(data: Self::ResponseData) -> Vec<Self::Node>;
+    /// How many nodes [`into_nodes`](Self::into_nodes) would take, without taking them (0 when
+    /// the connection is null). Both page streams count empty pages with it, so a server
+    /// paging through nothing is stopped by [`Client::pages`](crate::Client::pages) as by
+    /// [`Client::nodes`](crate::Client::nodes).
+    fn node_count(data: &Self::ResponseData) -> usize;
 }

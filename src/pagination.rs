@@ -370,7 +370,8 @@ impl<Q: Paginated> Stream for Pages<Q> {
             Poll::Ready(Some(Ok(page))) => page,
             other => return other,
         };
-        this.source.decide(Q::page_cursor(&page).as_ref(), None);
+        this.source
+            .decide(Q::page_cursor(&page).as_ref(), Some(Q::node_count(&page)));
         Poll::Ready(Some(Ok(page)))
     }
 }

@@ -1,10 +1,35 @@
 //! Sends GraphQL request bodies to ION: builds the HTTP client, attaches the token, maps
 //! statuses to errors and applies the [retry policy](crate::retry).
 //!
-//! Tracing: each operation runs in a DEBUG span `ion_operation` (name, kind, environment,
-//! attempt, HTTP status, ION's trace id), each attempt in a DEBUG span `ion_attempt`; enable
-//! them with a filter such as `ion_client=debug`. Token fetches get an INFO span `ion_token_fetch`
-//! (one per token, not per request).
+//! # What it guarantees
+//!
+//! - **Time.** A connection is given 10 s (`DEFAULT_CONNECT_TIMEOUT`), an attempt 40 s
+//!   (`DEFAULT_ATTEMPT_TIMEOUT`, so ION's own 30 s gateway 502 arrives), and the whole
+//!   operation 120 s (`DEFAULT_TOTAL_TIMEOUT`), waiting for a token, retries and their waits
+//!   included: an attempt gets at most what is left of the total, and no retry starts whose
+//!   wait would pass it. Elapsed time saturates, so no clock value overflows.
+//! - **Memory.** A `200` body is read up to 64 MiB (`DEFAULT_MAX_RESPONSE_BYTES`), then
+//!   refused with [`ErrorKind::ResponseTooLarge`]. Any other answer is read only up to
+//!   `ERROR_BODY_BYTES` (256 KiB: GraphQL `errors[]` of a 400/422 and error pages fit many
+//!   times over); an error message quotes at most 200 characters, taken from the first 16 KiB
+//!   of the body (`EXCERPT_CHARS`, `EXCERPT_INPUT_BYTES` in `error`), so a 64 MiB error page
+//!   costs the work of 16 KiB.
+//! - **Mutations.** A mutation is re-sent only after a connect failure or the one replay after
+//!   a 401 (see [`retry`](crate::retry)); a reset or timeout after sending, a `200` whose JSON
+//!   ends early, or a 5xx is [`ErrorKind::OutcomeUnknown`], never a second execution.
+//! - **Secrets.** The `Authorization` header is marked sensitive; the token in use and the
+//!   client secret are redacted from every excerpt, ION's 401/403 messages and GraphQL
+//!   `errors[]`, so no `Error` or log line carries them.
+//! - **Proxies and redirects.** reqwest's own reading of proxy variables is off; the proxy
+//!   [`Config`] resolved (see [its docs](crate::config#proxies)) is asked per request, and
+//!   loopback targets (the emulator, a local token URL) never go through one. Redirects are
+//!   not followed: a 3xx is an error naming its `Location`.
+//! - **TLS.** rustls with the platform's trust store for `https://` endpoints; the store is not
+//!   loaded when both endpoints are loopback `http://`.
+//! - **Tracing.** Each operation runs in a DEBUG span `ion_operation` (name, kind,
+//!   environment, attempt, HTTP status, ION's trace id), each attempt in a DEBUG span
+//!   `ion_attempt`; a filter such as `ion_client=debug` shows them. Token fetches get an INFO
+//!   span `ion_token_fetch` (one per token, not per request).
 //!
 //! Invariant: no generated type is known here; requests arrive as encoded JSON bytes and
 //! leave as the response body, so this module is the same for typed, batched and raw calls.

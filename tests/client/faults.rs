@@ -228,3 +228,34 @@ async fn a_connection_reset_is_retried_for_a_query_and_outcome_unknown_for_a_mut
         "reset before executing; not replayed"
     );
 }
+
+#[tokio::test]
+async fn a_reset_after_executing_is_retried_for_a_query_and_outcome_unknown_for_a_mutation() {
+    let (e, _clock, client) = setup().await;
+    e.faults()
+        .inject(Endpoint::Graphql, Fault::reset_after_executing());
+    get_runs_ok(&client).await;
+    assert_eq!(counts(e.counters()), (1, 2, 0));
+
+    e.reset_counters();
+    e.faults()
+        .inject(Endpoint::Graphql, Fault::reset_after_executing());
+    let err = create_fails(&client).await;
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::OutcomeUnknown {
+                failure: Some(TransportFailure::Interrupted),
+                status: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(
+        counts(e.counters()),
+        (0, 1, 1),
+        "executed once, the answer lost; not replayed"
+    );
+}

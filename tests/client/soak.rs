@@ -3,9 +3,25 @@
 //! down for a while, tokens revoked), then a reconciliation of the emulator's counters with
 //! what the callers were told.
 //!
+//! Resets come both before the emulator executes a request and after (the work done, the
+//! answer lost), and a `200` can arrive cut short after the work; a mutation met by either of
+//! the last two executed, and its caller must hear `OutcomeUnknown`, never a replay.
+//!
+//! Memory stays flat, in bytes counted, not timed: this test binary counts every allocation
+//! (stats_alloc as its global allocator), and the soak checks that
+//! - the bytes live after the last call exceed those after a warm-up tenth by no more than the
+//!   emulator's legitimate growth (its new rows and recorded requests) plus [`MEMORY_SLACK`];
+//! - dropping the client gives back at most [`CLIENT_BYTES`]: nothing is kept per call;
+//! - dropping the client and the emulator gives back all but [`MEMORY_SLACK`] of what the
+//!   soak took.
+//!
+//! A leak of 4 KiB per call fails the first check at the CI size (seen with a `mem::forget`
+//! planted in the loop); the 10× size sees ten times finer.
+//!
 //! The CI size runs with every `cargo test`; `cargo test --all-features --test client soak --
 //! --ignored --nocapture` runs the 10× size by hand. Both print their figures.
 
+use std::alloc::System;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -16,8 +32,35 @@ use ion_client::operations::types::CreateRunInput;
 use ion_client::testing::emulator::{DEFAULT_TOKEN_LIFETIME, Endpoint, Fault};
 use ion_client::{Nullable, RetryPolicy};
 use serde_json::Value;
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 
 use super::support::*;
+
+/// Counts the bytes every test of this binary allocates and frees (allocation counting only;
+/// the allocating is `System`'s).
+#[global_allocator]
+static ALLOCATOR: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Bytes allocated and not yet freed, by the whole process.
+fn live_bytes() -> i64 {
+    let stats = ALLOCATOR.stats();
+    stats.bytes_allocated as i64 - stats.bytes_deallocated as i64
+}
+
+/// Room for what other tests of this binary hold at the moment of a reading (they run on
+/// other threads; the soak cannot stop them) and for caches that fill once.
+const MEMORY_SLACK: i64 = 1 << 20;
+
+/// What the emulator may gain per run it creates (measured about 0.35 KiB) and per request its
+/// recorder keeps until it holds its 1,000 (measured about 1.8 KiB), with room: the emulator
+/// grows by design; the client must not.
+const EMULATOR_BYTES_PER_RUN: i64 = 1 << 10;
+const EMULATOR_BYTES_PER_RECORDED_REQUEST: i64 = 4 << 10;
+
+/// All the client may hold after the run: configuration, a token, a connection or two and
+/// their buffers. Measured as what dropping it gives back, so anything it kept per call (a
+/// response, a cursor, a waiter) shows here, freed or not on drop.
+const CLIENT_BYTES: i64 = 512 << 10;
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -32,6 +75,10 @@ struct Tally {
 }
 
 async fn soak(calls: u64, seed: u64) {
+    // The emulator builds its schema once per process and keeps it; build it before the
+    // baseline so teardown is measured against the same one-time caches.
+    demo().await.shutdown().await;
+    let memory_before = live_bytes();
     let e = demo().await;
     let clock = ManualClock::new();
     let metrics = tokio::runtime::Handle::current().metrics();
@@ -44,7 +91,17 @@ async fn soak(calls: u64, seed: u64) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut t = Tally::default();
     let mut token_down_for = 0u32;
+    // The first tenth warms the connection pool, the token cache and the emulator.
+    let warm_up = (calls / 10).max(1);
+    let mut memory_after_warm_up = 0i64;
+    let mut mutations_after_warm_up = 0u64;
+    let mut recorded_after_warm_up = 0usize;
     for i in 0..calls {
+        if i == warm_up {
+            memory_after_warm_up = live_bytes();
+            mutations_after_warm_up = e.counters().mutations;
+            recorded_after_warm_up = e.requests().len();
+        }
         // Plan this call's trouble.
         if token_down_for > 0 {
             token_down_for -= 1;
@@ -65,12 +122,22 @@ async fn soak(calls: u64, seed: u64) {
             11..=13 => e
                 .faults()
                 .inject(Endpoint::Graphql, Fault::truncated_json()),
-            14 if token_down_for == 0 => {
+            14..=16 => e
+                .faults()
+                .inject(Endpoint::Graphql, Fault::reset_after_executing()),
+            17 => {
+                // A token issued and lost on the way back (met only by a call that fetches).
+                e.faults()
+                    .inject(Endpoint::Token, Fault::reset_after_executing());
+                e.faults()
+                    .inject(Endpoint::Token, Fault::connection_reset());
+            }
+            18 if token_down_for == 0 => {
                 // Revoke every token: the emulator's clock passes their lifetime.
                 e.advance_clock(DEFAULT_TOKEN_LIFETIME + Duration::from_secs(1));
                 t.revocations += 1;
             }
-            15 if token_down_for == 0 => {
+            19 if token_down_for == 0 => {
                 e.faults().set_token_endpoint_down(true);
                 e.advance_clock(DEFAULT_TOKEN_LIFETIME + Duration::from_secs(1));
                 token_down_for = 3;
@@ -111,6 +178,8 @@ async fn soak(calls: u64, seed: u64) {
         e.faults().clear();
     }
     e.faults().set_token_endpoint_down(false);
+    let recorded_at_end = e.requests().len();
+    let memory_at_end = live_bytes();
     let counters = e.counters();
 
     // Every run the emulator created, by title: none twice.
@@ -126,6 +195,7 @@ async fn soak(calls: u64, seed: u64) {
     walk(&e.snapshot(), &format!("soak-{seed}-"), &mut titles);
     let executed = titles.len() as u64;
 
+    let memory_with_client = live_bytes();
     drop(client);
     for _ in 0..1000 {
         if metrics.num_alive_tasks() <= baseline_tasks {
@@ -134,12 +204,25 @@ async fn soak(calls: u64, seed: u64) {
         tokio::task::yield_now().await;
     }
     let leaked = metrics.num_alive_tasks().saturating_sub(baseline_tasks);
+    // What dropping the client gave back: everything it held after all those calls.
+    let client_held = memory_with_client - live_bytes();
+    e.shutdown().await;
+    let memory_after_teardown = live_bytes();
+
+    // Growth while running, less the store's rows made after the warm-up.
+    let emulator_allowance = (counters.mutations - mutations_after_warm_up) as i64
+        * EMULATOR_BYTES_PER_RUN
+        + (recorded_at_end - recorded_after_warm_up) as i64 * EMULATOR_BYTES_PER_RECORDED_REQUEST;
+    let growth = memory_at_end - memory_after_warm_up;
+    let kept = memory_after_teardown - memory_before;
 
     println!(
         "soak seed {seed}: {} calls ({} queries ok, {} failed; {} mutations ok, {} outcome \
          unknown, {} failed); faults served {}; token outages {}, revocations {}; token \
          requests {}, graphql requests {} ({} retries and replays); mutations executed {} \
-         (distinct runs {executed}) vs reported ok {} + unknown {}; tasks leaked {leaked}",
+         (distinct runs {executed}) vs reported ok {} + unknown {}; tasks leaked {leaked}; \
+         live bytes {} KiB after the warm-up, {} KiB at the end ({:+} KiB, {} KiB allowed for \
+         the emulator's new rows and records); the client held {} KiB; {:+} KiB kept after teardown",
         t.calls,
         t.queries_ok,
         t.queries_failed,
@@ -155,6 +238,12 @@ async fn soak(calls: u64, seed: u64) {
         counters.mutations,
         t.mutations_ok,
         t.mutations_unknown,
+        memory_after_warm_up >> 10,
+        memory_at_end >> 10,
+        growth >> 10,
+        emulator_allowance >> 10,
+        client_held >> 10,
+        kept >> 10,
     );
     assert!(
         titles.values().all(|n| *n == 1),
@@ -169,6 +258,19 @@ async fn soak(calls: u64, seed: u64) {
         "every executed mutation was reported as a success or an unknown outcome"
     );
     assert_eq!(leaked, 0, "no task left behind");
+    assert!(
+        growth <= emulator_allowance + MEMORY_SLACK,
+        "memory grew by {growth} bytes over the run, more than the emulator's {emulator_allowance} \
+         plus {MEMORY_SLACK}"
+    );
+    assert!(
+        client_held <= CLIENT_BYTES,
+        "the client held {client_held} bytes after the run, more than {CLIENT_BYTES}"
+    );
+    assert!(
+        kept <= MEMORY_SLACK,
+        "{kept} bytes still live after the client and the emulator were dropped"
+    );
 }
 
 #[tokio::test]

@@ -222,17 +222,24 @@ async fn a_cursor_cycle_ends_the_stream_with_a_typed_error() {
     assert_eq!(ion.graphql_requests(), 3);
 }
 
+/// Fresh cursors forever, and never a node (an empty edge list, or only null edges and nodes).
+fn endless_empty_pages(op: &Value) -> Value {
+    let n = op["variables"]["after"]
+        .as_str()
+        .and_then(|c| c.parse::<u64>().ok())
+        .map_or(0, |n| n + 1);
+    let edges = match n % 3 {
+        0 => json!([]),
+        1 => json!([null]),
+        _ => json!([{"node": null}]),
+    };
+    json!({"data": {"things": {"pageInfo": {"hasNextPage": true, "endCursor": n.to_string()}, "edges": edges}}})
+}
+
 #[tokio::test]
 async fn a_run_of_empty_pages_ends_the_stream() {
     let ion = MockIon::start();
-    // Fresh cursors forever, and never an edge.
-    ion.respond(|op| {
-        let n = op["variables"]["after"]
-            .as_str()
-            .and_then(|c| c.parse::<u64>().ok())
-            .map_or(0, |n| n + 1);
-        json!({"data": {"things": {"pageInfo": {"hasNextPage": true, "endCursor": n.to_string()}, "edges": []}}})
-    });
+    ion.respond(endless_empty_pages);
     let c = client(&ion);
     let items: Vec<_> = c
         .nodes::<ListThings>(PageVars {
@@ -250,6 +257,49 @@ async fn a_run_of_empty_pages_ends_the_stream() {
         }
     ));
     assert_eq!(ion.graphql_requests(), 3);
+}
+
+/// The typed page stream applies the same rule as the node stream: three empty pages in a
+/// row end it with the same error, after the same three requests.
+#[tokio::test]
+async fn a_run_of_empty_pages_ends_the_page_stream_too() {
+    let ion = MockIon::start();
+    ion.respond(endless_empty_pages);
+    let c = client(&ion);
+    // Bounded, so a stream that ignores the rule fails here instead of paging forever.
+    let items: Vec<_> = c
+        .pages::<ListThings>(PageVars {
+            first: 1,
+            after: None,
+        })
+        .take(10)
+        .collect()
+        .await;
+    assert_eq!(items.len(), 4, "three empty pages, then the error");
+    assert!(items[..3].iter().all(Result::is_ok));
+    assert!(matches!(
+        items[3].as_ref().expect_err("empty run").kind(),
+        ErrorKind::Pagination {
+            stop: PageStop::EmptyPages { count: 3 },
+            ..
+        }
+    ));
+    assert_eq!(ion.graphql_requests(), 3);
+
+    // `max_empty_pages` tunes it on pages as on nodes.
+    let ion = MockIon::start();
+    ion.respond(endless_empty_pages);
+    let items: Vec<_> = client(&ion)
+        .pages::<ListThings>(PageVars {
+            first: 1,
+            after: None,
+        })
+        .max_empty_pages(1)
+        .take(10)
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2);
+    assert_eq!(ion.graphql_requests(), 1);
 }
 
 #[tokio::test]

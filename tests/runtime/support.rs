@@ -849,6 +849,15 @@ pub mod ops {
                 end_cursor: c.page_info.end_cursor.clone(),
             })
         }
+        fn node_count(data: &ListData) -> usize {
+            data.things.as_ref().map_or(0, |c| {
+                c.edges
+                    .iter()
+                    .flatten()
+                    .filter(|e| e.node.is_some())
+                    .count()
+            })
+        }
         fn into_nodes(data: ListData) -> Vec<Thing> {
             data.things
                 .map(|c| {

@@ -39,6 +39,10 @@ pub enum FaultKind {
     Slow(Duration),
     /// Close the connection with a TCP reset before answering (nothing executes).
     ConnectionReset,
+    /// Do the work, then close the connection with a TCP reset instead of answering (the
+    /// request did execute: for a mutation its outcome is unknown to the client, which sees
+    /// what it sees when a reset comes before the work).
+    ResetAfterExecuting,
 }
 
 /// A fault to inject into the next matching request(s).
@@ -96,6 +100,14 @@ impl Fault {
     pub fn connection_reset() -> Fault {
         Fault {
             kind: FaultKind::ConnectionReset,
+            times: 1,
+        }
+    }
+
+    /// A connection reset after the request has executed, instead of its answer.
+    pub fn reset_after_executing() -> Fault {
+        Fault {
+            kind: FaultKind::ResetAfterExecuting,
             times: 1,
         }
     }

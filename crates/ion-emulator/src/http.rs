@@ -216,23 +216,35 @@ fn html_response(status: u16) -> Response {
     resp
 }
 
+/// What a fault does to the answer once the work is done.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AfterWork {
+    /// Send it.
+    Answer,
+    /// Send it with its body cut in half.
+    Truncate,
+    /// Reset the connection instead.
+    Reset,
+}
+
 /// Applies the next queued fault. `Err` is the response to send instead of doing the work;
-/// `Ok(true)` asks for the real response's body to be truncated.
+/// `Ok` says what to do with the real response once the work is done.
 async fn apply_fault(
     shared: &Shared,
     endpoint: Endpoint,
     conn: &ConnHandle,
-) -> Result<bool, Response> {
+) -> Result<AfterWork, Response> {
     let Some(kind) = shared.faults.take(endpoint) else {
-        return Ok(false);
+        return Ok(AfterWork::Answer);
     };
     shared.counters.faults_injected();
     match kind {
         FaultKind::Slow(delay) => {
             tokio::time::sleep(delay).await;
-            Ok(false)
+            Ok(AfterWork::Answer)
         }
-        FaultKind::TruncatedJson => Ok(true),
+        FaultKind::TruncatedJson => Ok(AfterWork::Truncate),
+        FaultKind::ResetAfterExecuting => Ok(AfterWork::Reset),
         FaultKind::ConnectionReset => Err(conn.reset().await),
         FaultKind::Html { status } => Err(html_response(status)),
         FaultKind::Status {
@@ -250,11 +262,17 @@ async fn apply_fault(
     }
 }
 
-fn truncate(mut resp: Response, body: Vec<u8>, cut: bool) -> Response {
-    let body = if cut {
-        body[..body.len() / 2].to_vec()
-    } else {
-        body
+/// Sends `resp` with `body` as `after` says: whole, cut in half, or not at all (a reset).
+async fn deliver(
+    mut resp: Response,
+    body: Vec<u8>,
+    after: AfterWork,
+    conn: &ConnHandle,
+) -> Response {
+    let body = match after {
+        AfterWork::Answer => body,
+        AfterWork::Truncate => body[..body.len() / 2].to_vec(),
+        AfterWork::Reset => return conn.reset().await,
     };
     *resp.body_mut() = Body::from(body);
     resp
@@ -301,8 +319,8 @@ async fn token(
         shared.counters.faults_injected();
         return html_response(503);
     }
-    let cut = match apply_fault(&shared, Endpoint::Token, &conn).await {
-        Ok(cut) => cut,
+    let after = match apply_fault(&shared, Endpoint::Token, &conn).await {
+        Ok(after) => after,
         Err(resp) => return resp,
     };
     if realm != REALM {
@@ -319,7 +337,7 @@ async fn token(
     let mut resp = json_response(status, &body);
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    truncate(resp, body.to_string().into_bytes(), cut)
+    deliver(resp, body.to_string().into_bytes(), after, &conn).await
 }
 
 async fn fallback(uri: Uri) -> Response {
@@ -346,8 +364,8 @@ async fn graphql(
     shared.counters.graphql_requests();
     shared.record(Endpoint::Graphql, "/graphql", &headers, &body);
     let trace = trace_id();
-    let cut = match apply_fault(&shared, Endpoint::Graphql, &conn).await {
-        Ok(cut) => cut,
+    let after = match apply_fault(&shared, Endpoint::Graphql, &conn).await {
+        Ok(after) => after,
         Err(resp) => return finish(resp, &trace),
     };
     let authorization = headers
@@ -399,7 +417,7 @@ async fn graphql(
     };
     let bytes = serde_json::to_vec(&answer).unwrap_or_default();
     finish(
-        truncate(json_response(200, &Value::Null), bytes, cut),
+        deliver(json_response(200, &Value::Null), bytes, after, &conn).await,
         &trace,
     )
 }

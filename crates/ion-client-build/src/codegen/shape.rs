@@ -1141,6 +1141,17 @@ impl<'d> OperationGen<'_, '_, '_, 'd> {
         } else {
             quote!(.filter_map(|e| e.#nd))
         };
+        // node_count: the same walk, borrowed, counting what into_nodes would keep.
+        let edges_ref = if edges.ty.is_non_null() {
+            quote!(c.#ed.iter())
+        } else {
+            quote!(c.#ed.as_ref()?.iter())
+        };
+        let node_filter = if node.ty.is_non_null() {
+            quote!()
+        } else {
+            quote!(.filter(|e| e.#nd.is_some()))
+        };
 
         let after_field = ident(&var_rust[after_idx]);
         let after_var = &op.variables[after_idx];
@@ -1165,6 +1176,13 @@ impl<'d> OperationGen<'_, '_, '_, 'd> {
                     #nav
                     #pi_nav
                     Some(#rt::PageCursor { has_next_page: #hn_expr, end_cursor: #ec_expr })
+                }
+                fn node_count(data: &ResponseData) -> usize {
+                    let count = || -> Option<usize> {
+                        #nav
+                        Some(#edges_ref #flatten #node_filter .count())
+                    };
+                    count().unwrap_or(0)
                 }
                 fn into_nodes(data: ResponseData) -> Vec<#node_id> {
                     let nodes = move || -> Option<Vec<#node_id>> {

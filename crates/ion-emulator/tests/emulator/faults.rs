@@ -152,6 +152,38 @@ async fn connection_reset_fails_the_request_and_the_next_one_works() {
 }
 
 #[tokio::test]
+async fn reset_after_executing_runs_the_mutation_and_sends_no_answer() {
+    let e = demo().await;
+    let token = token(&e).await;
+    e.faults()
+        .inject(Endpoint::Graphql, Fault::reset_after_executing());
+    let mutation = json!({
+        "query": "mutation { createRun(input: { title: \"Reset after\" }) { run { id } } }"
+    });
+    let err = http()
+        .post(e.graphql_url())
+        .bearer_auth(&token)
+        .json(&mutation)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_request() || err.is_connect(), "{err:?}");
+    let counters = e.counters();
+    assert_eq!(
+        (counters.mutations, counters.faults_injected),
+        (1, 1),
+        "the mutation ran though no answer came back"
+    );
+    let d = data(
+        &e,
+        "{ runs(filters: { title: { eq: \"Reset after\" } }) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(ids(&d["runs"]), [7]);
+}
+
+#[tokio::test]
 async fn token_endpoint_faults_and_outage() {
     let e = demo().await;
     let form = [
