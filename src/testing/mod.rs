@@ -3,7 +3,7 @@
 //!
 //! Enable the `testing` feature in your dev-dependencies only; it brings the local ION (the
 //! `ion-emulator` crate, re-exported as [`emulator`]), never `insta` itself: you call `insta` in
-//! your own crate with the JSON that [`redact`] returns.
+//! your own crate with the JSON that [`redact()`](redact()) returns.
 //!
 //! # A test from an empty project
 //!
