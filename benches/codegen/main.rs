@@ -263,10 +263,15 @@ fn measure(root: &Path, evidence: &Evidence, full: bool, out: &mut String) {
             all,
         ));
     }
+    let profile = if cfg!(debug_assertions) {
+        "debug build"
+    } else {
+        "release"
+    };
     for (which, g) in generation_rows {
         writeln!(
             out,
-            "| generation in release, in process (median of {rounds}){which} | {} | {} | {} | ours ≤ 1 s |",
+            "| generation in process ({profile}, median of {rounds}){which} | {} | {} | {} | ours ≤ 1 s |",
             secs(g.our_time),
             secs(g.their_time),
             ratio(g.our_time.as_secs_f64(), g.their_time.as_secs_f64())
