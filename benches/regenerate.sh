@@ -5,7 +5,11 @@
 #
 # It runs, in order: the comparison bench in release (`cargo bench --bench compare`), the
 # test-kit start in a debug build (the same bench binary, `--start-only`), and the emulator's
-# own throughput bench; then writes every table with the machine, the date and the command.
+# own throughput bench; the whole-process bench (`--bench processes`: pagination memory, and
+# `ion run` beside the seed's Python script, with a release `ion` and a throwaway venv holding
+# `requests`); and the generated-code bench (`--bench codegen`, which needs
+# `../shared/ion-evidence` and says so when it is missing); then writes every table with the
+# machine, the date and the command.
 # Takes several minutes; run it on a machine that is otherwise idle if you can (the ratios
 # hold up under noise because the clients alternate, the absolute figures do not).
 set -euo pipefail
@@ -27,6 +31,23 @@ else
 fi
 echo "== the emulator alone (release)" >&2
 cargo bench -p ion-emulator --bench throughput >"$tmp/emulator.txt" 2>&1
+
+# The whole-process bench runs a release `ion`, and Python `requests` from a venv that lives
+# only as long as this run. Without python3 (or without network for pip) the seed's-way table
+# says why it is missing.
+echo "== whole processes: pagination memory, ion run beside Python requests (release)" >&2
+cargo build --release -p ion-cli
+export ION_BENCH_ION="$PWD/target/release/ion"
+if command -v python3 >/dev/null && python3 -m venv "$tmp/venv" >&2 &&
+    "$tmp/venv/bin/pip" install --quiet --disable-pip-version-check requests >&2; then
+    export ION_BENCH_PYTHON="$tmp/venv/bin/python"
+else
+    echo "(python3 with venv and pip is not available: the seed's-way table is skipped)" >&2
+fi
+cargo bench "${features[@]}" --bench processes -- --bench >"$tmp/processes.md"
+
+echo "== generated code: ion-client-build beside graphql_client (release; builds two crates)" >&2
+cargo bench "${features[@]}" --bench codegen -- --bench >"$tmp/codegen.md"
 
 cores=$(nproc)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)
@@ -63,5 +84,13 @@ rustc=$(rustc --version)
     echo '```text'
     grep -v '^\s*\(Compiling\|Finished\|Running\|Blocking\|Updating\|Downloaded\|Downloading\)' "$tmp/emulator.txt" | sed '/^\s*$/d'
     echo '```'
+    echo
+    echo "The next two sections come from \`benches/processes/\` (whole processes against an"
+    echo "emulator in another process)."
+    echo
+    cat "$tmp/processes.md"
+    echo "From \`benches/codegen/\`:"
+    echo
+    cat "$tmp/codegen.md"
 } >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2
