@@ -12,25 +12,15 @@ import sys
 
 import requests
 
-GET_RUNS = """
-query GetRuns {
-  runs(first: 10) {
-    edges {
-      node {
-        id
-        title
-        steps {
-          id
-          title
-        }
-      }
-    }
-  }
-}
-"""
+# The same document `ion run` sends: the repository's own queries/get_runs.graphql.
+GET_RUNS_FILE = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "queries", "get_runs.graphql"
+)
 
 
 def main():
+    with open(GET_RUNS_FILE, encoding="utf-8") as f:
+        get_runs = f.read()
     api = os.environ["ION_API_URL"].rstrip("/")
     graphql_url = api if api.endswith("/graphql") else api + "/graphql"
     token = requests.post(
@@ -45,7 +35,7 @@ def main():
     token.raise_for_status()
     response = requests.post(
         graphql_url,
-        json={"query": GET_RUNS, "operationName": "GetRuns"},
+        json={"query": get_runs, "operationName": "GetRuns"},
         headers={"Authorization": "Bearer " + token.json()["access_token"]},
         timeout=30,
     )
