@@ -2,12 +2,25 @@
 
 use std::time::{Duration, Instant};
 
-use ion_emulator::{Endpoint, Fault};
+use ion_emulator::{Emulator, Endpoint, Fault};
 use serde_json::{Value, json};
 
 use super::support::*;
 
 const ME: &str = "{ me { id } }";
+
+/// Sends `createRun` with `title`: the mutation a fault test watches execute (or not).
+async fn create_run(e: &Emulator, token: &str, title: &str) -> reqwest::Result<reqwest::Response> {
+    let mutation = json!({
+        "query": format!("mutation {{ createRun(input: {{ title: \"{title}\" }}) {{ run {{ id }} }} }}")
+    });
+    http()
+        .post(e.graphql_url())
+        .bearer_auth(token)
+        .json(&mutation)
+        .send()
+        .await
+}
 
 #[tokio::test]
 async fn status_faults_with_retry_after_apply_the_given_number_of_times() {
@@ -64,16 +77,7 @@ async fn truncated_json_executes_the_request_but_cuts_the_body() {
     let token = token(&e).await;
     e.faults()
         .inject(Endpoint::Graphql, Fault::truncated_json());
-    let mutation = json!({
-        "query": "mutation { createRun(input: { title: \"Outcome unknown\" }) { run { id } } }"
-    });
-    let resp = http()
-        .post(e.graphql_url())
-        .bearer_auth(&token)
-        .json(&mutation)
-        .send()
-        .await
-        .unwrap();
+    let resp = create_run(&e, &token, "Outcome unknown").await.unwrap();
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
     assert!(
@@ -157,16 +161,7 @@ async fn reset_after_executing_runs_the_mutation_and_sends_no_answer() {
     let token = token(&e).await;
     e.faults()
         .inject(Endpoint::Graphql, Fault::reset_after_executing());
-    let mutation = json!({
-        "query": "mutation { createRun(input: { title: \"Reset after\" }) { run { id } } }"
-    });
-    let err = http()
-        .post(e.graphql_url())
-        .bearer_auth(&token)
-        .json(&mutation)
-        .send()
-        .await
-        .unwrap_err();
+    let err = create_run(&e, &token, "Reset after").await.unwrap_err();
     assert!(err.is_request() || err.is_connect(), "{err:?}");
     let counters = e.counters();
     assert_eq!(
