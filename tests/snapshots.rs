@@ -171,11 +171,6 @@ fn outcome<T: serde::Serialize>(r: Result<T, ion_client::Error>) -> serde_json::
     }
 }
 
-/// An input object from JSON, for inputs with required fields (and so no `Default`).
-fn input<T: serde::de::DeserializeOwned>(json: serde_json::Value) -> T {
-    serde_json::from_value(json).unwrap_or_else(|e| panic!("input does not fit its type: {e}"))
-}
-
 /// The `_etag` at a JSON pointer of a typed response.
 fn etag_at<T: serde::Serialize>(data: &T, pointer: &str) -> String {
     let json = serde_json::to_value(data).expect("typed data serializes");
@@ -215,7 +210,10 @@ async fn every_mutation_against_the_demo_seed() {
         }
     }));
     let inventory = snap!(mutation "create_part_inventory", c.create_part_inventory(create_part_inventory::Variables {
-        input: input(serde_json::json!({"partId": "1", "quantity": 3.0}))
+        input: types::CreatePartInventoryInput {
+            quantity: Nullable::Value(3.0),
+            ..types::CreatePartInventoryInput::new("1".into())
+        }
     }));
     snap!(mutation "create_purchase_order", c.create_purchase_order(create_purchase_order::Variables {
         input: types::CreatePurchaseOrderInput {
@@ -225,9 +223,11 @@ async fn every_mutation_against_the_demo_seed() {
         }
     }));
     let line = snap!(mutation "create_purchase_order_line", c.create_purchase_order_line(create_purchase_order_line::Variables {
-        input: input(
-            serde_json::json!({"purchaseOrderId": 1, "partId": 1, "quantity": 10.0})
-        )
+        input: types::CreatePurchaseOrderLineInput {
+            part_id: Nullable::Value(1),
+            quantity: Nullable::Value(10.0),
+            ..types::CreatePurchaseOrderLineInput::new(1)
+        }
     }));
     snap!(mutation "create_run", c.create_run(create_run::Variables {
         input: types::CreateRunInput {
@@ -262,7 +262,10 @@ async fn every_mutation_against_the_demo_seed() {
             .await,
     );
     snap!(mutation "update_purchase_order_line", c.update_purchase_order_line(update_purchase_order_line::Variables {
-        input: input(serde_json::json!({"id": 1, "etag": etag_at(&pol, "/purchaseOrderLine/_etag"), "quantity": 12.0}))
+        input: types::UpdatePurchaseOrderLineInput {
+            quantity: Nullable::Value(12.0),
+            ..types::UpdatePurchaseOrderLineInput::new(etag_at(&pol, "/purchaseOrderLine/_etag"), 1)
+        }
     }));
     let run = ok(
         "GetRun",
@@ -273,7 +276,10 @@ async fn every_mutation_against_the_demo_seed() {
         .await,
     );
     snap!(mutation "update_run", c.update_run(update_run::Variables {
-        input: input(serde_json::json!({"id": "1", "etag": etag_at(&run, "/run/_etag"), "title": "Renamed run"}))
+        input: types::UpdateRunInput {
+            title: Nullable::Value("Renamed run".into()),
+            ..types::UpdateRunInput::new("1".into(), etag_at(&run, "/run/_etag"))
+        }
     }));
     let step = ok(
         "GetRunStep",

@@ -226,14 +226,17 @@ async fn a_run_id_from_one_response_is_the_next_operations_id_variable() {
     let run = client.get_run(variables).await.unwrap().run.unwrap();
     assert_eq!(run.run_summary.id, listed.id);
 
-    // Variables JSON as ION's documentation writes it: ids as numbers (strings work too).
-    let from_docs: get_run::Variables =
-        serde_json::from_str(r#"{"id": 1135, "withSteps": true}"#).unwrap();
-    assert_eq!(from_docs.id, 1135);
-    let as_string: get_run::Variables =
-        serde_json::from_str(r#"{"id": "1135", "withSteps": true}"#).unwrap();
+    // Ids as ION's documentation writes them: numbers (strings work too); a numeric id is
+    // sent as a number.
+    let from_docs: ion_client::Id = serde_json::from_str("1135").unwrap();
+    assert_eq!(from_docs, 1135);
+    let as_string: ion_client::Id = serde_json::from_str(r#""1135""#).unwrap();
     assert_eq!(as_string, from_docs);
-    assert_eq!(serde_json::to_value(&from_docs).unwrap()["id"], 1135);
+    let variables = get_run::Variables {
+        id: from_docs,
+        with_steps: true,
+    };
+    assert_eq!(serde_json::to_value(&variables).unwrap()["id"], 1135);
 }
 
 /// Takes a part summary wherever it came from.

@@ -150,9 +150,13 @@ fn unions_anonymous_operations_directives_and_deprecations() {
     // Anonymous operation named after its file, and the name is sent.
     assert!(code.contains("pub mod set_thing"), "{code}");
     assert!(code.contains("mutation SetThing("), "{code}");
-    // @include makes the field optional with a default.
+    // @include makes the field optional, and an absent key decodes as `None`.
     assert!(
-        code.contains("#[serde(default)]\n        pub status: Option<types::Status>"),
+        code.contains("pub status: Option<types::Status>,"),
+        "{code}"
+    );
+    assert!(
+        code.contains("1 => status: Option<types::Status> = \"status\","),
         "{code}"
     );
     // Unions decode by __typename, which the generator adds to the query.

@@ -642,11 +642,6 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
                 conditional: c.conditional,
             };
             let ty = self.field_ty(&field);
-            let extra = if c.conditional {
-                vec![quote!(default)]
-            } else {
-                vec![]
-            };
             let mut fdoc = c
                 .def
                 .description
@@ -662,7 +657,7 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
                 ));
             }
             let fdoc = doc_attr(&fdoc);
-            let attr = field_attr(rname, key, &extra);
+            let attr = field_attr(rname, key, &[]);
             let id = ident(rname);
             fields.push(quote!(#fdoc #attr pub #id: #ty,));
             info.fields.push(field);
@@ -677,63 +672,71 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
         // A GraphQL response holds exactly the fields selected, so an unknown field means the
         // JSON is not an answer to this operation (a stale recorded fixture, a wrong endpoint):
         // refuse it rather than drop data silently.
+        let rt = self.types.rt.clone();
         if info.fragments.is_empty() {
-            let attr = container_attr(&pairs, &[quote!(deny_unknown_fields)]);
+            let attr = container_attr(&pairs, &[]);
+            let decoded: Vec<Decoded<'_>> = info
+                .fields
+                .iter()
+                .map(|f| Decoded {
+                    rust: ident(&f.rust),
+                    key: &f.key,
+                    ty: self.field_ty(f),
+                })
+                .collect();
+            let deserialize = deserialize_struct(&rt, &id, &decoded);
             self.items.push(quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #[derive(Debug, Clone, PartialEq, Serialize)]
                 #attr
                 pub struct #id {
                     #(#fields)*
                 }
+                #deserialize
             });
         } else {
             // serde refuses `deny_unknown_fields` beside `flatten` (and `flatten` buffers every
             // field): decode through a flat private struct instead, then move the fields into
             // the fragments.
             let wire = self.numbered(&format!("{name}Wire"));
-            let wire_lit = wire.clone();
-            let attr = container_attr(&pairs, &[quote!(from = #wire_lit)]);
+            let attr = container_attr(&pairs, &[]);
             let wire_id = ident(&wire);
             let mut flat = Vec::new();
             self.constructor(&info, quote!(#id), &mut flat, &[]);
             let keys: Vec<&str> = flat.iter().map(|f| f.key.as_str()).collect();
             let wire_names = unique(&keys, snake, &[]);
-            let wire_fields: Vec<TokenStream> = flat
+            let decoded: Vec<Decoded<'_>> = flat
                 .iter()
                 .zip(&wire_names)
-                .map(|(f, rust)| {
-                    let fid = ident(rust);
-                    let ty = self.field_ty(f);
-                    let extra = if f.conditional {
-                        vec![quote!(default)]
-                    } else {
-                        vec![]
-                    };
-                    let attr = field_attr(rust, &f.key, &extra);
-                    quote!(#attr #fid: #ty,)
+                .map(|(f, rust)| Decoded {
+                    rust: ident(rust),
+                    key: &f.key,
+                    ty: self.field_ty(f),
                 })
                 .collect();
-            let wire_pairs: Vec<(&str, &str)> = wire_names
-                .iter()
-                .map(String::as_str)
-                .zip(keys.iter().copied())
-                .collect();
-            let wire_attr = container_attr(&wire_pairs, &[quote!(deny_unknown_fields)]);
+            let wire_fields = decoded.iter().map(|d| {
+                let (fid, ty) = (&d.rust, &d.ty);
+                quote!(#fid: #ty,)
+            });
+            let wire_deserialize = deserialize_struct(&rt, &wire_id, &decoded);
             let build = self.constructor(&info, quote!(#id), &mut Vec::new(), &wire_names);
             self.items.push(quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #[derive(Debug, Clone, PartialEq, Serialize)]
                 #attr
                 pub struct #id {
                     #(#fields)*
                 }
+                impl<'de> Deserialize<'de> for #id {
+                    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                        #wire_id::deserialize(d).map(Self::from)
+                    }
+                }
                 #[doc(hidden)]
-                #[derive(Deserialize)]
-                #wire_attr
                 pub struct #wire_id {
                     #(#wire_fields)*
                 }
+                #wire_deserialize
                 impl From<#wire_id> for #id {
                     fn from(w: #wire_id) -> Self {
                         #build
@@ -851,7 +854,8 @@ impl<'d> OperationGen<'_, '_, '_, 'd> {
                 relation_of: None,
             })
             .collect();
-        let (var_fields, var_attr, default) = self.g.types.input_fields(&inputs, &quote!(types::));
+        let (var_fields, var_attr, default, _) =
+            self.g.types.input_fields(&inputs, &quote!(types::));
 
         let query_text = self.query_text.clone();
         let op_name = self.name.clone();
@@ -910,7 +914,7 @@ impl<'d> OperationGen<'_, '_, '_, 'd> {
                 }
 
                 /// The operation's variables.
-                #[derive(Debug, Clone, PartialEq, #default Serialize, Deserialize)]
+                #[derive(Debug, Clone, PartialEq, #default Serialize)]
                 #var_attr
                 pub struct Variables {
                     #(#var_fields)*
@@ -1214,4 +1218,34 @@ fn paginated_node(tokens: &TokenStream) -> Option<TokenStream> {
     rest.trim_end_matches(|c: char| c == ';' || c.is_whitespace())
         .parse()
         .ok()
+}
+
+/// A field a generated `Deserialize` impl reads.
+struct Decoded<'a> {
+    rust: proc_macro2::Ident,
+    /// The response key.
+    key: &'a str,
+    ty: TokenStream,
+}
+
+/// The `Deserialize` impl of a response struct: one call of the runtime's `decode_struct!`
+/// with the struct's fields and keys.
+///
+/// `#[derive(Deserialize)]` would decode the same way, but its expansion also holds a field
+/// enum with its own visitor and a sequence form no JSON object needs; rustc spent most of a
+/// generated crate's build checking those bodies. A key the struct does not have is an error
+/// (a GraphQL response holds exactly the fields selected, so such JSON does not answer this
+/// operation), as is a key given twice; an absent key is `None` for a nullable or skipped
+/// field, else an error.
+fn deserialize_struct(
+    rt: &TokenStream,
+    id: &proc_macro2::Ident,
+    fields: &[Decoded<'_>],
+) -> TokenStream {
+    let entries = fields.iter().enumerate().map(|(i, f)| {
+        let (rust, ty, key) = (&f.rust, &f.ty, f.key);
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        quote!(#i => #rust: #ty = #key,)
+    });
+    quote!(#rt::__private::decode_struct!(#id { #(#entries)* });)
 }

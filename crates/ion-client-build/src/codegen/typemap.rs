@@ -252,29 +252,33 @@ impl<'a> TypeMap<'a> {
                 relation_of: Some(name),
             })
             .collect();
-        let (fields, attr, default) = self.input_fields(&inputs, &quote!());
+        let (fields, attr, default, constructor) = self.input_fields(&inputs, &quote!());
         let id = format_ident!("{}", pascal_type(name));
         let doc = doc_attr(obj.description.as_deref().unwrap_or(""));
+        let constructor = (!constructor.is_empty()).then(|| quote!(impl #id { #constructor }));
         quote! {
             #doc
-            #[derive(Debug, Clone, PartialEq, #default Serialize, Deserialize)]
+            #[derive(Debug, Clone, PartialEq, #default Serialize)]
             #attr
             pub struct #id {
                 #(#fields)*
             }
+            #constructor
         }
     }
 
-    /// The fields of an input object or of `Variables`, its `#[serde(...)]` container attribute
-    /// and `Default,` when every field may be omitted. A nullable field is a `Nullable` (omitted,
+    /// The fields of an input object or of `Variables`, its `#[serde(...)]` container attribute,
+    /// `Default,` when every field may be omitted and else a `new` taking the required fields. A nullable field is a `Nullable` (omitted,
     /// null or a value); a non-null field with a default is an `Option` (omitted or a value).
     pub fn input_fields(
         &mut self,
         inputs: &[InputField<'_>],
         prefix: &TokenStream,
-    ) -> (Vec<TokenStream>, TokenStream, TokenStream) {
+    ) -> (Vec<TokenStream>, TokenStream, TokenStream, TokenStream) {
         let all_defaultable = inputs.iter().all(|f| !f.ty.is_non_null() || f.has_default);
         let mut fields = Vec::new();
+        let mut required = Vec::new();
+        let mut inits = Vec::new();
         for f in inputs {
             let target = f.ty.inner_named_type().as_str();
             let mut doc = f.doc.clone();
@@ -300,20 +304,26 @@ impl<'a> TypeMap<'a> {
             }
             let doc = doc_attr(&doc);
             let id = ident(&f.rust);
-            // With a container `default` every field may be missing on input already.
-            let default = (!all_defaultable).then(|| quote!(default));
+            // Inputs are only ever sent, so they derive `Serialize` alone: an omitted field
+            // is skipped, never written as null.
             let (ty, extra) = if !f.ty.is_non_null() {
-                let skip = quote!(skip_serializing_if = "Nullable::is_omitted");
-                (ty, default.into_iter().chain([skip]).collect())
+                (
+                    ty,
+                    vec![quote!(skip_serializing_if = "Nullable::is_omitted")],
+                )
             } else if f.has_default {
-                let skip = quote!(skip_serializing_if = "Option::is_none");
                 (
                     quote!(Option<#ty>),
-                    default.into_iter().chain([skip]).collect(),
+                    vec![quote!(skip_serializing_if = "Option::is_none")],
                 )
             } else {
+                required.push(quote!(#id: #ty));
+                inits.push(quote!(#id,));
                 (ty, Vec::new())
             };
+            if !extra.is_empty() {
+                inits.push(quote!(#id: Default::default(),));
+            }
             let attr = field_attr(&f.rust, f.graphql, &extra);
             fields.push(quote!(#doc #attr pub #id: #ty,));
         }
@@ -321,18 +331,24 @@ impl<'a> TypeMap<'a> {
             .iter()
             .map(|f| (f.rust.as_str(), f.graphql))
             .collect();
-        let container: Vec<TokenStream> = if all_defaultable && !inputs.is_empty() {
-            vec![quote!(default)]
+        let attr = container_attr(&pairs, &[]);
+        // Every field may be omitted: `Default` builds the empty input. Else `new` takes the
+        // required fields and omits the rest, so an input is never spelled out in full.
+        let (default, constructor) = if all_defaultable {
+            (quote!(Default,), quote!())
         } else {
-            Vec::new()
+            (
+                quote!(),
+                quote! {
+                    /// The input with its required fields, every other field omitted.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(#(#required),*) -> Self {
+                        Self { #(#inits)* }
+                    }
+                },
+            )
         };
-        let attr = container_attr(&pairs, &container);
-        let default = if all_defaultable {
-            quote!(Default,)
-        } else {
-            quote!()
-        };
-        (fields, attr, default)
+        (fields, attr, default, constructor)
     }
 
     fn enum_type(&self, name: &str) -> TokenStream {
