@@ -75,6 +75,7 @@ const LARGE_CONCURRENCY: [usize; 2] = [1, 16];
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let full = args.iter().any(|a| a == "--bench");
+    // `--start-only` and `--decode-only` print one table alone, for working on it.
     let start_only = args.iter().any(|a| a == "--start-only");
     let plan = if full { Plan::FULL } else { Plan::QUICK };
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -113,6 +114,23 @@ fn main() {
         return;
     }
     let pages = data::pages();
+    // `--profile-decode N [TIMES]` decodes the 1 MB page TIMES (20) times with the N-th decoder
+    // of the table (0 = ion-client), for callgrind: instruction counts are what noise cannot
+    // move (subtract a run with TIMES 0 for the pages' construction).
+    if let Some(at) = args.iter().position(|a| a == "--profile-decode") {
+        let which: usize = args.get(at + 1).and_then(|n| n.parse().ok()).unwrap_or(0);
+        let decoder = &decode::decoders()[which];
+        let page = pages.iter().find(|p| p.path == "1mb").unwrap();
+        let times: usize = args.get(at + 2).and_then(|n| n.parse().ok()).unwrap_or(20);
+        let runs: usize = (0..times).map(|_| (decoder.decode)(&page.body)).sum();
+        println!("{}: {runs} runs decoded", decoder.label);
+        return;
+    }
+    if args.iter().any(|a| a == "--decode-only") {
+        decode_tables(&plan, &pages, &mut out);
+        print!("{out}");
+        return;
+    }
     let server = Server::start(
         &pages
             .iter()
