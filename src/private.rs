@@ -194,6 +194,7 @@ macro_rules! __decode_struct {
                         f.write_str(concat!("struct ", stringify!($name)))
                     }
                     #[allow(unused_mut)]
+                    #[inline]
                     fn visit_map<A: $crate::__private::serde::de::MapAccess<'de>>(
                         self,
                         mut map: A,
