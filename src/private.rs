@@ -78,15 +78,11 @@ pub fn decode_value<T: serde::de::DeserializeOwned, E: de::Error>(
 /// The seed a generated `Deserialize` impl reads a struct's keys with: a key's index in the
 /// struct's field list, or an `unknown field` error naming the key and the expected ones (a
 /// GraphQL response holds exactly the fields selected, so any other key means the JSON does
-/// not answer this operation).
+/// not answer this operation). Used by [`decode_struct!`](crate::__decode_struct).
 ///
-/// Generated structs decode through [`Field`], [`field`] and [`take`] rather than
-/// `#[derive(Deserialize)]`: the same decoding with no per-struct field visitor and no
-/// sequence form, which is most of what the derive's expansion costs the compiler.
-///
-/// The keys, and the struct's own `match` from a key to its index (`usize::MAX` for none):
-/// a `match` on string literals compiles to length and integer comparisons, where comparing
-/// with the list's entries would call `memcmp` for every key.
+/// It holds the keys, and the struct's own `match` from a key to its index (`usize::MAX` for
+/// none): a `match` on string literals compiles to length and integer comparisons, where
+/// comparing with the list's entries would call `memcmp` for every key.
 #[derive(Clone, Copy)]
 pub struct Field(pub &'static [&'static str], pub fn(&str) -> usize);
 

@@ -183,7 +183,7 @@ fn measure(root: &Path, evidence: &Evidence, full: bool, out: &mut String) {
     for op in &evidence.operations {
         match theirs(&evidence.schema_path, op) {
             Ok(_) => ops.push(op.clone()),
-            Err(e) => refused.push(format!("`{}` ({e})", op.name)),
+            Err(e) => refused.push((op.name.as_str(), e)),
         }
     }
     // graphql_client generates code that does not compile for some operations (a field
@@ -208,11 +208,7 @@ fn measure(root: &Path, evidence: &Evidence, full: bool, out: &mut String) {
     let generated_ops: Vec<Operation> = evidence
         .operations
         .iter()
-        .filter(|o| {
-            !refused
-                .iter()
-                .any(|r| r.starts_with(&format!("`{}`", o.name)))
-        })
+        .filter(|o| !refused.iter().any(|(name, _)| *name == o.name))
         .cloned()
         .collect();
     let compiled = generation(evidence, &ops, rounds);
@@ -351,7 +347,11 @@ fn measure(root: &Path, evidence: &Evidence, full: bool, out: &mut String) {
         writeln!(
             out,
             "\nLeft out, graphql_client cannot generate them: {}.",
-            refused.join(", ")
+            refused
+                .iter()
+                .map(|(name, why)| format!("`{name}` ({why})"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
         .unwrap();
     }
@@ -456,9 +456,8 @@ fn failing_derives(lib: &str, errors: &str) -> BTreeSet<String> {
         // The derive's block runs from `#[derive(GraphQLQuery)]` to its `pub struct Name;`.
         let struct_line = lines
             .iter()
-            .enumerate()
             .skip(line.saturating_sub(1))
-            .find_map(|(_, l)| l.strip_prefix("pub struct "));
+            .find_map(|l| l.strip_prefix("pub struct "));
         if let Some(name) = struct_line {
             bad.insert(name.trim_end_matches(';').to_owned());
         }

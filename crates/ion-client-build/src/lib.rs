@@ -53,8 +53,8 @@
 //!
 //! Named field, not `#[serde(flatten)]`: `flatten` decodes through a buffer of every field and
 //! cannot refuse an unknown one. A struct that holds fragments decodes through a flat private
-//! `…Wire` struct (which refuses unknown fields) and moves the fields into place; it serializes with `flatten`, which writes the same flat object. Measured with serde_json
-//! in a release build, decoding a 500-node page whose nodes are a 10-field `RunSummary` plus two
+//! `…Wire` struct (which refuses unknown fields) and moves the fields into place; it serializes
+//! with `flatten`, which writes the same flat object. Measured with serde_json in a release build, decoding a 500-node page whose nodes are a 10-field `RunSummary` plus two
 //! fields, on a loaded 2-core machine (three runs each, so read the ratios): fields inlined in
 //! one struct 0.85–1.4 ms, the fragment as a named field through the wire struct 0.80–1.1 ms,
 //! `#[serde(flatten)]` 1.3–2.1 ms; inlined and named refuse an unknown field, flatten accepts it.
@@ -71,9 +71,9 @@
 //!   6.0-6.7 s with decoding stubbed out and 2.5 s with no derives at all, against 16.8 s for
 //!   graphql_client's derive with the same four derives on its response types.
 //! - Input objects and `Variables`: `Debug, Clone, PartialEq, Serialize` (they are only sent),
-//!   plus `Default` when every field may be omitted and otherwise a `new` that takes the required
-//!   fields and omits the rest: `UpdateRunInput { title: Nullable::Value(t), ..UpdateRunInput::new(id,
-//!   etag) }`.
+//!   plus `Default` when every field may be omitted and otherwise a `new` that takes the
+//!   required fields and omits the rest:
+//!   `UpdateRunInput { title: Nullable::Value(t), ..UpdateRunInput::new(id, etag) }`.
 //! - Enums: `Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord`, with an `Other(String)` for
 //!   values newer than the schema.
 //!

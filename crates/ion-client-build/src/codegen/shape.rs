@@ -422,6 +422,15 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
         }
     }
 
+    /// A field as `decode_struct!` reads it, under the Rust name `rust`.
+    fn decoded<'f>(&self, f: &'f FieldInfo, rust: &str) -> Decoded<'f> {
+        Decoded {
+            rust: ident(rust),
+            key: &f.key,
+            ty: self.field_ty(f),
+        }
+    }
+
     fn take_name(&mut self, wanted: &str) -> Option<String> {
         self.taken
             .insert(wanted.to_string())
@@ -678,11 +687,7 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
             let decoded: Vec<Decoded<'_>> = info
                 .fields
                 .iter()
-                .map(|f| Decoded {
-                    rust: ident(&f.rust),
-                    key: &f.key,
-                    ty: self.field_ty(f),
-                })
+                .map(|f| self.decoded(f, &f.rust))
                 .collect();
             let deserialize = deserialize_struct(&rt, &id, &decoded);
             self.items.push(quote! {
@@ -695,9 +700,9 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
                 #deserialize
             });
         } else {
-            // serde refuses `deny_unknown_fields` beside `flatten` (and `flatten` buffers every
-            // field): decode through a flat private struct instead, then move the fields into
-            // the fragments.
+            // `#[serde(flatten)]` would buffer every field and could not refuse an unknown
+            // one: decode through a flat private struct instead, then move the fields into the
+            // fragments.
             let wire = self.numbered(&format!("{name}Wire"));
             let attr = container_attr(&pairs, &[]);
             let wire_id = ident(&wire);
@@ -708,11 +713,7 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
             let decoded: Vec<Decoded<'_>> = flat
                 .iter()
                 .zip(&wire_names)
-                .map(|(f, rust)| Decoded {
-                    rust: ident(rust),
-                    key: &f.key,
-                    ty: self.field_ty(f),
-                })
+                .map(|(f, rust)| self.decoded(f, rust))
                 .collect();
             let wire_fields = decoded.iter().map(|d| {
                 let (fid, ty) = (&d.rust, &d.ty);
@@ -1229,14 +1230,8 @@ struct Decoded<'a> {
 }
 
 /// The `Deserialize` impl of a response struct: one call of the runtime's `decode_struct!`
-/// with the struct's fields and keys.
-///
-/// `#[derive(Deserialize)]` would decode the same way, but its expansion also holds a field
-/// enum with its own visitor and a sequence form no JSON object needs; rustc spent most of a
-/// generated crate's build checking those bodies. A key the struct does not have is an error
-/// (a GraphQL response holds exactly the fields selected, so such JSON does not answer this
-/// operation), as is a key given twice; an absent key is `None` for a nullable or skipped
-/// field, else an error.
+/// (which says how it decodes, and why not `#[derive(Deserialize)]`) with the struct's fields
+/// and keys.
 fn deserialize_struct(
     rt: &TokenStream,
     id: &proc_macro2::Ident,

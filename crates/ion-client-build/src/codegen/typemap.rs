@@ -26,6 +26,13 @@ pub(crate) struct InputField<'s> {
     pub relation_of: Option<&'s str>,
 }
 
+impl InputField<'_> {
+    /// Whether the field may be left out: it is nullable or has a default.
+    fn omittable(&self) -> bool {
+        !self.ty.is_non_null() || self.has_default
+    }
+}
+
 /// Whether `target` is a relation filter inside the filter input `owner`: another
 /// `*InputFilters` family (`RunsInputFilters.part: PartsInputFilters`), as opposed to its own
 /// `and_`/`or_` or a value filter such as `IDFilter`.
@@ -268,14 +275,15 @@ impl<'a> TypeMap<'a> {
     }
 
     /// The fields of an input object or of `Variables`, its `#[serde(...)]` container attribute,
-    /// `Default,` when every field may be omitted and else a `new` taking the required fields. A nullable field is a `Nullable` (omitted,
-    /// null or a value); a non-null field with a default is an `Option` (omitted or a value).
+    /// `Default,` when every field may be omitted and else a `new` taking the required fields.
+    /// A nullable field is a `Nullable` (omitted, null or a value); a non-null field with a
+    /// default is an `Option` (omitted or a value).
     pub fn input_fields(
         &mut self,
         inputs: &[InputField<'_>],
         prefix: &TokenStream,
     ) -> (Vec<TokenStream>, TokenStream, TokenStream, TokenStream) {
-        let all_defaultable = inputs.iter().all(|f| !f.ty.is_non_null() || f.has_default);
+        let all_defaultable = inputs.iter().all(InputField::omittable);
         let mut fields = Vec::new();
         let mut required = Vec::new();
         let mut inits = Vec::new();
@@ -317,12 +325,13 @@ impl<'a> TypeMap<'a> {
                     vec![quote!(skip_serializing_if = "Option::is_none")],
                 )
             } else {
-                required.push(quote!(#id: #ty));
-                inits.push(quote!(#id,));
                 (ty, Vec::new())
             };
-            if !extra.is_empty() {
+            if f.omittable() {
                 inits.push(quote!(#id: Default::default(),));
+            } else {
+                required.push(quote!(#id: #ty));
+                inits.push(quote!(#id,));
             }
             let attr = field_attr(&f.rust, f.graphql, &extra);
             fields.push(quote!(#doc #attr pub #id: #ty,));
