@@ -11,9 +11,7 @@ use ion_client_build::SourceFile;
 use ion_client_build::drift::{self, Severity};
 
 fn read(path: &Path) -> anyhow::Result<SourceFile> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read schema {}", path.display()))?;
-    Ok(SourceFile::new(path, text))
+    ion_client_build::files::read_source(path).context("cannot read the schema")
 }
 
 /// Every change from `old` to `new`, one line each (`severity: coordinate: what`), most

@@ -4,7 +4,6 @@
 //! unset, `RUST_LOG=ion_client=debug` shows each request). Secrets never reach it: the
 //! library logs none at any level.
 
-mod document;
 mod drift_cmd;
 mod emulator_cmd;
 mod info;

@@ -72,14 +72,14 @@ mod tests {
 
     #[test]
     fn template_is_a_valid_operation() {
-        let dir = std::env::temp_dir().join(format!("ion-new-query-{}", std::process::id()));
-        let path = scaffold("list open runs", &dir).unwrap();
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path();
+        let path = scaffold("list open runs", dir).unwrap();
         assert!(path.ends_with("list_open_runs.graphql"));
         let schema =
             ion_client_build::SourceFile::new("shipped.graphql", ion_client_build::SHIPPED_SCHEMA);
         let ok = crate::schema_cmd::check(&schema, std::slice::from_ref(&path)).unwrap();
         assert!(ok, "the template validates against the shipped schema");
-        assert!(scaffold("ListOpenRuns", &dir).is_err(), "never overwrites");
-        let _ = std::fs::remove_dir_all(dir);
+        assert!(scaffold("ListOpenRuns", dir).is_err(), "never overwrites");
     }
 }

@@ -7,7 +7,8 @@ use anyhow::{Context, anyhow, bail};
 use apollo_compiler::ast;
 use ion_client::pagination::{NextPage, PageFollower};
 use ion_client::{OperationKind, RawRequest};
-use ion_client_build::SourceFile;
+use ion_client_build::pagination::{self, NotPaginated};
+use ion_client_build::{SourceFile, files};
 use serde_json::Value;
 
 /// Arguments of `ion run`.
@@ -33,9 +34,6 @@ pub struct RunArgs {
     no_validate: bool,
 }
 
-/// The largest `.graphql` file `ion run` reads: far above any real operation, far below what
-/// would hurt to hold in memory.
-const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
 /// The largest `--variables @path` file `ion run` reads.
 const MAX_VARIABLES_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -106,15 +104,16 @@ struct Prepared {
     name: Option<String>,
     kind: OperationKind,
     variables: Value,
-    /// `$after` handed to a connection selecting `pageInfo` and `edges { node }`, if any.
-    connection: Option<Vec<String>>,
+    /// Where the pages are, by `ion_client_build::pagination`'s rule (checked for
+    /// `--all-pages` only).
+    connection: Result<Vec<String>, NotPaginated>,
 }
 
 /// Reads the file, adds the shared fragments it uses, validates it against the schema (unless
 /// `--no-validate`) with the build's located diagnostics, picks the operation, and checks that
 /// every required variable is given: nothing is sent for a document the server would refuse.
 fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
-    let text = read_capped(&args.file, MAX_DOCUMENT_BYTES)?;
+    let text = files::read_source(&args.file)?.text;
     let document = with_shared_fragments(&args.file, text)?;
     let source = SourceFile::new(&args.file, document);
     let parsed = ion_client_build::parse_document(&source).map_err(|d| anyhow!("{d}"))?;
@@ -125,9 +124,13 @@ fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
         ast::OperationType::Mutation => OperationKind::Mutation,
         ast::OperationType::Subscription => bail!("subscriptions are not supported: ION has none"),
     };
-    if !args.no_validate {
-        let schema = crate::schema_cmd::resolve(args.schema.as_deref())?;
-        ion_client_build::validate(&schema, std::slice::from_ref(&source)).map_err(|d| {
+    let schema = if args.no_validate && !args.all_pages {
+        None
+    } else {
+        Some(crate::schema_cmd::resolve(args.schema.as_deref())?)
+    };
+    if let (false, Some(schema)) = (args.no_validate, &schema) {
+        ion_client_build::validate(schema, std::slice::from_ref(&source)).map_err(|d| {
             anyhow!("{d}").context(
                 "the operation is not valid against the schema (--no-validate sends it anyway)",
             )
@@ -139,7 +142,12 @@ fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
     };
     check_required(op, &variables)?;
     let name = op.name.as_ref().map(|n| n.to_string());
-    let connection = ion_client_build::pagination::connection_path(&source.text, name.as_deref());
+    let connection = match &schema {
+        Some(schema) if args.all_pages => {
+            pagination::check(schema, &source, name.as_deref()).map(|c| c.path)
+        }
+        _ => Err(NotPaginated::NoAfterVariable),
+    };
     Ok(Prepared {
         document: source.text,
         name,
@@ -147,28 +155,6 @@ fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
         variables,
         connection,
     })
-}
-
-/// Reads a regular file of at most `cap` bytes: never a device, a pipe or a folder, and never
-/// more than `cap + 1` bytes of it.
-fn read_capped(path: &Path, cap: u64) -> anyhow::Result<String> {
-    use std::io::Read as _;
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let meta = file
-        .metadata()
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if !meta.is_file() {
-        bail!("{} is not a regular file", path.display());
-    }
-    let mut text = String::new();
-    file.take(cap + 1)
-        .read_to_string(&mut text)
-        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
-    if text.len() as u64 > cap {
-        bail!("{} is larger than {} bytes", path.display(), cap);
-    }
-    Ok(text)
 }
 
 /// Every variable declared non-null without a default must be given, and not as `null`.
@@ -197,7 +183,8 @@ fn check_required(op: &ast::OperationDefinition, variables: &Value) -> anyhow::R
 
 /// Appends the fragments the file uses from the `fragments/` folder beside it (the layout of
 /// `queries/`) and from the files beside it, as the build does, so `ion run queries/x.graphql`
-/// sends what the typed function sends. Folders are walked without following symbolic links.
+/// sends what the typed function sends. Folders are listed by the build's rules
+/// (`ion_client_build::files`).
 fn with_shared_fragments(file: &Path, text: String) -> anyhow::Result<String> {
     // `x.graphql` has the empty path as its parent: its folder is the current one.
     let dir = match file.parent() {
@@ -207,18 +194,9 @@ fn with_shared_fragments(file: &Path, text: String) -> anyhow::Result<String> {
     let mut candidates = Vec::new();
     let fragments = dir.join("fragments");
     if fragments.is_dir() {
-        crate::schema_cmd::collect(&fragments, &mut candidates)
-            .with_context(|| format!("cannot read {}", fragments.display()))?;
+        candidates.extend(files::graphql_files(&fragments)?);
     }
-    let mut siblings: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "graphql" || e == "gql"))
-        .collect();
-    siblings.sort();
-    candidates.extend(siblings);
+    candidates.extend(files::graphql_files_in(dir)?);
     let own = std::fs::canonicalize(file).ok();
     let mut library = Vec::new();
     for path in candidates {
@@ -227,12 +205,12 @@ fn with_shared_fragments(file: &Path, text: String) -> anyhow::Result<String> {
         }
         // An unreadable or oversized neighbour only matters if the file uses a fragment from
         // it, and then the server's (or validation's) "unknown fragment" names it.
-        if let Ok(t) = read_capped(&path, MAX_DOCUMENT_BYTES) {
-            library.push(SourceFile::new(path, t));
+        if let Ok(source) = files::read_source(&path) {
+            library.push(source);
         }
     }
     let source = SourceFile::new(file, text);
-    crate::document::with_fragments(&source, &library).map_err(|d| anyhow!("{d}"))
+    ion_client_build::with_fragments(&source, &library).map_err(|d| anyhow!("{d}"))
 }
 
 /// `--all-pages`: every node of the paginated connection as one JSON line on stdout, with a
@@ -263,10 +241,13 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
             name.as_deref().unwrap_or("the operation")
         );
     }
-    let Some(path) = connection else {
-        bail!(
-            "--all-pages needs an operation with an `$after` variable passed as `after:` to a connection selecting `pageInfo {{ hasNextPage endCursor }}` and `edges {{ node }}`"
-        );
+    let path = match connection {
+        Ok(path) => path,
+        Err(why) => bail!(
+            "--all-pages needs {}; in {}, {why}",
+            pagination::REQUIREMENT,
+            name.as_deref().unwrap_or("the operation")
+        ),
     };
     let target = crate::target::connect().await?;
     let progress = std::io::stderr().is_terminal();
@@ -337,7 +318,7 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
 fn parse_variables(raw: &str) -> anyhow::Result<Value> {
     let (text, origin) = match raw.strip_prefix('@') {
         Some(path) => (
-            read_capped(Path::new(path), MAX_VARIABLES_BYTES)?,
+            files::read_capped(Path::new(path), MAX_VARIABLES_BYTES)?,
             path.to_owned(),
         ),
         None => (raw.to_owned(), "--variables".to_owned()),
@@ -446,23 +427,5 @@ mod tests {
             "--variables must be a JSON object of variables, found an array"
         );
         assert!(parse_variables("{").is_err());
-    }
-
-    #[test]
-    fn only_regular_files_up_to_the_cap_are_read() {
-        let dir = std::env::temp_dir().join(format!("ion-read-capped-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let big = dir.join("big.json");
-        std::fs::write(&big, "x".repeat(11)).expect("write");
-        assert_eq!(
-            read_capped(&big, 10).expect_err("too big").to_string(),
-            format!("{} is larger than 10 bytes", big.display())
-        );
-        assert_eq!(read_capped(&big, 11).expect("fits").len(), 11);
-        assert_eq!(
-            read_capped(&dir, 10).expect_err("a folder").to_string(),
-            format!("{} is not a regular file", dir.display())
-        );
-        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -23,10 +23,10 @@ pub fn resolve(explicit: Option<&Path>) -> anyhow::Result<SourceFile> {
     };
     match path {
         Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read schema {}", path.display()))?;
+            let schema =
+                ion_client_build::files::read_source(&path).context("cannot read the schema")?;
             eprintln!("ion: schema {}{why}", path.display());
-            Ok(SourceFile::new(path, text))
+            Ok(schema)
         }
         None => {
             eprintln!(
@@ -62,43 +62,8 @@ pub fn check(schema: &SourceFile, paths: &[PathBuf]) -> anyhow::Result<bool> {
     }
 }
 
-/// The `.graphql` files named, or found below the folders named.
+/// The `.graphql` files named, or found below the folders named, read as the build reads
+/// them (`ion_client_build::files`: the same walker, links refused, regular files only, capped).
 pub fn read_operations(paths: &[PathBuf]) -> anyhow::Result<Vec<SourceFile>> {
-    let mut files = Vec::new();
-    for path in paths {
-        let found = if path.is_dir() {
-            let mut found = Vec::new();
-            collect(path, &mut found)
-                .with_context(|| format!("cannot read directory {}", path.display()))?;
-            found
-        } else {
-            vec![path.clone()]
-        };
-        for file in found {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            files.push(SourceFile::new(file, text));
-        }
-    }
-    Ok(files)
-}
-
-/// Every `.graphql`/`.gql` file below `dir`, sorted. Symbolic links to folders are not
-/// followed, so a link cycle cannot make the walk endless.
-pub fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(std::fs::DirEntry::path);
-    for entry in entries {
-        let path = entry.path();
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            collect(&path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "graphql" || e == "gql")
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
+    Ok(ion_client_build::files::read_sources(paths)?)
 }

@@ -1,7 +1,7 @@
 //! The `ion` binary end to end, offline: with no configuration it runs against its embedded
 //! emulator, exactly as the README's first command does.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use apollo_compiler::Schema;
@@ -22,11 +22,8 @@ fn ion(args: &[&str]) -> Output {
         .expect("the ion binary runs")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ion-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
 }
 
 #[test]
@@ -111,7 +108,8 @@ fn definitions(sdl: &str, path: &str) -> Vec<(String, String)> {
 
 #[test]
 fn schema_pull_from_the_emulator_equals_the_checked_in_schema() {
-    let dir = temp_dir("pull");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let file = dir.join("pulled.graphql");
     let out = ion(&["schema", "pull", "-o", file.to_str().expect("utf-8 path")]);
     assert!(
@@ -130,12 +128,12 @@ fn schema_pull_from_the_emulator_equals_the_checked_in_schema() {
         assert_eq!(name_a, name_b);
         assert_eq!(def_a, def_b, "definition of {name_a} differs");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn schema_check_reports_located_errors_and_new_query_scaffolds_a_valid_file() {
-    let dir = temp_dir("check");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let out = ion(&[
         "new-query",
         "ListOpenRuns",
@@ -166,7 +164,6 @@ fn schema_check_reports_located_errors_and_new_query_scaffolds_a_valid_file() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("broken.graphql:2:"), "{stderr}");
     assert!(stderr.contains("nope"), "{stderr}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -213,7 +210,8 @@ fn envs_lists_every_deployment_and_token_hides_the_token() {
 /// beside it like `./x.graphql` does.
 #[test]
 fn works_from_any_directory_with_the_shipped_schema() {
-    let dir = temp_dir("anywhere");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     std::fs::write(
         dir.join("x.graphql"),
         "query X { runs(first: 2) { edges { node { ...Row } } } }
@@ -229,7 +227,7 @@ fn works_from_any_directory_with_the_shipped_schema() {
     let in_dir = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_ion"))
             .args(args)
-            .current_dir(&dir)
+            .current_dir(dir)
             .env_clear()
             .output()
             .expect("the ion binary runs")
@@ -248,7 +246,50 @@ fn works_from_any_directory_with_the_shipped_schema() {
         Some(2)
     );
     assert!(body["data"]["runs"]["edges"][0]["node"]["title"].is_string());
-    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `--all-pages` applies the whole pagination rule before sending anything: an `$after` alone
+/// is not enough.
+#[test]
+fn all_pages_refuses_an_operation_that_does_not_page() {
+    let tmp = temp_dir();
+    let file = tmp.path().join("half.graphql");
+    std::fs::write(
+        &file,
+        "query Half($after: String) { runs(after: $after, first: 2) { edges { node { id } } } }\n",
+    )
+    .expect("write");
+    let out = ion(&["run", file.to_str().expect("utf-8"), "--all-pages"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--all-pages needs an `$after` variable")
+            && stderr.contains("in Half, the connection selects no `pageInfo`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("embedded ION emulator"),
+        "nothing was sent: {stderr}"
+    );
+}
+
+/// `ion schema check` reads a folder as the build does: a symbolic link inside it is refused,
+/// by name.
+#[cfg(unix)]
+#[test]
+fn schema_check_refuses_links_as_the_build_does() {
+    let tmp = temp_dir();
+    let outside = temp_dir();
+    std::fs::write(outside.path().join("q.graphql"), "query Q { me { id } }\n").expect("write");
+    std::os::unix::fs::symlink(
+        outside.path().join("q.graphql"),
+        tmp.path().join("q.graphql"),
+    )
+    .expect("link");
+    let out = ion(&["schema", "check", tmp.path().to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("q.graphql is a symbolic link"), "{stderr}");
 }
 
 #[test]
@@ -260,5 +301,4 @@ fn a_missing_file_is_a_clear_error() {
         stderr.contains("cannot read queries/does_not_exist.graphql"),
         "{stderr}"
     );
-    let _ = Path::new("unused");
 }

@@ -42,11 +42,8 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ion-run-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
 }
 
 fn stderr(out: &Output) -> String {
@@ -56,13 +53,14 @@ fn stderr(out: &Output) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_a_file_with_inline_or_file_variables() {
     let e = emulator().await;
-    let dir = temp_dir("vars");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let file = write(
-        &dir,
+        dir,
         "get.graphql",
         "query GetRuns($first: Int) { runs(first: $first) { edges { node { id } } } }\n",
     );
-    let vars = write(&dir, "vars.json", r#"{"first": 2}"#);
+    let vars = write(dir, "vars.json", r#"{"first": 2}"#);
 
     let out = ion(&e, &["run", &file, "--variables", r#"{"first": 4}"#]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -82,15 +80,15 @@ async fn runs_a_file_with_inline_or_file_variables() {
     assert!(logs.contains("ion_operation"), "{logs}");
     assert!(!logs.contains(SECRET), "{logs}");
     assert!(!logs.contains(&e.issue_token()[..20]), "{logs}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutations_are_sent_as_mutations() {
     let e = emulator().await;
-    let dir = temp_dir("mutation");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let file = write(
-        &dir,
+        dir,
         "m.graphql",
         "mutation($input: CreateRunInput!) { createRun(input: $input) { run { id title } } }",
     );
@@ -104,15 +102,15 @@ async fn mutations_are_sent_as_mutations() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("is a mutation"), "{}", stderr(&out));
     assert_eq!(e.counters().mutations, 1);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphql_errors_print_the_body_and_fail() {
     let e = emulator().await;
-    let dir = temp_dir("errors");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     // Sent unvalidated, so the server is the one to refuse it.
-    let file = write(&dir, "q.graphql", "{ runz { id } }");
+    let file = write(dir, "q.graphql", "{ runz { id } }");
     let out = ion(&e, &["run", &file, "--no-validate"]);
     assert_eq!(out.status.code(), Some(1));
     let body: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
@@ -123,15 +121,15 @@ async fn graphql_errors_print_the_body_and_fail() {
         "{}",
         stderr(&out)
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_documents_and_missing_variables_are_refused_before_sending() {
     let e = emulator().await;
-    let dir = temp_dir("local-checks");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let typo = write(
-        &dir,
+        dir,
         "typo.graphql",
         "query Runs {\n  runs {\n    edges { node { serialNumbr } }\n  }\n}\n",
     );
@@ -142,7 +140,7 @@ async fn invalid_documents_and_missing_variables_are_refused_before_sending() {
     assert!(err.contains("serialNumbr"), "{err}");
 
     let needs_id = write(
-        &dir,
+        dir,
         "get_run.graphql",
         "query GetRun($id: ID!) { run(id: $id) { id } }\n",
     );
@@ -163,14 +161,14 @@ async fn invalid_documents_and_missing_variables_are_refused_before_sending() {
         "only the --no-validate run was sent"
     );
     assert_eq!(e.counters().token_requests, 1);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_go_to_stderr_with_a_non_zero_exit() {
     let e = emulator().await;
-    let dir = temp_dir("fail");
-    let file = write(&dir, "q.graphql", "query Me { me { id } }");
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    let file = write(dir, "q.graphql", "query Me { me { id } }");
     let out = ion_with(&e, "not-the-secret", &["run", &file]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
@@ -198,7 +196,6 @@ async fn failures_go_to_stderr_with_a_non_zero_exit() {
         "{}",
         stderr(&out)
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// The repository's schema, which the operations below were "generated" against.
@@ -213,9 +210,10 @@ fn repo_schema() -> (PathBuf, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_live_reports_what_the_live_schema_breaks_in_the_operations() {
     let (schema_path, sdl) = repo_schema();
-    let dir = temp_dir("live");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let op = write(
-        &dir,
+        dir,
         "runs.graphql",
         "query Runs {\n  runs {\n    edges { node { id status } }\n  }\n}\n",
     );
@@ -263,14 +261,14 @@ async fn check_live_reports_what_the_live_schema_breaks_in_the_operations() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{report}\n{}", stderr(&out));
     assert!(report.contains("runs.graphql:3:23: breaking"), "{report}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn schema_diff_lists_changes_by_severity_with_an_exit_status() {
     let (_, sdl) = repo_schema();
-    let dir = temp_dir("diff");
-    let old = write(&dir, "old.graphql", &sdl);
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    let old = write(dir, "old.graphql", &sdl);
     let same = Command::new(env!("CARGO_BIN_EXE_ion"))
         .args(["schema", "diff", &old, &old])
         .output()
@@ -283,7 +281,7 @@ fn schema_diff_lists_changes_by_severity_with_an_exit_status() {
         "enum RunStatus {\n  PAUSED\n",
         1,
     );
-    let new = write(&dir, "new.graphql", &changed);
+    let new = write(dir, "new.graphql", &changed);
     let out = Command::new(env!("CARGO_BIN_EXE_ion"))
         .args(["schema", "diff", &old, &new])
         .output()
@@ -299,5 +297,4 @@ fn schema_diff_lists_changes_by_severity_with_an_exit_status() {
         lines[1].starts_with("dangerous: RunStatus.PAUSED: "),
         "{lines:?}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,19 +1,21 @@
-//! Loading `.graphql` files, resolving shared fragments and validating every operation.
+//! Operation sources: the schema and the operation files parsed, fragments indexed across all
+//! files, each operation file validated with exactly the fragments it reaches, and the one
+//! transitive fragment closure ([`reachable`]) that validation, generation and `ion run`'s
+//! documents ([`with_fragments`]) share.
 //!
-//! Invariant: every diagnostic names `file:line:column`; all of them are collected before the
-//! build fails, so a user sees every mistake at once.
+//! Invariant: all diagnostics are collected before anything fails, so a user sees every
+//! mistake at once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use apollo_compiler::ast;
-use apollo_compiler::diagnostic::ToCliReport;
 use apollo_compiler::executable::ExecutableDocument;
-use apollo_compiler::validation::{DiagnosticList, Valid};
+use apollo_compiler::validation::Valid;
 use apollo_compiler::{Node, Schema};
 
-use crate::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics, Place, from_apollo};
 
 /// A source file: a display path (relative, as users see it) and its text.
 #[derive(Debug, Clone)]
@@ -35,6 +37,7 @@ impl SourceFile {
 }
 
 /// One validated document per operation file: the file's operations plus the fragments they use.
+#[cfg_attr(not(feature = "codegen"), allow(dead_code))]
 pub(crate) struct ValidatedFile {
     pub path: PathBuf,
     pub doc: Valid<ExecutableDocument>,
@@ -48,56 +51,7 @@ pub(crate) struct ValidatedFile {
 /// Parses and validates the schema, reporting diagnostics with locations.
 pub(crate) fn load_schema(schema: &SourceFile) -> Result<Valid<Schema>, Vec<Diagnostic>> {
     Schema::parse_and_validate(schema.text.as_str(), &schema.path)
-        .map_err(|with_errors| diagnostics(&with_errors.errors))
-}
-
-/// Converts apollo-compiler diagnostics into ours: `path:line:col: message` plus the rendered
-/// report (which points at the schema definition involved).
-pub(crate) fn diagnostics(list: &DiagnosticList) -> Vec<Diagnostic> {
-    list.iter()
-        .map(|d| {
-            let location = d
-                .error
-                .location()
-                .and_then(|loc| {
-                    let range = d.line_column_range()?;
-                    let file = d.sources.get(&loc.file_id())?;
-                    Some(format!(
-                        "{}:{}:{}",
-                        file.path().display(),
-                        range.start.line,
-                        range.start.column
-                    ))
-                })
-                .unwrap_or_else(|| "<unknown location>".to_string());
-            Diagnostic {
-                location,
-                message: d.error.to_string(),
-                report: d
-                    .to_report(apollo_compiler::diagnostic::Color::Never)
-                    .into_string(),
-            }
-        })
-        .collect()
-}
-
-fn located(
-    sources: &apollo_compiler::parser::SourceMap,
-    node_loc: Option<apollo_compiler::parser::SourceSpan>,
-    fallback: &Path,
-) -> String {
-    node_loc
-        .and_then(|loc| {
-            let range = loc.line_column_range(sources)?;
-            let file = sources.get(&loc.file_id())?;
-            Some(format!(
-                "{}:{}:{}",
-                file.path().display(),
-                range.start.line,
-                range.start.column
-            ))
-        })
-        .unwrap_or_else(|| fallback.display().to_string())
+        .map_err(|with_errors| from_apollo(&with_errors.errors))
 }
 
 /// Parses every file, indexes fragments globally, and validates each file's operations together
@@ -112,7 +66,7 @@ pub(crate) fn validate_queries(
     for file in files {
         match ast::Document::parse(file.text.as_str(), &file.path) {
             Ok(doc) => parsed.push((file, doc)),
-            Err(with_errors) => errors.extend(diagnostics(&with_errors.errors)),
+            Err(with_errors) => errors.extend(from_apollo(&with_errors.errors)),
         }
     }
 
@@ -122,19 +76,18 @@ pub(crate) fn validate_queries(
         for def in &doc.definitions {
             if let Some(frag) = def.as_fragment_definition() {
                 if let Some((j, previous)) = fragments.get(frag.name.as_str()) {
-                    errors.push(Diagnostic {
-                        location: located(&doc.sources, frag.location(), &file.path),
-                        message: format!(
+                    errors.push(Diagnostic::new(
+                        Place::of(&doc.sources, frag.location(), &file.path),
+                        format!(
                             "fragment `{}` is defined twice; the other definition is at {}",
                             frag.name,
-                            located(
+                            Place::of(
                                 &parsed[*j].1.sources,
                                 previous.location(),
                                 &parsed[*j].0.path
                             )
                         ),
-                        report: String::new(),
-                    });
+                    ));
                 } else {
                     fragments.insert(frag.name.to_string(), (i, frag.clone()));
                 }
@@ -199,7 +152,7 @@ pub(crate) fn validate_queries(
                 fragments: per_operation,
                 fragment_deps,
             }),
-            Err(with_errors) => errors.extend(diagnostics(&with_errors.errors)),
+            Err(with_errors) => errors.extend(from_apollo(&with_errors.errors)),
         }
     }
 
@@ -207,7 +160,7 @@ pub(crate) fn validate_queries(
         if !used_fragments.contains(name) {
             warnings.push(format!(
                 "{}: fragment `{name}` is not used by any operation",
-                located(&parsed[*i].1.sources, frag.location(), &parsed[*i].0.path)
+                Place::of(&parsed[*i].1.sources, frag.location(), &parsed[*i].0.path)
             ));
         }
     }
@@ -219,10 +172,10 @@ pub(crate) fn validate_queries(
     }
 }
 
-/// The fragments `set` reaches, through spreads inside fragments too: the one fragment walker
-/// (validation, generation and the CLI's document helpers all use it). `fragment` looks a
-/// definition's selection up by name; unknown names are kept (validation reports them).
-pub(crate) fn reachable<'a>(
+/// The fragments `set` reaches, through spreads inside fragments too: the one fragment closure
+/// (validation, generation and [`with_fragments`] use it). `fragment` looks a definition's
+/// selection up by name; unknown names are kept (validation reports them).
+pub fn reachable<'a>(
     set: &[ast::Selection],
     fragment: impl Fn(&str) -> Option<&'a [ast::Selection]>,
 ) -> BTreeSet<String> {
@@ -239,8 +192,9 @@ pub(crate) fn reachable<'a>(
     needed
 }
 
-/// The fragment names spread directly anywhere in `set`.
-pub(crate) fn spreads(set: &[ast::Selection], out: &mut Vec<String>) {
+/// The fragment names spread directly anywhere in `set` (through fields and inline fragments;
+/// not into the spread fragments themselves), in document order.
+pub fn spreads(set: &[ast::Selection], out: &mut Vec<String>) {
     for sel in set {
         match sel {
             ast::Selection::Field(f) => spreads(&f.selection_set, out),
@@ -250,32 +204,104 @@ pub(crate) fn spreads(set: &[ast::Selection], out: &mut Vec<String>) {
     }
 }
 
-/// `path:line:col` of a node in a validated document.
-pub(crate) fn location_of(
-    doc: &ExecutableDocument,
-    loc: Option<apollo_compiler::parser::SourceSpan>,
-    fallback: &Path,
-) -> String {
-    located(&doc.sources, loc, fallback)
-}
-
-/// Every `*.graphql` file below `dir`, sorted by path so output is deterministic.
-pub(crate) fn graphql_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "graphql" || e == "gql")
+/// The document `ion run` sends for `file`: its text, then the definitions of the fragments it
+/// reaches ([`reachable`]) that it does not define itself, taken from `library` (typically
+/// `queries/fragments/**`, in the library's order: the first definition of a name wins).
+/// Fragments it does not use are not added, so the server sees a valid document.
+///
+/// # Errors
+/// Syntax errors in `file` or in a library file, with their locations.
+pub fn with_fragments(file: &SourceFile, library: &[SourceFile]) -> Result<String, Diagnostics> {
+    let doc = parse(file)?;
+    let mut available: BTreeMap<String, (String, Node<ast::FragmentDefinition>)> = BTreeMap::new();
+    for lib in library {
+        for def in &parse(lib)?.definitions {
+            if let Some(frag) = def.as_fragment_definition()
+                && let Some(text) = def
+                    .location()
+                    .and_then(|loc| lib.text.get(loc.offset()..loc.end_offset()))
             {
-                out.push(path);
+                available
+                    .entry(frag.name.to_string())
+                    .or_insert_with(|| (text.to_string(), frag.clone()));
             }
         }
     }
-    out.sort();
+    let defined: BTreeMap<&str, &[ast::Selection]> = doc
+        .definitions
+        .iter()
+        .filter_map(|d| d.as_fragment_definition())
+        .map(|f| (f.name.as_str(), &f.selection_set[..]))
+        .collect();
+    let lookup = |name: &str| {
+        defined
+            .get(name)
+            .copied()
+            .or_else(|| available.get(name).map(|(_, f)| &f.selection_set[..]))
+    };
+    let mut needed = BTreeSet::new();
+    for def in &doc.definitions {
+        let set = match def {
+            ast::Definition::OperationDefinition(op) => &op.selection_set,
+            ast::Definition::FragmentDefinition(f) => &f.selection_set,
+            _ => continue,
+        };
+        needed.extend(reachable(set, lookup));
+    }
+    let mut out = file.text.clone();
+    for name in needed {
+        if defined.contains_key(name.as_str()) {
+            continue;
+        }
+        if let Some((text, _)) = available.get(&name) {
+            out.push_str("\n\n");
+            out.push_str(text);
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
     Ok(out)
+}
+
+/// Parses one GraphQL document (operations and fragments) without a schema.
+///
+/// # Errors
+/// The syntax errors, each located.
+pub fn parse(file: &SourceFile) -> Result<ast::Document, Diagnostics> {
+    ast::Document::parse(file.text.as_str(), &file.path)
+        .map_err(|e| Diagnostics(from_apollo(&e.errors)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_fragments_adds_only_the_fragments_reached() {
+        let file = SourceFile::new(
+            "q.graphql",
+            "query Q($after: String) { runs(after: $after) { pageInfo { ...P } edges { node { ...R } } } }",
+        );
+        let lib = [SourceFile::new(
+            "fragments/f.graphql",
+            "fragment P on IonPageInfo { hasNextPage endCursor }\nfragment R on Run { id ...U }\nfragment U on Run { title }\nfragment Unused on Run { id }",
+        )];
+        let doc = with_fragments(&file, &lib).expect("parses");
+        for name in ["fragment P on", "fragment R on", "fragment U on"] {
+            assert!(doc.contains(name), "{name} missing from {doc}");
+        }
+        assert!(!doc.contains("Unused"), "{doc}");
+        // A fragment the file defines itself is not added again.
+        let own = SourceFile::new(
+            "q.graphql",
+            "query Q { me { ...U } }\nfragment U on User { id }",
+        );
+        let doc = with_fragments(
+            &own,
+            &[SourceFile::new("f.graphql", "fragment U on User { name }")],
+        )
+        .expect("parses");
+        assert_eq!(doc.matches("fragment U").count(), 1, "{doc}");
+    }
 }

@@ -1,6 +1,6 @@
 //! The generator against ION's full 2023 reference schema: every evidence operation that is
-//! valid there is generated and the result compiled, when `../shared` is present (it is in CI
-//! and on developers' machines; users' checkouts skip this with a notice).
+//! valid there is generated and the result compiled. Needs `../shared` (see `shared.rs`: a
+//! checkout without it skips with a notice, unless `ION_REQUIRE_SHARED=1`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,15 +16,7 @@ fn repo_root() -> PathBuf {
         .expect("repo root")
 }
 
-fn shared() -> Option<PathBuf> {
-    let dir = repo_root().join("../shared");
-    if dir.join("ion-reference/ion-schema-2023.graphql").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: ../shared (the reference schema and evidence) is not present");
-        None
-    }
-}
+mod shared;
 
 /// Evidence files whose manifest row says they are valid against the 2023 SDL.
 fn valid_evidence(shared: &Path) -> Vec<PathBuf> {
@@ -65,8 +57,12 @@ fn module_names(path: &Path, text: &str) -> Vec<String> {
 }
 
 #[test]
-fn evidence_operations_generate_and_compile_against_the_reference_schema() {
-    let Some(shared) = shared() else { return };
+fn shared_evidence_operations_generate_and_compile_against_the_reference_schema() {
+    let Some(shared) =
+        shared::dir("shared_evidence_operations_generate_and_compile_against_the_reference_schema")
+    else {
+        return;
+    };
     let schema_text = std::fs::read_to_string(shared.join("ion-reference/ion-schema-2023.graphql"))
         .expect("reference");
     let schema = SourceFile::new("ion-schema-2023.graphql", schema_text);
@@ -105,7 +101,7 @@ fn evidence_operations_generate_and_compile_against_the_reference_schema() {
     std::fs::create_dir_all(out_dir.join("src")).expect("mkdir");
     for (i, (_, list)) in batches.iter().enumerate() {
         let options = Options {
-            client_methods: ion_client_build::ClientMethods::Trait(format!("Batch{i}")),
+            client_trait: format!("Batch{i}"),
             ..Options::default()
         };
         let generated =

@@ -306,15 +306,14 @@ fn run_generator(text: &str) -> std::thread::Result<Result<Generated, Diagnostic
     }))
 }
 
-/// `path:line:column` with `path` one of the inputs.
-fn is_located(location: &str) -> bool {
-    let mut parts = location.rsplitn(3, ':');
-    let (Some(column), Some(line), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    (path == OPERATION_PATH || path == SCHEMA_PATH)
-        && line.parse::<u32>().is_ok_and(|l| l > 0)
-        && column.parse::<u32>().is_ok_and(|c| c > 0)
+/// A line and column in one of the inputs.
+fn is_located(location: Option<&ion_client_build::Location>) -> bool {
+    location.is_some_and(|at| {
+        (at.file == std::path::Path::new(OPERATION_PATH)
+            || at.file == std::path::Path::new(SCHEMA_PATH))
+            && at.line > 0
+            && at.column > 0
+    })
 }
 
 /// Generated code parses as Rust, or every diagnostic names a location; no panic.
@@ -324,15 +323,19 @@ fn check_outcome(text: &str) -> Result<(), TestCaseError> {
             "the generator panicked on:\n{text}"
         ))),
         Ok(Ok(generated)) => {
-            syn::parse_file(&generated.code).map_err(|e| {
-                TestCaseError::fail(format!("generated code does not parse ({e}) for:\n{text}"))
-            })?;
+            for code in
+                std::iter::once(&generated.code).chain(generated.files.iter().map(|(_, c)| c))
+            {
+                syn::parse_file(code).map_err(|e| {
+                    TestCaseError::fail(format!("generated code does not parse ({e}) for:\n{text}"))
+                })?;
+            }
             Ok(())
         }
         Ok(Err(diagnostics)) => {
             for d in &diagnostics.0 {
                 prop_assert!(
-                    is_located(&d.location),
+                    is_located(d.location()),
                     "a diagnostic without a location: {d}\nfor:\n{text}"
                 );
             }

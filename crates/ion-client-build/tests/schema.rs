@@ -3,11 +3,12 @@
 //! The facts live outside the repository, in a `shared/` folder next to the clone
 //! (`<repo>/../shared`): First Resonance's published operations under `ion-evidence/` and a 2023
 //! SDL of ION's API under `ion-reference/`. Where that folder is absent (a user's clone, a
-//! packaged crate) every test that needs it prints a notice and passes without checking.
+//! packaged crate) every test that needs it (`shared` in its name) prints a notice and passes
+//! without checking, unless `ION_REQUIRE_SHARED=1` (CI), which makes it fail.
 //!
-//! - [`evidence_operations_validate`]: every evidence operation the manifest marks as valid against
+//! - [`shared_evidence_operations_validate`]: every evidence operation the manifest marks as valid against
 //!   the 2023 SDL also validates against our schema, so our schema covers what real users send.
-//! - [`schema_agrees_with_reference`]: every definition we declare exists in the reference with the
+//! - [`shared_schema_agrees_with_reference`]: every definition we declare exists in the reference with the
 //!   same facts (kind, types, nullability, arguments, defaults, enum values, deprecations), and our
 //!   descriptions are our own words rather than copies of the reference's.
 //! - [`schema_counts`]: prints what our schema declares, for the README and review.
@@ -60,11 +61,17 @@ impl Inputs {
         }
     }
 
-    /// The shared reference folder, or `None` (after printing why the test is skipped).
+    /// The shared reference folder, or `None` (after printing why the test is skipped); a
+    /// failure instead when `ION_REQUIRE_SHARED=1`.
     fn shared_or_skip(&self, test: &str) -> Option<&Path> {
         if self.shared.is_dir() {
             Some(&self.shared)
         } else {
+            assert!(
+                std::env::var_os("ION_REQUIRE_SHARED").is_none_or(|v| v != "1"),
+                "{test}: ION_REQUIRE_SHARED=1 but the reference data is not at {}",
+                self.shared.display()
+            );
             eprintln!(
                 "{test}: skipped: reference data not found at {} \
                  (it sits beside the repository in CI and in the project's workspace)",
@@ -162,9 +169,9 @@ fn graphql_files(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn evidence_operations_validate() {
+fn shared_evidence_operations_validate() {
     let inputs = Inputs::locate();
-    let Some(shared) = inputs.shared_or_skip("evidence_operations_validate") else {
+    let Some(shared) = inputs.shared_or_skip("shared_evidence_operations_validate") else {
         return;
     };
     let evidence = Inputs::evidence_dir(shared);
@@ -771,9 +778,9 @@ fn comparison_catches_each_disagreement() {
 }
 
 #[test]
-fn schema_agrees_with_reference() {
+fn shared_schema_agrees_with_reference() {
     let inputs = Inputs::locate();
-    let Some(shared) = inputs.shared_or_skip("schema_agrees_with_reference") else {
+    let Some(shared) = inputs.shared_or_skip("shared_schema_agrees_with_reference") else {
         return;
     };
     let ours = load_schema(&inputs.our_schema);
@@ -1295,12 +1302,12 @@ fn coverage(ours: &Schema, reference: &Schema) -> Vec<(&'static str, usize, usiz
 
 /// Everything ION's API offers from its roots is declared: 100 % of its root fields, types,
 /// fields, arguments, input fields, enum values, union members and interface implementations.
-/// Together with [`schema_agrees_with_reference`] this makes our schema the reference's facts,
+/// Together with [`shared_schema_agrees_with_reference`] this makes our schema the reference's facts,
 /// all of them and nothing else.
 #[test]
-fn schema_covers_reference() {
+fn shared_schema_covers_reference() {
     let inputs = Inputs::locate();
-    let Some(shared) = inputs.shared_or_skip("schema_covers_reference") else {
+    let Some(shared) = inputs.shared_or_skip("shared_schema_covers_reference") else {
         return;
     };
     let ours = load_schema(&inputs.our_schema);

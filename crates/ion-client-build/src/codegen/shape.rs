@@ -1,5 +1,6 @@
 //! Response types: selections merged by response key into structs, fragments as their own
-//! types, enums for interfaces and unions; then one operation's module and client methods.
+//! types (held as named fields or inlined), enums for interfaces and unions, each struct with
+//! its `decode_struct!` call.
 //!
 //! See the crate docs ("Fragments", "Names") for the rules this file implements.
 
@@ -7,28 +8,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use apollo_compiler::Node;
-use apollo_compiler::ast::{OperationType, Type};
+use apollo_compiler::ast::Type;
 use apollo_compiler::executable::{
-    DirectiveList, ExecutableDocument, Fragment, Operation, Selection, SelectionSet,
+    DirectiveList, ExecutableDocument, Fragment, Selection, SelectionSet,
 };
 use apollo_compiler::schema::{ExtendedType, FieldDefinition};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::typemap::InputField;
+use super::TypeMap;
+use super::decode::{Build, BuildValue, DecodeCall, DecodeField};
 use super::typemap::{deprecation, pascal_type};
-use super::{TypeMap, container_attr, doc_attr, field_attr, ident};
+use super::{doc_attr, ident};
+use crate::diagnostic::Place;
 use crate::names::{pascal, snake, unique};
-use crate::sources::location_of;
-
-pub(crate) struct OperationOut {
-    pub module: TokenStream,
-    /// The methods as inherent methods (`pub fn`).
-    pub inherent: TokenStream,
-    /// The methods as trait implementations (`fn`).
-    pub method: TokenStream,
-    pub signature: TokenStream,
-}
 
 /// A field of a generated response struct, kept for pagination and for decoding structs that
 /// hold fragments.
@@ -76,8 +69,8 @@ pub(crate) enum Base {
 
 pub(crate) struct Gen<'t, 'a, 'd> {
     pub types: &'t mut TypeMap<'a>,
-    doc: &'d ExecutableDocument,
-    path: &'d Path,
+    pub doc: &'d ExecutableDocument,
+    pub path: &'d Path,
     /// The module the items go into (`fragments` or the operation's module).
     pub module: String,
     base: Base,
@@ -85,10 +78,12 @@ pub(crate) struct Gen<'t, 'a, 'd> {
     fragment_types: &'t BTreeMap<String, String>,
     pub records: &'t mut Records,
     pub items: Vec<TokenStream>,
+    /// The `decode_struct!` calls of the structs in `items`.
+    pub decoders: Vec<DecodeCall>,
     pub taken: BTreeSet<String>,
-    warned: BTreeSet<String>,
-    /// `(file:line:col, message)` for every deprecated field selected.
-    pub deprecations: Vec<(String, String)>,
+    warned: BTreeSet<Place>,
+    /// `(where, message)` for every deprecated field selected.
+    pub deprecations: Vec<(Place, String)>,
     /// Non-fatal advice (e.g. how to get a pagination stream).
     pub hints: Vec<String>,
 }
@@ -123,6 +118,7 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
             fragment_types,
             records,
             items: Vec::new(),
+            decoders: Vec::new(),
             taken,
             warned: BTreeSet::new(),
             deprecations: Vec::new(),
@@ -136,7 +132,7 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
     }
 
     /// A type of `module::Name` as written from this module.
-    fn type_ref(&self, key: &str) -> TokenStream {
+    pub fn type_ref(&self, key: &str) -> TokenStream {
         match key.split_once("::") {
             Some((m, n)) if m == self.module => {
                 let n = ident(n);
@@ -150,6 +146,14 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
                 let n = ident(key);
                 quote!(#n)
             }
+        }
+    }
+
+    /// A type of `module::Name` as written from this module, as text.
+    pub fn type_text(&self, key: &str) -> String {
+        match key.split_once("::") {
+            Some((m, n)) if m == self.module => n.to_string(),
+            _ => key.to_string(),
         }
     }
 
@@ -422,15 +426,6 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
         }
     }
 
-    /// A field as `decode_struct!` reads it, under the Rust name `rust`.
-    fn decoded<'f>(&self, f: &'f FieldInfo, rust: &str) -> Decoded<'f> {
-        Decoded {
-            rust: ident(rust),
-            key: &f.key,
-            ty: self.field_ty(f),
-        }
-    }
-
     fn take_name(&mut self, wanted: &str) -> Option<String> {
         self.taken
             .insert(wanted.to_string())
@@ -622,7 +617,7 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
             let ty = self.type_ref(&key);
             let id = ident(rname);
             let fdoc = doc_attr(&format!("The fields of fragment `{}`.", f.name));
-            fields.push(quote!(#fdoc #[serde(flatten)] pub #id: #ty,));
+            fields.push(quote!(#fdoc pub #id: #ty,));
             info.fragments.push((rname.clone(), key));
         }
         for ((key, c), rname) in collected.iter().zip(&field_names) {
@@ -666,120 +661,99 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
                 ));
             }
             let fdoc = doc_attr(&fdoc);
-            let attr = field_attr(rname, key, &[]);
             let id = ident(rname);
-            fields.push(quote!(#fdoc #attr pub #id: #ty,));
+            fields.push(quote!(#fdoc pub #id: #ty,));
             info.fields.push(field);
         }
         let id = ident(name);
         let doc = doc_attr(doc);
-        let pairs: Vec<(&str, &str)> = info
-            .fields
-            .iter()
-            .map(|f| (f.rust.as_str(), f.key.as_str()))
-            .collect();
         // A GraphQL response holds exactly the fields selected, so an unknown field means the
         // JSON is not an answer to this operation (a stale recorded fixture, a wrong endpoint):
-        // refuse it rather than drop data silently.
-        let rt = self.types.rt.clone();
-        if info.fragments.is_empty() {
-            let attr = container_attr(&pairs, &[]);
-            let decoded: Vec<Decoded<'_>> = info
-                .fields
-                .iter()
-                .map(|f| self.decoded(f, &f.rust))
-                .collect();
-            let deserialize = deserialize_struct(&rt, &id, &decoded);
-            self.items.push(quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, Serialize)]
-                #attr
-                pub struct #id {
-                    #(#fields)*
-                }
-                #deserialize
-            });
+        // `decode_struct!` refuses it rather than drop data silently.
+        self.items.push(quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct #id {
+                #(#fields)*
+            }
+        });
+        let call = if info.fragments.is_empty() {
+            DecodeCall {
+                name: name.to_string(),
+                fields: info
+                    .fields
+                    .iter()
+                    .map(|f| DecodeField {
+                        local: f.rust.clone(),
+                        key: f.key.clone(),
+                        path: Vec::new(),
+                    })
+                    .collect(),
+                build: None,
+            }
         } else {
             // `#[serde(flatten)]` would buffer every field and could not refuse an unknown
-            // one: decode through a flat private struct instead, then move the fields into the
-            // fragments.
-            let wire = self.numbered(&format!("{name}Wire"));
-            let attr = container_attr(&pairs, &[]);
-            let wire_id = ident(&wire);
+            // one: the keys are read flat into locals, then moved into the fragments.
             let mut flat = Vec::new();
-            self.constructor(&info, quote!(#id), &mut flat, &[]);
-            let keys: Vec<&str> = flat.iter().map(|f| f.key.as_str()).collect();
-            let wire_names = unique(&keys, snake, &[]);
-            let decoded: Vec<Decoded<'_>> = flat
-                .iter()
-                .zip(&wire_names)
-                .map(|(f, rust)| self.decoded(f, rust))
-                .collect();
-            let wire_fields = decoded.iter().map(|d| {
-                let (fid, ty) = (&d.rust, &d.ty);
-                quote!(#fid: #ty,)
-            });
-            let wire_deserialize = deserialize_struct(&rt, &wire_id, &decoded);
-            let build = self.constructor(&info, quote!(#id), &mut Vec::new(), &wire_names);
-            self.items.push(quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, Serialize)]
-                #attr
-                pub struct #id {
-                    #(#fields)*
-                }
-                impl<'de> Deserialize<'de> for #id {
-                    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                        #wire_id::deserialize(d).map(Self::from)
-                    }
-                }
-                #[doc(hidden)]
-                pub struct #wire_id {
-                    #(#wire_fields)*
-                }
-                #wire_deserialize
-                impl From<#wire_id> for #id {
-                    fn from(w: #wire_id) -> Self {
-                        #build
-                    }
-                }
-            });
-        }
+            self.flatten(&info, &mut Vec::new(), &mut flat);
+            let keys: Vec<&str> = flat.iter().map(|(k, _)| k.as_str()).collect();
+            let locals = unique(&keys, snake, &[]);
+            let build = self.build(&info, name.to_string(), &locals, &mut 0);
+            DecodeCall {
+                name: name.to_string(),
+                fields: flat
+                    .into_iter()
+                    .zip(locals)
+                    .map(|((key, path), local)| DecodeField { local, key, path })
+                    .collect(),
+                build: Some(build),
+            }
+        };
+        self.decoders.push(call);
         self.records.insert(self.key(name), info);
     }
 
-    /// The expression building a struct from the wire struct `w` (whose fields are named
-    /// `wire_names`, in order), appending the wire fields it reads to `flat`.
-    fn constructor(
+    /// The response keys a struct holding fragments reads, with the field path of each, in
+    /// the order [`Gen::build`] takes them: each held fragment's keys, then the struct's own.
+    fn flatten(
         &self,
         info: &StructInfo,
-        ty: TokenStream,
-        flat: &mut Vec<FieldInfo>,
-        wire_names: &[String],
-    ) -> TokenStream {
-        let mut inits = Vec::new();
+        at: &mut Vec<String>,
+        out: &mut Vec<(String, Vec<String>)>,
+    ) {
         for (rust, key) in &info.fragments {
             let inner = self.records.get(key).cloned().unwrap_or_default();
-            let fid = ident(rust);
-            let fty = self.type_ref(key);
-            let expr = self.constructor(&inner, fty, flat, wire_names);
-            inits.push(quote!(#fid: #expr,));
+            at.push(rust.clone());
+            self.flatten(&inner, at, out);
+            at.pop();
         }
         for f in &info.fields {
-            let i = match wire_names.get(flat.len()) {
-                Some(name) => ident(name),
-                None => format_ident!("f{}", flat.len()),
-            };
-            let fid = ident(&f.rust);
-            inits.push(quote!(#fid: w.#i,));
-            flat.push(f.clone());
+            let mut path = at.clone();
+            path.push(f.rust.clone());
+            out.push((f.key.clone(), path));
         }
-        quote!(#ty { #(#inits)* })
+    }
+
+    /// The struct literal building `info` (of type `ty`) from the locals, taken in order from
+    /// `next`.
+    fn build(&self, info: &StructInfo, ty: String, locals: &[String], next: &mut usize) -> Build {
+        let mut fields = Vec::new();
+        for (rust, key) in &info.fragments {
+            let inner = self.records.get(key).cloned().unwrap_or_default();
+            let nested = self.build(&inner, self.type_text(key), locals, next);
+            fields.push((rust.clone(), BuildValue::Nested(nested)));
+        }
+        for f in &info.fields {
+            let local = locals.get(*next).cloned().unwrap_or_default();
+            *next += 1;
+            fields.push((f.rust.clone(), BuildValue::Local(local)));
+        }
+        Build { ty, fields }
     }
 
     fn note_deprecated(&mut self, c: &Collected<'d>) {
         if let Some(reason) = deprecation(&c.def.directives) {
-            let loc = location_of(self.doc, c.first, self.path);
+            let loc = Place::of(&self.doc.sources, c.first, self.path);
             if self.warned.insert(loc.clone()) {
                 self.deprecations.push((
                     loc,
@@ -811,436 +785,4 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
         }
         self.selection_type(&[], &sets, &parent, Some(name));
     }
-}
-
-/// One operation: its module (variables, response types, local fragments, pagination) and its
-/// client methods.
-pub(crate) struct OperationGen<'g, 't, 'a, 'd> {
-    pub g: &'g mut Gen<'t, 'a, 'd>,
-    pub name: String,
-    /// The document to send: the operation and the fragments it reaches.
-    pub query_text: String,
-    /// Fragments used by this operation only, generated in its module.
-    pub local_fragments: Vec<&'d Node<Fragment>>,
-    /// Whether a shared `fragments` module exists.
-    pub shared_fragments: bool,
-}
-
-impl<'d> OperationGen<'_, '_, '_, 'd> {
-    pub fn operation(&mut self, op: &'d Node<Operation>) -> OperationOut {
-        let rt = self.g.types.rt.clone();
-        let op_struct = pascal_type(&self.name);
-        for frag in self.local_fragments.clone() {
-            self.g.fragment(frag);
-        }
-        let root = op.object_type().to_string();
-        let doc = "The data of a successful response.";
-        let sets = [&op.selection_set];
-        self.g.root_struct("ResponseData", &sets, &root, doc);
-
-        // Variables.
-        let var_names: Vec<&str> = op.variables.iter().map(|v| v.name.as_str()).collect();
-        let var_rust = unique(&var_names, snake, &[]);
-        let inputs: Vec<InputField<'_>> = op
-            .variables
-            .iter()
-            .zip(&var_rust)
-            .map(|(v, rust)| InputField {
-                graphql: v.name.as_str(),
-                rust: rust.clone(),
-                ty: &v.ty,
-                has_default: v.default_value.is_some(),
-                doc: format!("`${}: {}`", v.name, v.ty),
-                boxed: false,
-                relation_of: None,
-            })
-            .collect();
-        let (var_fields, var_attr, default, _) =
-            self.g.types.input_fields(&inputs, &quote!(types::));
-
-        let query_text = self.query_text.clone();
-        let op_name = self.name.clone();
-        let kind = match op.operation_type {
-            OperationType::Mutation => quote!(#rt::OperationKind::Mutation),
-            _ => quote!(#rt::OperationKind::Query),
-        };
-        let kind_word = op.operation_type.name();
-        let op_id = ident(&op_struct);
-        let paginated = self.pagination(op, &op_id, &var_rust);
-        let module_name = snake(&self.name);
-        let module_id = ident(&module_name);
-        let items = std::mem::take(&mut self.g.items);
-        let fragments_use = if self.shared_fragments {
-            quote!(
-                use super::fragments;
-            )
-        } else {
-            quote!()
-        };
-        let module_doc = doc_attr(&format!(
-            "The `{op_name}` {kind_word} from `{}`.\n\n```graphql\n{}\n```",
-            self.g.path.display(),
-            query_text.trim_end()
-        ));
-        let module = quote! {
-            #module_doc
-            pub mod #module_id {
-                #![allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code)]
-                use super::types;
-                #fragments_use
-                use #rt::Nullable;
-                use #rt::__private::serde::{self, Deserialize, Serialize};
-
-                /// The operation's name, sent as `operationName`.
-                pub const OPERATION_NAME: &str = #op_name;
-                /// The document sent to the server: this operation and the fragments it uses.
-                pub const QUERY: &str = #query_text;
-
-                /// The operation, for `graphql_client::GraphQLQuery` and `Client::execute`.
-                #[derive(Debug, Clone, Copy, Default)]
-                pub struct #op_id;
-
-                impl #rt::graphql_client::GraphQLQuery for #op_id {
-                    type Variables = Variables;
-                    type ResponseData = ResponseData;
-                    fn build_query(variables: Variables) -> #rt::graphql_client::QueryBody<Variables> {
-                        #rt::graphql_client::QueryBody { variables, query: QUERY, operation_name: OPERATION_NAME }
-                    }
-                }
-
-                impl #rt::Operation for #op_id {
-                    const NAME: &'static str = OPERATION_NAME;
-                    const KIND: #rt::OperationKind = #kind;
-                    const QUERY: &'static str = QUERY;
-                }
-
-                /// The operation's variables.
-                #[derive(Debug, Clone, PartialEq, #default Serialize)]
-                #var_attr
-                pub struct Variables {
-                    #(#var_fields)*
-                }
-
-                #paginated
-
-                #(#items)*
-            }
-        };
-
-        // The client method(s).
-        let method_id = ident(&module_name);
-        let fn_doc = doc_attr(&format!(
-            "Runs the `{op_name}` {kind_word} from `{}`: see [`{module_name}`] for the document.\n\n# Errors\n\nAn [`Error`]({}::Error) whose kind says what failed: GraphQL errors from ION, authentication, transport, HTTP status, decoding{}.",
-            self.g.path.display(),
-            rt.to_string().replace(' ', ""),
-            if kind_word == "mutation" {
-                ", or an unknown outcome when the mutation may have run"
-            } else {
-                ""
-            }
-        ));
-        let has_vars = !op.variables.is_empty();
-        let (params, args) = if has_vars {
-            (quote!(variables: #module_id::Variables), quote!(variables))
-        } else {
-            (quote!(), quote!(#module_id::Variables {}))
-        };
-        let mut methods = vec![(
-            fn_doc.clone(),
-            quote! {
-                fn #method_id(&self, #params) -> impl ::std::future::Future<Output = Result<#module_id::ResponseData, #rt::Error>> + Send {
-                    self.execute::<#module_id::#op_id>(#args)
-                }
-            },
-        )];
-        let mut sigs = vec![quote! {
-            #fn_doc
-            fn #method_id(&self, #params) -> impl ::std::future::Future<Output = Result<#module_id::ResponseData, #rt::Error>> + Send;
-        }];
-        if paginated_node(&paginated).is_some() {
-            let pages_id = format_ident!("{}_pages", module_name);
-            let nodes_id = format_ident!("{}_nodes", module_name);
-            let node_id = ident("Node");
-            let pdoc = doc_attr(&format!(
-                "Every page of `{op_name}`, following `pageInfo.endCursor`; at most one page is held in memory."
-            ));
-            let ndoc = doc_attr(&format!(
-                "Every node of `{op_name}` across all pages, one page in memory at a time."
-            ));
-            methods.push((pdoc.clone(), quote! {
-                fn #pages_id(&self, #params) -> impl #rt::__private::Stream<Item = Result<#module_id::ResponseData, #rt::Error>> + Send + 'static {
-                    self.pages::<#module_id::#op_id>(#args)
-                }
-            }));
-            methods.push((ndoc.clone(), quote! {
-                fn #nodes_id(&self, #params) -> impl #rt::__private::Stream<Item = Result<#module_id::#node_id, #rt::Error>> + Send + 'static {
-                    self.nodes::<#module_id::#op_id>(#args)
-                }
-            }));
-            sigs.push(quote! {
-                #pdoc
-                fn #pages_id(&self, #params) -> impl #rt::__private::Stream<Item = Result<#module_id::ResponseData, #rt::Error>> + Send + 'static;
-                #ndoc
-                fn #nodes_id(&self, #params) -> impl #rt::__private::Stream<Item = Result<#module_id::#node_id, #rt::Error>> + Send + 'static;
-            });
-        }
-        let inherent = methods.iter().map(|(d, m)| quote!(#d pub #m));
-        let inherent = quote!(#(#inherent)*);
-        // The trait's declarations carry the docs; its implementation does not repeat them.
-        let method = methods.iter().map(|(_, m)| quote!(#m));
-        let method = quote!(#(#method)*);
-        OperationOut {
-            module,
-            inherent,
-            method,
-            signature: quote!(#(#sigs)*),
-        }
-    }
-
-    /// A field of a recorded struct by response key, looking into the fragments it holds; its
-    /// access path (`a.b`) and record.
-    fn field(&self, strct: &str, key: &str) -> Option<FieldRecord> {
-        let info = self.g.records.get(strct)?;
-        if let Some(f) = info.fields.iter().find(|f| f.key == key) {
-            let id = ident(&f.rust);
-            return Some(FieldRecord {
-                rust: quote!(#id),
-                ty: f.ty.clone(),
-                child: f.child.clone(),
-            });
-        }
-        info.fragments.iter().find_map(|(rust, frag)| {
-            let inner = self.field(frag, key)?;
-            let id = ident(rust);
-            let path = inner.rust;
-            Some(FieldRecord {
-                rust: quote!(#id.#path),
-                ..inner
-            })
-        })
-    }
-
-    /// Finds the connection paginated by `$after` and emits `impl Paginated`.
-    fn pagination(
-        &mut self,
-        op: &'d Node<Operation>,
-        op_id: &proc_macro2::Ident,
-        var_rust: &[String],
-    ) -> TokenStream {
-        let Some(after_idx) = op.variables.iter().position(|v| v.name == "after") else {
-            return quote!();
-        };
-        let Some(path) = crate::pagination::connection_path(&self.query_text, Some(&self.name))
-        else {
-            return quote!();
-        };
-        // Walk the recorded struct fields along the path of response keys.
-        let mut current = format!("{}::ResponseData", self.g.module);
-        let mut steps: Vec<FieldRecord> = Vec::new();
-        for key in &path {
-            let Some(rec) = self.field(&current, key) else {
-                return quote!();
-            };
-            if rec.ty.is_list() {
-                return quote!();
-            }
-            let Some(child) = rec.child.clone() else {
-                return quote!();
-            };
-            steps.push(rec);
-            current = child;
-        }
-        let conn = current;
-        let field = |s: &Self, strct: &str, key: &str| s.field(strct, key);
-        let hint = |s: &mut Self, what: &str| {
-            s.g.hints.push(format!(
-                "{}: operation `{}` declares $after but {what}; select `pageInfo {{ hasNextPage endCursor }}` and `edges {{ node {{ ... }} }}` on the connection to get `_pages`/`_nodes` streams",
-                s.g.path.display(),
-                s.name
-            ));
-            quote!()
-        };
-        let Some(page_info) = field(self, &conn, "pageInfo") else {
-            return hint(self, "selects no `pageInfo`");
-        };
-        let Some(pi_struct) = page_info.child.clone() else {
-            return quote!();
-        };
-        let (Some(has_next), Some(end_cursor)) = (
-            field(self, &pi_struct, "hasNextPage"),
-            field(self, &pi_struct, "endCursor"),
-        ) else {
-            return hint(self, "its `pageInfo` lacks `hasNextPage` or `endCursor`");
-        };
-        let Some(edges) = field(self, &conn, "edges") else {
-            return hint(self, "selects no `edges`");
-        };
-        let Some(edge_struct) = edges.child.clone() else {
-            return quote!();
-        };
-        let Some(node) = field(self, &edge_struct, "node") else {
-            return hint(self, "selects no `edges { node }`");
-        };
-        let Some(node_struct) = node.child.clone() else {
-            return quote!();
-        };
-        if !edges.ty.is_list() || node.ty.is_list() {
-            return quote!();
-        }
-
-        // page_cursor: borrow down the path.
-        let mut nav = quote!(let c = data;);
-        for s in &steps {
-            let f = &s.rust;
-            nav = if s.ty.is_non_null() {
-                quote!(#nav let c = &c.#f;)
-            } else {
-                quote!(#nav let c = c.#f.as_ref()?;)
-            };
-        }
-        let pi = &page_info.rust;
-        let pi_nav = if page_info.ty.is_non_null() {
-            quote!(let p = &c.#pi;)
-        } else {
-            quote!(let p = c.#pi.as_ref()?;)
-        };
-        let hn = &has_next.rust;
-        let hn_expr = if has_next.ty.is_non_null() {
-            quote!(p.#hn)
-        } else {
-            quote!(p.#hn.unwrap_or(false))
-        };
-        let ec = &end_cursor.rust;
-        let ec_expr = if end_cursor.ty.is_non_null() {
-            quote!(Some(p.#ec.clone()))
-        } else {
-            quote!(p.#ec.clone())
-        };
-
-        // into_nodes: move down the path.
-        let mut take = quote!(let c = data;);
-        for s in &steps {
-            let f = &s.rust;
-            take = if s.ty.is_non_null() {
-                quote!(#take let c = c.#f;)
-            } else {
-                quote!(#take let c = c.#f?;)
-            };
-        }
-        let ed = &edges.rust;
-        let edges_expr = if edges.ty.is_non_null() {
-            quote!(c.#ed)
-        } else {
-            quote!(c.#ed?)
-        };
-        let item_nullable =
-            matches!(&edges.ty, Type::List(i) | Type::NonNullList(i) if !i.is_non_null());
-        let flatten = if item_nullable {
-            quote!(.flatten())
-        } else {
-            quote!()
-        };
-        let nd = &node.rust;
-        let node_map = if node.ty.is_non_null() {
-            quote!(.map(|e| e.#nd))
-        } else {
-            quote!(.filter_map(|e| e.#nd))
-        };
-        // node_count: the same walk, borrowed, counting what into_nodes would keep.
-        let edges_ref = if edges.ty.is_non_null() {
-            quote!(c.#ed.iter())
-        } else {
-            quote!(c.#ed.as_ref()?.iter())
-        };
-        let node_filter = if node.ty.is_non_null() {
-            quote!()
-        } else {
-            quote!(.filter(|e| e.#nd.is_some()))
-        };
-
-        let after_field = ident(&var_rust[after_idx]);
-        let after_var = &op.variables[after_idx];
-        let rt = &self.g.types.rt;
-        let set_after = if after_var.ty.is_non_null() {
-            if after_var.default_value.is_some() {
-                quote!(variables.#after_field = after;)
-            } else {
-                quote!(variables.#after_field = after.unwrap_or_default();)
-            }
-        } else {
-            quote!(variables.#after_field = match after { Some(a) => #rt::Nullable::Value(a), None => #rt::Nullable::Omitted };)
-        };
-        let node_id = self.g.type_ref(&node_struct);
-        quote! {
-            impl #rt::Paginated for #op_id {
-                type Node = #node_id;
-                fn set_after(variables: &mut Variables, after: Option<String>) {
-                    #set_after
-                }
-                fn page_cursor(data: &ResponseData) -> Option<#rt::PageCursor> {
-                    #nav
-                    #pi_nav
-                    Some(#rt::PageCursor { has_next_page: #hn_expr, end_cursor: #ec_expr })
-                }
-                fn node_count(data: &ResponseData) -> usize {
-                    let count = || -> Option<usize> {
-                        #nav
-                        Some(#edges_ref #flatten #node_filter .count())
-                    };
-                    count().unwrap_or(0)
-                }
-                fn into_nodes(data: ResponseData) -> Vec<#node_id> {
-                    let nodes = move || -> Option<Vec<#node_id>> {
-                        #take
-                        Some(#edges_expr.into_iter() #flatten #node_map .collect())
-                    };
-                    nodes().unwrap_or_default()
-                }
-            }
-            /// The node type of this operation's paginated connection.
-            pub type Node = #node_id;
-        }
-    }
-}
-
-/// A field on the way to a connection.
-#[derive(Clone)]
-struct FieldRecord {
-    /// Access path from the struct (`run_summary.id` through a held fragment).
-    rust: TokenStream,
-    ty: Type,
-    child: Option<String>,
-}
-
-fn paginated_node(tokens: &TokenStream) -> Option<TokenStream> {
-    // The pagination impl ends with `pub type Node = X;`: read X back.
-    let text = tokens.to_string();
-    let rest = text.split("pub type Node = ").nth(1)?;
-    rest.trim_end_matches(|c: char| c == ';' || c.is_whitespace())
-        .parse()
-        .ok()
-}
-
-/// A field a generated `Deserialize` impl reads.
-struct Decoded<'a> {
-    rust: proc_macro2::Ident,
-    /// The response key.
-    key: &'a str,
-    ty: TokenStream,
-}
-
-/// The `Deserialize` impl of a response struct: one call of the runtime's `decode_struct!`
-/// (which says how it decodes, and why not `#[derive(Deserialize)]`) with the struct's fields
-/// and keys.
-fn deserialize_struct(
-    rt: &TokenStream,
-    id: &proc_macro2::Ident,
-    fields: &[Decoded<'_>],
-) -> TokenStream {
-    let entries = fields.iter().enumerate().map(|(i, f)| {
-        let (rust, ty, key) = (&f.rust, &f.ty, f.key);
-        let i = proc_macro2::Literal::usize_unsuffixed(i);
-        quote!(#i => #rust: #ty = #key,)
-    });
-    quote!(#rt::__private::decode_struct!(#id { #(#entries)* });)
 }

@@ -11,6 +11,7 @@ use quote::{format_ident, quote};
 
 use crate::names::{pascal, snake, unique};
 
+use super::assemble::ModuleOut;
 use super::{container_attr, doc_attr, field_attr, ident, path_tokens};
 
 /// One field of an input object or of an operation's `Variables`.
@@ -164,7 +165,7 @@ impl<'a> TypeMap<'a> {
     }
 
     /// The shared `types` module: every enum and input object the operations use.
-    pub fn shared_module(&mut self) -> TokenStream {
+    pub fn shared_module(&mut self) -> ModuleOut {
         let mut items = Vec::new();
         let inputs: Vec<String> = self.inputs.iter().cloned().collect();
         let boxed = self.recursive_edges(&inputs);
@@ -176,14 +177,15 @@ impl<'a> TypeMap<'a> {
             items.push(self.enum_type(name));
         }
         let rt = &self.rt;
-        quote! {
-            /// Enums and input objects shared by every operation, generated once.
-            pub mod types {
-                #![allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code)]
+        ModuleOut {
+            name: "types".into(),
+            doc: "Enums and input objects shared by every operation, generated once.".into(),
+            items: quote! {
                 use #rt::Nullable;
                 use #rt::__private::serde::{self, Deserialize, Serialize};
                 #(#items)*
-            }
+            },
+            decoders: Vec::new(),
         }
     }
 
