@@ -3,8 +3,10 @@
 //! Every module generated from `queries/*.graphql` contains a unit struct that implements
 //! [`graphql_client::GraphQLQuery`] (so code written for `graphql_client` keeps working) and
 //! [`Operation`], which adds what the runtime needs to dispatch it safely: the operation's kind
-//! decides the retry policy. Operations that take an `$after` cursor and select `pageInfo` also
-//! implement [`Paginated`], which the pagination streams are built on.
+//! decides the retry policy. Operations that page (by the generator's rule in
+//! `ion_client_build::pagination`: `$after` passed as `after:` to a connection selecting
+//! `pageInfo { hasNextPage endCursor }` and `edges { node }`) also implement [`Paginated`],
+//! which the pagination streams are built on.
 
 use graphql_client::GraphQLQuery;
 use serde::Serialize;
@@ -13,7 +15,7 @@ use serde::de::DeserializeOwned;
 /// Whether an operation reads or writes.
 ///
 /// The runtime retries queries freely but replays a mutation only when it certainly never
-/// reached the server; see the `transport` module's retry policy.
+/// reached the server; see the `retry` module's policy (`retry::decide`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OperationKind {
     /// A `query` operation: safe to retry.
