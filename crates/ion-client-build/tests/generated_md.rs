@@ -80,7 +80,11 @@ fn generated_md_shows_both_generators_output() {
     let text = std::fs::read_to_string(&path).expect("GENERATED.md");
     let graphql = format!("{}\n", operation.text.trim_end());
     let current = replace_block(
-        &replace_block(&text, "## graphql_client 0.16", &theirs(&operation, &fragments)),
+        &replace_block(
+            &text,
+            "## graphql_client 0.16",
+            &theirs(&operation, &fragments),
+        ),
         "## ion-client-build",
         &ours(&operation, &fragments),
     );
