@@ -18,11 +18,10 @@
 //! invalid operation fails with every diagnostic at once, each naming `file:line:column`.
 //!
 //! # What it generates
-//! One module per operation and two shared modules, each in a file of its own under
-//! `OUT_DIR`, `include!`d from the main file (`ion_operations.rs`), so adding or editing one
-//! operation leaves the other files, and rustc's incremental cache for them, untouched
-//! (`GENERATED.md` beside this crate's manifest shows one operation whole, beside
-//! graphql_client's output for it):
+//! One module per operation and two shared modules, each a module file of its own under
+//! `OUT_DIR` declared by the main file (`ion_operations.rs`), so editing one operation leaves
+//! the other files, and rustc's incremental results for them, untouched (`GENERATED.md` beside
+//! this crate's manifest shows one operation whole, beside graphql_client's output for it):
 //! - a `types` module with the enums and input objects the operations use, generated once and
 //!   shared by all operations;
 //! - a `fragments` module with one type per fragment that several operations use;
@@ -68,9 +67,8 @@
 //!   fraction of the derives' compile time (`BENCHMARKS.md`).
 //! - Input objects and `Variables`: `Debug, Clone, PartialEq, Serialize` (they are only sent;
 //!   fields under `rename_all = "camelCase"`, with a `rename` where that does not give the
-//!   GraphQL name),
-//!   plus `Default` when every field may be omitted and otherwise a `new` that takes the
-//!   required fields and omits the rest:
+//!   GraphQL name), plus `Default` when every field may be omitted and otherwise a `new` that
+//!   takes the required fields and omits the rest:
 //!   `UpdateRunInput { title: Nullable::Value(t), ..UpdateRunInput::new(id, etag) }`.
 //! - Enums: `Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord`, with an `Other(String)` for
 //!   values newer than the schema.
@@ -183,9 +181,9 @@ pub struct Generated {
     /// that writes one file includes.
     pub code: String,
     /// The same output split for incremental compilation: the main file first (named
-    /// `main`), then one file per module, each `include!`d by the main file through the
-    /// relative path that is its name (`ion_operations/get_run.rs` for the main file
-    /// `ion_operations.rs`). [`Builder::run`] writes these.
+    /// `main`), then one module file per module, which the main file declares with the
+    /// relative path that is its name (`#[path = "ion_operations/get_run.rs"] pub mod
+    /// get_run;` for the main file `ion_operations.rs`). [`Builder::run`] writes these.
     pub files: Vec<(String, String)>,
     /// Non-fatal findings (deprecated fields, unused fragments, pagination hints).
     pub warnings: Vec<String>,

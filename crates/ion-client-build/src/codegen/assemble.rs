@@ -1,9 +1,12 @@
-//! The output files: one per module (`types`, `fragments`, each operation), formatted, and the
-//! main file that declares the modules, `include!`s their files and holds the client trait; and
-//! the same output as one file, every module inline.
+//! The output files: one module file per module (`types`, `fragments`, each operation: its
+//! docs, lint allowances and items, formatted), and the main file that declares them
+//! (`#[path = "ion_operations/get_run.rs"] pub mod get_run;`) and holds the client trait; and the
+//! same output as one file, every module inline.
 //!
-//! One file per module keeps an unchanged module's text, and so rustc's incremental results
-//! for it, as they were when another operation is added or edited.
+//! An unchanged module's file keeps its text and its spans, so rustc reuses its incremental
+//! results when another operation is edited. Module files rather than `include!`: each is an
+//! ordinary module with its own docs and lint allowances, and its items' spans belong to that
+//! file alone, not to an expansion of a call in the main file.
 
 use proc_macro2::TokenStream;
 
@@ -51,10 +54,9 @@ pub(crate) fn assemble(
     for module in modules {
         let body = body(module, &rt)?;
         let path = format!("{split_dir}/{}.rs", module.name);
-        let open = open_module(module);
-        main.push_str(&open);
-        main.push_str(&format!("    include!({path:?});\n}}\n"));
-        code.push_str(&open);
+        main.push_str(&format!("#[path = {path:?}]\npub mod {};\n", module.name));
+        code.push_str(&outer_docs(&module.doc));
+        code.push_str(&format!("pub mod {} {{\n    {ALLOW}\n", module.name));
         for line in body.lines() {
             if line.is_empty() {
                 code.push('\n');
@@ -65,27 +67,38 @@ pub(crate) fn assemble(
             }
         }
         code.push_str("}\n");
-        files.push((path, format!("{HEADER}\n{body}")));
+        let file = format!("{HEADER}\n{}{ALLOW}\n\n{body}", inner_docs(&module.doc));
+        files.push((path, file));
     }
     let client = format(client)?;
+    main.push('\n');
     main.push_str(&client);
     code.push_str(&client);
     files[0] = ("main".to_string(), main);
     Ok(Assembled { code, files })
 }
 
-/// `/// doc` lines, `pub mod name {` and the module's lint allowances.
-fn open_module(module: &ModuleOut) -> String {
-    let mut out = String::from("\n");
-    for line in module.doc.trim().lines() {
+/// `doc` as `///` lines, after a blank line.
+fn outer_docs(doc: &str) -> String {
+    format!("\n{}", doc_lines(doc, "///"))
+}
+
+/// `doc` as `//!` lines.
+fn inner_docs(doc: &str) -> String {
+    doc_lines(doc, "//!")
+}
+
+fn doc_lines(doc: &str, marker: &str) -> String {
+    let mut out = String::new();
+    for line in doc.trim().lines() {
         let line = line.trim_end();
         if line.is_empty() {
-            out.push_str("///\n");
+            out.push_str(marker);
         } else {
-            out.push_str(&format!("/// {line}\n"));
+            out.push_str(&format!("{marker} {line}"));
         }
+        out.push('\n');
     }
-    out.push_str(&format!("pub mod {} {{\n    {ALLOW}\n", module.name));
     out
 }
 
@@ -116,7 +129,7 @@ mod tests {
     use quote::quote;
 
     #[test]
-    fn the_main_file_includes_each_module_and_the_one_file_form_inlines_it() {
+    fn the_main_file_declares_each_module_file_and_the_one_file_form_inlines_it() {
         let modules = [ModuleOut {
             name: "get_run".into(),
             doc: "The `GetRun` query.\n\n```graphql\nquery GetRun { me { id } }\n```".into(),
@@ -138,25 +151,25 @@ mod tests {
         .unwrap();
         let main = &out.files[0];
         assert_eq!(main.0, "main");
+        assert_eq!(
+            main.1,
+            format!(
+                "{HEADER}#[path = \"ops/get_run.rs\"]\npub mod get_run;\n\npub trait Operations {{}}\n"
+            )
+        );
+        assert_eq!(out.files[1].0, "ops/get_run.rs");
+        assert_eq!(
+            out.files[1].1,
+            format!(
+                "{HEADER}\n//! The `GetRun` query.\n//!\n//! ```graphql\n//! query GetRun {{ me {{ id }} }}\n//! ```\n{ALLOW}\n\npub struct Run {{\n    pub id: i64,\n}}\n"
+            )
+        );
         assert!(
-            main.1.contains(
-                "/// The `GetRun` query.\n///\n/// ```graphql\n/// query GetRun { me { id } }\n/// ```\npub mod get_run {\n"
+            out.code.contains(
+                "/// The `GetRun` query.\n///\n/// ```graphql\n/// query GetRun { me { id } }\n/// ```\npub mod get_run {\n    #![allow("
             ),
             "{}",
-            main.1
-        );
-        assert!(
-            main.1.contains("    include!(\"ops/get_run.rs\");\n}\n"),
-            "{}",
-            main.1
-        );
-        assert!(main.1.ends_with("pub trait Operations {}\n"), "{}", main.1);
-        assert_eq!(out.files[1].0, "ops/get_run.rs");
-        assert!(out.files[1].1.starts_with(HEADER));
-        assert!(
-            out.files[1]
-                .1
-                .contains("pub struct Run {\n    pub id: i64,\n}\n")
+            out.code
         );
         assert!(
             out.code.contains("pub mod get_run {\n    #![allow(")
