@@ -7,7 +7,8 @@
 //! - when two names in one scope convert to the same Rust name (`_cost` and `cost`, `Attributes`
 //!   and `attributes`), the name that is already in Rust's case keeps it and the others get a
 //!   numeric suffix in declaration order (`cost`, `cost_2`). The GraphQL name stays on the wire
-//!   through an explicit `#[serde(rename)]`, so the rename never changes behaviour.
+//!   (a response struct's `decode_struct!` call lists each field's key; an input's field has an
+//!   explicit `#[serde(rename)]`), so the rename never changes behaviour.
 
 use std::collections::{BTreeMap, HashSet};
 
