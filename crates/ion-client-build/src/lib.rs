@@ -111,7 +111,7 @@
 //! number when it is an integer (as ION's documentation writes variables).
 
 //! # Features
-//! `codegen` (default): [`generate`] and [`Builder`]. Without it the crate validates, reports
+//! `codegen` (default): `generate` and `Builder`. Without it the crate validates, reports
 //! diagnostics, compares schemas ([`drift`]) and applies the pagination rule, with no syn,
 //! quote or prettyplease in its build (what the `ion` command line uses).
 
@@ -219,7 +219,7 @@ pub(crate) fn generate_split(
     codegen::generate(&schema, &files, options, warnings, split_dir)
 }
 
-/// Validates `queries` against `schema` exactly as [`generate`] does, without generating.
+/// Validates `queries` against `schema` exactly as `generate` does, without generating.
 /// Returns the non-fatal findings (deprecated fields, unused fragments).
 ///
 /// # Errors

@@ -272,7 +272,7 @@ impl fmt::Display for Consequence {
 /// One place in an operation touched by a schema change.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Impact {
-    /// The operation file, as given in its [`SourceFile::path`].
+    /// The operation file, as given in its [`SourceFile::path`](crate::SourceFile::path).
     pub file: PathBuf,
     /// 1-based line of the selection, argument or variable.
     pub line: usize,
