@@ -365,8 +365,9 @@ async fn every_mutation_against_the_demo_seed() {
 async fn record_then_replay_without_the_emulator() {
     use ion_client::testing::Fixtures;
 
-    let dir = std::env::temp_dir().join(format!("ion-fixtures-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    // A folder that does not exist yet: recording creates it.
+    let dir = temp.path().join("fixtures");
     let fixtures = Fixtures::new(&dir);
     let ion = TestIon::start().await.expect("emulator");
     let token = ion.emulator().issue_token();
@@ -510,7 +511,6 @@ async fn record_then_replay_without_the_emulator() {
             missing.replace(&dir.display().to_string(), "[dir]")
         )
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The `Display` of every error kind the emulator can provoke without waiting on a clock: what
