@@ -35,7 +35,7 @@
 //!   shut down: a static client shared across `#[tokio::test]` runtimes, a sync wrapper that
 //!   makes a runtime per call) never leaves the cache waiting for it: the in-flight slot is
 //!   cleared, if it still holds that fetch. A panic is a failed fetch, reported as
-//!   [`ErrorKind::Internal`] with its message, and starts a backoff window; a cancellation
+//!   [`ErrorKind::Internal`](crate::ErrorKind::Internal) with its message, and starts a backoff window; a cancellation
 //!   says nothing about the endpoint, so it opens no window and the next call starts a new
 //!   fetch at once.
 //! - A 401 from the API invalidates the token that was sent, and only that one: when it has

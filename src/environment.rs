@@ -634,7 +634,7 @@ mod tests {
     }
 
     #[test]
-    fn legacy_pairs_match_the_evidence() {
+    fn legacy_pairs_pair_their_api_and_auth_hosts() {
         let pairs = [
             ("auth.ion-gov.com", "https://api.ion-gov.com/"),
             (

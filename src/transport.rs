@@ -12,7 +12,7 @@
 //!   refused with [`ErrorKind::ResponseTooLarge`]. Any other answer is read only up to
 //!   `ERROR_BODY_BYTES` (256 KiB: GraphQL `errors[]` of a 400/422 and error pages fit many
 //!   times over); an error message quotes at most 200 characters, taken from the first 16 KiB
-//!   of the body (`EXCERPT_CHARS`, `EXCERPT_INPUT_BYTES` in `error`), so a 64 MiB error page
+//!   of the body (`EXCERPT_CHARS`, `EXCERPT_INPUT_BYTES` in `wire`), so a 64 MiB error page
 //!   costs the work of 16 KiB.
 //! - **Mutations.** A mutation is re-sent only after a connect failure or the one replay after
 //!   a 401 (see [`retry`](crate::retry)); a reset or timeout after sending, a `200` whose JSON

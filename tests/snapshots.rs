@@ -30,6 +30,15 @@ macro_rules! snap {
     }};
 }
 
+/// A second client for `ion`'s emulator, with `change` applied to its configuration.
+fn client_with(
+    ion: &TestIon,
+    change: impl FnOnce(ion_client::ConfigBuilder) -> ion_client::ConfigBuilder,
+) -> ion_client::Client {
+    let config = change(ion.config_builder().expect("config"));
+    ion_client::Client::new(config.build().expect("config")).expect("client")
+}
+
 /// Unwraps an operation result, naming the operation on failure.
 fn ok<T>(name: &str, r: Result<T, ion_client::Error>) -> T {
     r.unwrap_or_else(|e| panic!("{name} failed: {e}"))
@@ -130,18 +139,11 @@ async fn error_messages() {
         .await
         .map(|v| v["errors"][0]["message"].to_string())
         .unwrap_or_else(show);
-    let bad_secret = ion_client::Client::new(
-        ion.config_builder()
-            .expect("config")
-            .client_secret("wrong")
-            .build()
-            .expect("config"),
-    )
-    .expect("client")
-    .me()
-    .await
-    .map(|_| "no error".to_owned())
-    .unwrap_or_else(show);
+    let bad_secret = client_with(&ion, |c| c.client_secret("wrong"))
+        .me()
+        .await
+        .map(|_| "no error".to_owned())
+        .unwrap_or_else(show);
     let configuration = ion_client::Config::builder()
         .build()
         .map(|_| "no error".to_owned())
@@ -579,14 +581,7 @@ async fn every_error_kind_displays_readably() {
         .expect_err("stale etag");
     lines.push(show(stale));
 
-    let small = ion_client::Client::new(
-        ion.config_builder()
-            .expect("config")
-            .max_response_bytes(64)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let small = client_with(&ion, |c| c.max_response_bytes(64));
     lines.push(show(small.get_runs().await.expect_err("too large")));
 
     let mut first = ion.client().batch();
