@@ -601,6 +601,22 @@ mod tests {
     }
 
     #[test]
+    fn each_constructor_is_its_deployment() {
+        let constructors = [
+            (Environment::production(), "production"),
+            (Environment::staging(), "staging"),
+            (Environment::gov_production(), "gov-production"),
+            (Environment::gov_staging(), "gov-staging"),
+            (Environment::aus_production(), "aus-production"),
+            (Environment::aus_staging(), "aus-staging"),
+        ];
+        for (env, name) in constructors {
+            assert_eq!(env.name(), Some(name));
+            assert_eq!(Environment::lookup(name), Ok(env));
+        }
+    }
+
+    #[test]
     fn names_users_type_resolve() {
         let cases = [
             ("staging", "staging"),

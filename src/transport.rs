@@ -437,8 +437,7 @@ impl Transport {
                 self.transport_failure(out, failure, error_chain(&e), Some(e), None)
             }
             Ok(Err(Stage::Body(ReadError::Http(e), trace_id))) => {
-                // A body that breaks off was sent a response: never a connect failure.
-                let failure = TransportFailure::Interrupted;
+                let failure = failure_of(&e);
                 self.transport_failure(out, failure, error_chain(&e), Some(e), trace_id)
             }
             Ok(Err(Stage::Body(ReadError::TooLarge, trace_id))) => Attempt::Failed {
