@@ -35,7 +35,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("run {} {:?}: {steps} steps", run.id, run.title);
     }
 
-    // A typed filter, and every matching run across pages, one page in memory at a time.
+    // A typed filter, and every matching run across pages, one page in memory at a time
+    // (`Nodes` is a named, `Unpin` stream: no `pin!`; here capped at 50 pages).
     let in_progress = types::RunsInputFilters {
         status: Nullable::Value(types::RunStatusFilter {
             eq: Nullable::Value(types::RunStatus::InProgress),
@@ -43,11 +44,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
         ..Default::default()
     };
-    let mut runs = std::pin::pin!(client.list_runs_nodes(list_runs::Variables {
-        filters: Nullable::Value(in_progress),
-        first: Nullable::Value(2),
-        ..Default::default()
-    }));
+    let mut runs = client
+        .list_runs_nodes(list_runs::Variables {
+            filters: Nullable::Value(in_progress),
+            first: Nullable::Value(2),
+            ..Default::default()
+        })
+        .max_pages(50);
     while let Some(run) = runs.next().await {
         let run = run?;
         println!("in progress: {} {:?}", run.id, run.title);

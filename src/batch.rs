@@ -106,10 +106,11 @@ impl Batch {
     pub fn add<Q: Operation>(&mut self, variables: Q::Variables) -> BatchSlot<Q> {
         let index = self.entries.len();
         let request = encode(Q::QUERY, Some(Q::NAME), &variables, Q::NAME).and_then(|bytes| {
-            let text = String::from_utf8(bytes.to_vec())
-                .map_err(|_| Error::new(ErrorKind::Usage, "the encoded request is not UTF-8"))?;
+            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                Error::from_kind(ErrorKind::Usage, "the encoded request is not UTF-8")
+            })?;
             RawValue::from_string(text).map_err(|e| {
-                Error::new(
+                Error::from_kind(
                     ErrorKind::Usage,
                     format!("cannot encode {}: {}", Q::NAME, json_error_summary(&e)),
                 )
@@ -183,7 +184,7 @@ impl Batch {
         let label = format!("batch[{}]", names.join(", "));
         let requests: Vec<&RawValue> = self.entries.iter().map(|e| &*e.request).collect();
         let body = serde_json::to_vec(&requests).map_err(|e| {
-            Error::new(
+            Error::from_kind(
                 ErrorKind::Usage,
                 format!("cannot encode {label}: {}", json_error_summary(&e)),
             )
@@ -218,7 +219,7 @@ fn split_array(
     expected: usize,
 ) -> Result<Vec<Box<RawValue>>, Error> {
     let text = std::str::from_utf8(&delivered.body)
-        .map_err(|_| decode_error(label, "", "the response body is not UTF-8", delivered))?;
+        .map_err(|_| decode_error(label, "", "the response body is not UTF-8", None, delivered))?;
     match serde_json::from_str::<Vec<Box<RawValue>>>(text) {
         Ok(items) if items.len() == expected => Ok(items),
         Ok(items) => Err(decode_error(
@@ -228,6 +229,7 @@ fn split_array(
                 "expected an array of {expected} responses, found {}",
                 items.len()
             ),
+            None,
             delivered,
         )),
         Err(array_error) => {
@@ -247,6 +249,7 @@ fn split_array(
                         "expected an array of {expected} responses ({})",
                         json_error_summary(&array_error)
                     ),
+                    Some(array_error),
                     delivered,
                 )),
             }
@@ -319,7 +322,7 @@ impl BatchResponse {
     fn raw<Q>(&mut self, slot: &BatchSlot<Q>) -> Result<(Box<RawValue>, Delivered), Error> {
         let len = self.items.len();
         let misuse = || {
-            Error::new(
+            Error::from_kind(
                 ErrorKind::Usage,
                 format!(
                     "batch slot {} does not belong to this batch response (batch of {len})",

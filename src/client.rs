@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use graphql_client::Response;
 
-use crate::response::{Envelope, OnePass, decode_error, encode};
-use crate::transport::{Outgoing, Transport};
+use crate::response::{Decoded, Envelope, OnePass, decode_error, encode};
+use crate::transport::{Delivered, Outgoing, Transport};
 use crate::wire::json_error_summary;
 use crate::{Config, Environment, Error, Operation, OperationKind};
 
@@ -126,22 +126,13 @@ impl Client {
         &self,
         variables: &Q::Variables,
     ) -> Result<Q::ResponseData, Error> {
-        let body = encode(Q::QUERY, Some(Q::NAME), variables, Q::NAME)?;
-        let one_pass = OnePass::<Q::ResponseData>::new();
-        let delivered = self
-            .transport()
-            .send(Outgoing {
-                name: Q::NAME,
-                kind: Q::KIND,
-                body,
-                check: Some(&|body| one_pass.check(body)),
-            })
-            .await?;
-        if let Some(decoded) = one_pass.take() {
-            return Ok(decoded.data);
+        match self.send_typed::<Q>(variables).await? {
+            Typed::Decoded(decoded) => Ok(decoded.data),
+            Typed::Undecoded(delivered) => {
+                let envelope = Envelope::parse(&delivered.body, Q::NAME, &delivered)?;
+                envelope.into_data(Q::NAME, Q::KIND, &delivered)
+            }
         }
-        let envelope = Envelope::parse(&delivered.body, Q::NAME, &delivered)?;
-        envelope.into_data(Q::NAME, Q::KIND, &delivered)
     }
 
     /// Runs an operation and returns `data` and `errors` together, for callers that accept
@@ -158,7 +149,28 @@ impl Client {
         &self,
         variables: Q::Variables,
     ) -> Result<Response<Q::ResponseData>, Error> {
-        let body = encode(Q::QUERY, Some(Q::NAME), &variables, Q::NAME)?;
+        match self.send_typed::<Q>(&variables).await? {
+            Typed::Decoded(decoded) => Ok(Response {
+                data: Some(decoded.data),
+                errors: None,
+                extensions: decoded.extensions,
+            }),
+            Typed::Undecoded(delivered) => {
+                let envelope = Envelope::parse(&delivered.body, Q::NAME, &delivered)?;
+                envelope.into_response(Q::NAME, &delivered)
+            }
+        }
+    }
+
+    /// The typed send path of [`execute`](Self::execute) and
+    /// [`execute_full`](Self::execute_full): encodes the variables and sends them with the
+    /// one-pass decoder as the transport's body check, so a good response comes back decoded
+    /// and anything else (GraphQL errors, a body that does not fit) as it was delivered.
+    async fn send_typed<Q: Operation>(
+        &self,
+        variables: &Q::Variables,
+    ) -> Result<Typed<Q::ResponseData>, Error> {
+        let body = encode(Q::QUERY, Some(Q::NAME), variables, Q::NAME)?;
         let one_pass = OnePass::<Q::ResponseData>::new();
         let delivered = self
             .transport()
@@ -169,15 +181,10 @@ impl Client {
                 check: Some(&|body| one_pass.check(body)),
             })
             .await?;
-        if let Some(decoded) = one_pass.take() {
-            return Ok(Response {
-                data: Some(decoded.data),
-                errors: None,
-                extensions: decoded.extensions,
-            });
-        }
-        let envelope = Envelope::parse(&delivered.body, Q::NAME, &delivered)?;
-        envelope.into_response(Q::NAME, &delivered)
+        Ok(match one_pass.take() {
+            Some(decoded) => Typed::Decoded(decoded),
+            None => Typed::Undecoded(delivered),
+        })
     }
 
     /// Runs any document, untyped, for the command line and tools, and returns the whole JSON
@@ -208,9 +215,19 @@ impl Client {
                 check: None,
             })
             .await?;
-        serde_json::from_slice(&delivered.body)
-            .map_err(|e| decode_error(name, "", &json_error_summary(&e), &delivered))
+        serde_json::from_slice(&delivered.body).map_err(|e| {
+            let reason = json_error_summary(&e);
+            decode_error(name, "", &reason, Some(e), &delivered)
+        })
     }
+}
+
+/// What the typed send path brings back.
+enum Typed<T> {
+    /// A good response, decoded in the transport's one pass.
+    Decoded(Decoded<T>),
+    /// Anything else, to be read again with the slow path that names what failed.
+    Undecoded(Delivered),
 }
 
 /// An untyped request for [`Client::execute_raw`]: the document, which operation in it to run,
@@ -261,8 +278,9 @@ impl<'a> RawRequest<'a> {
         self
     }
 
-    /// [`operation_name`](Self::operation_name), when there may be none.
-    pub fn maybe_operation_name(mut self, name: Option<&'a str>) -> RawRequest<'a> {
+    /// [`operation_name`](Self::operation_name) from an `Option` (`None`: the document's only
+    /// operation).
+    pub fn set_operation_name(mut self, name: Option<&'a str>) -> RawRequest<'a> {
         self.operation_name = name;
         self
     }

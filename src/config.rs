@@ -55,8 +55,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod proxy;
+
+pub use proxy::PROXY_VARIABLES;
+pub(crate) use proxy::ProxySettings;
+
 use crate::clock::{Clock, SystemClock};
 use crate::environment::{parse_api_base, parse_endpoint, redact_url};
+use crate::error::Invalid;
 use crate::secret::Secret;
 use crate::{Environment, Error, RetryPolicy};
 
@@ -70,18 +76,6 @@ pub const ENV_VARIABLES: &[&str] = &[
     "ION_API_URI",
     "ION_AUTH_SERVER",
     "ION_API_AUDIENCE",
-];
-
-/// The proxy variables [`ConfigBuilder::with_env`] reads (see [Proxies](self#proxies)).
-pub const PROXY_VARIABLES: &[&str] = &[
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
 ];
 
 /// The connect timeout by default: generous for a TLS handshake across regions, short enough
@@ -225,110 +219,43 @@ impl fmt::Debug for Config {
     }
 }
 
-/// Which proxy, if any, each request goes through. See [Proxies](self#proxies).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub(crate) struct ProxySettings {
-    pub(crate) https: Option<url::Url>,
-    pub(crate) http: Option<url::Url>,
-    pub(crate) all: Option<url::Url>,
-    /// `NO_PROXY` entries, lower case, without a leading `.` or `*.`.
-    pub(crate) no_proxy: Vec<String>,
-}
-
-impl fmt::Debug for ProxySettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let show = |u: &Option<url::Url>| u.as_ref().map(|u| redact_url(u.as_str()));
-        f.debug_struct("ProxySettings")
-            .field("https", &show(&self.https))
-            .field("http", &show(&self.http))
-            .field("all", &show(&self.all))
-            .field("no_proxy", &self.no_proxy)
-            .finish()
-    }
-}
-
-impl ProxySettings {
-    /// Whether any proxy is configured.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.https.is_none() && self.http.is_none() && self.all.is_none()
-    }
-
-    /// The proxy for a request to `target`: none for loopback or a `NO_PROXY` host, else the
-    /// scheme's own proxy or `ALL_PROXY`.
-    pub(crate) fn proxy_for(&self, target: &url::Url) -> Option<url::Url> {
-        if crate::environment::is_loopback(target) {
-            return None;
-        }
-        let host = target
-            .host_str()?
-            .trim_matches(['[', ']'])
-            .to_ascii_lowercase();
-        let host = host.trim_end_matches('.');
-        let excluded = self.no_proxy.iter().any(|entry| {
-            entry == "*"
-                || host == entry
-                || host
-                    .strip_suffix(entry.as_str())
-                    .is_some_and(|rest| rest.ends_with('.'))
-        });
-        if excluded {
-            return None;
-        }
-        let specific = match target.scheme() {
-            "https" => &self.https,
-            "http" => &self.http,
-            _ => &None,
-        };
-        specific.clone().or_else(|| self.all.clone())
-    }
-}
-
-/// `NO_PROXY` entries: lower case, trimmed, without a leading `*.` or `.` or a port.
-fn no_proxy_entries(list: &str) -> Vec<String> {
-    list.split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .map(|e| {
-            let e = e.trim_start_matches("*.").trim_start_matches('.');
-            // `host:port` and `[v6]:port`: the port is ignored.
-            let e = match (e.strip_prefix('['), e.rfind(':')) {
-                (Some(v6), _) => v6.split(']').next().unwrap_or_default(),
-                (None, Some(i)) if e[..i].find(':').is_none() => &e[..i],
-                _ => e,
-            };
-            e.trim_end_matches('.').to_owned()
-        })
-        .filter(|e| !e.is_empty())
-        .collect()
-}
-
-/// Parses a proxy URL (`http://proxy:3128`, a bare `proxy:3128` meaning `http://`), naming the
-/// variable and never quoting credentials.
-fn parse_proxy(source: &str, raw: &str) -> Result<url::Url, Error> {
-    let raw = raw.trim();
-    let with_scheme = if raw.contains("://") {
-        raw.to_owned()
-    } else {
-        format!("http://{raw}")
-    };
-    match url::Url::parse(&with_scheme) {
-        Ok(url)
-            if url.has_host()
-                && matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") =>
-        {
-            Ok(url)
-        }
-        _ => Err(Error::config(format!(
-            "{source}: `{}` is not a proxy URL such as http://proxy.example:3128",
-            redact_url(raw)
-        ))),
-    }
-}
-
 /// A setting and where it came from, so errors can name the variable.
 #[derive(Clone)]
 struct Sourced {
     value: String,
+    /// The variable (`ION_API_URL`) or the setting (`the API URL`).
     source: &'static str,
+    from_variable: bool,
+}
+
+impl Sourced {
+    /// A value read from the environment variable `name`.
+    fn variable(name: &'static str, value: String) -> Sourced {
+        Sourced {
+            value,
+            source: name,
+            from_variable: true,
+        }
+    }
+
+    /// A value given to a builder method, described as `setting` (`the API URL`).
+    fn setter(setting: &'static str, value: String) -> Sourced {
+        Sourced {
+            value,
+            source: setting,
+            from_variable: false,
+        }
+    }
+
+    /// The error refusing this value: a variable's is named after it (`ION_ENV: ...`); a
+    /// setter's reason already says which setting it is.
+    fn refuse(&self, invalid: Invalid) -> Error {
+        if self.from_variable {
+            invalid.named(self.source)
+        } else {
+            invalid.into()
+        }
+    }
 }
 
 /// Builds a [`Config`]. Later calls override earlier ones, so `with_env()` followed by
@@ -408,38 +335,26 @@ impl ConfigBuilder {
         self.api_url = None;
         self.token_url = None;
         self.auth_server = None;
-        self.environment = Some(Sourced {
-            value: name.into(),
-            source: "the environment name",
-        });
+        self.environment = Some(Sourced::setter("the environment name", name.into()));
         self
     }
 
     /// Overrides the API base URL (`<base>/graphql` receives the requests).
     pub fn api_url(mut self, url: impl Into<String>) -> ConfigBuilder {
-        self.api_url = Some(Sourced {
-            value: url.into(),
-            source: "the API URL",
-        });
+        self.api_url = Some(Sourced::setter("the API URL", url.into()));
         self
     }
 
     /// Overrides the full token endpoint URL.
     pub fn token_url(mut self, url: impl Into<String>) -> ConfigBuilder {
-        self.token_url = Some(Sourced {
-            value: url.into(),
-            source: "the token URL",
-        });
+        self.token_url = Some(Sourced::setter("the token URL", url.into()));
         self.auth_server = None;
         self
     }
 
     /// The API key's client id.
     pub fn client_id(mut self, client_id: impl Into<String>) -> ConfigBuilder {
-        self.client_id = Some(Sourced {
-            value: client_id.into(),
-            source: "the client id",
-        });
+        self.client_id = Some(Sourced::setter("the client id", client_id.into()));
         self
     }
 
@@ -516,10 +431,7 @@ impl ConfigBuilder {
         let url = url.into();
         self.proxy_https = None;
         self.proxy_http = None;
-        self.proxy_all = Some(Sourced {
-            value: url,
-            source: "the proxy",
-        });
+        self.proxy_all = Some(Sourced::setter("the proxy", url));
         self
     }
 
@@ -548,10 +460,7 @@ impl ConfigBuilder {
             lookup(name)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
-                .map(|value| Sourced {
-                    value,
-                    source: name,
-                })
+                .map(|value| Sourced::variable(name, value))
         };
         if let Some(env) = get("ION_ENV") {
             self.environment_value = None;
@@ -621,30 +530,19 @@ impl ConfigBuilder {
         }
         let base = match (&self.environment_value, &self.environment) {
             (Some(env), _) => Some(env.clone()),
-            (None, Some(name)) => Some(name.value.parse::<Environment>().map_err(|e| {
-                if name.source.starts_with("ION_") {
-                    Error::config(format!(
-                        "{}: {}",
-                        name.source,
-                        e.to_string().trim_start_matches("invalid configuration: ")
-                    ))
-                } else {
-                    e
-                }
-            })?),
+            (None, Some(name)) => {
+                Some(Environment::lookup(&name.value).map_err(|e| name.refuse(e))?)
+            }
             (None, None) => None,
         };
         let api = match &self.api_url {
-            Some(s) => Some(parse_api_base(&s.value).map_err(|e| named(s.source, e))?),
+            Some(s) => Some(parse_api_base(&s.value).map_err(|e| s.refuse(e))?),
             None => None,
         };
         let token = match (&self.token_url, &self.auth_server) {
-            (Some(s), _) => {
-                Some(parse_endpoint("token URL", &s.value).map_err(|e| named(s.source, e))?)
-            }
+            (Some(s), _) => Some(parse_endpoint("token URL", &s.value).map_err(|e| s.refuse(e))?),
             (None, Some(s)) => Some(
-                crate::Environment::token_url_for_auth_server(&s.value)
-                    .map_err(|e| named(s.source, e))?,
+                crate::Environment::token_url_for_auth_server(&s.value).map_err(|e| s.refuse(e))?,
             ),
             (None, None) => None,
         };
@@ -712,9 +610,10 @@ impl ConfigBuilder {
                 Ok(d)
             }
         };
+        // A proxy's message always names where it came from: its reason does not.
         let proxy_url = |p: &Option<Sourced>| {
             p.as_ref()
-                .map(|p| parse_proxy(p.source, &p.value))
+                .map(|p| proxy::parse_proxy(&p.value).map_err(|e| e.named(p.source)))
                 .transpose()
         };
         let proxy = ProxySettings {
@@ -724,7 +623,7 @@ impl ConfigBuilder {
             no_proxy: self
                 .no_proxy
                 .as_deref()
-                .map(no_proxy_entries)
+                .map(proxy::no_proxy_entries)
                 .unwrap_or_default(),
         };
         let max_response_bytes = self
@@ -760,19 +659,6 @@ impl ConfigBuilder {
                 .unwrap_or_else(|| concat!("ion-client/", env!("CARGO_PKG_VERSION")).to_owned()),
             proxy,
         })
-    }
-}
-
-/// Prefixes a URL error with the variable it came from, when it came from one.
-fn named(source: &'static str, err: Error) -> Error {
-    if source.starts_with("ION_") {
-        Error::config(format!(
-            "{source}: {}",
-            err.to_string()
-                .trim_start_matches("invalid configuration: ")
-        ))
-    } else {
-        err
     }
 }
 
@@ -1026,7 +912,7 @@ mod tests {
     }
 
     #[test]
-    fn proxies_follow_the_variables_and_never_serve_loopback() {
+    fn proxies_come_from_the_variables_or_the_builder() {
         let config = |vars: &[(&str, &str)]| {
             let mut all = vec![("ION_ENV", "staging")];
             all.extend_from_slice(vars);
@@ -1035,51 +921,31 @@ mod tests {
         let url = |s: &str| url::Url::parse(s).expect("url");
         let via =
             |p: &ProxySettings, target: &str| p.proxy_for(&url(target)).map(|u| u.to_string());
+        // Upper case wins over lower case; each scheme has its own; NO_PROXY is read.
         let p = config(&[
             ("HTTPS_PROXY", "http://secure.proxy:3128"),
+            ("https_proxy", "http://ignored.proxy:1"),
             ("http_proxy", "plain.proxy:8080"),
-            ("ALL_PROXY", "socks5h://any.proxy:1080"),
-            (
-                "NO_PROXY",
-                " .internal.example, *.corp.example ,10.1.2.3,[::2]:8443,host.example:443",
-            ),
+            ("NO_PROXY", "internal.example"),
         ]);
         let cases = [
             (
-                "https://api.buildwithion.com/graphql",
+                "https://api.buildwithion.com/",
                 Some("http://secure.proxy:3128/"),
             ),
-            (
-                "http://api.example/graphql",
-                Some("http://plain.proxy:8080/"),
-            ),
-            ("http://127.0.0.1:8080/graphql", None),
-            ("http://localhost:8080/realms/x", None),
-            ("http://[::1]:8080/graphql", None),
+            ("http://api.example/", Some("http://plain.proxy:8080/")),
             ("https://a.internal.example/", None),
-            ("https://internal.example/", None),
-            (
-                "https://notinternal.example/",
-                Some("http://secure.proxy:3128/"),
-            ),
-            ("https://x.corp.example/", None),
-            ("https://10.1.2.3/", None),
-            ("https://10.1.2.4/", Some("http://secure.proxy:3128/")),
-            ("https://[::2]/", None),
-            ("https://host.example/", None),
+            ("http://127.0.0.1:8080/graphql", None),
         ];
         for (target, expected) in cases {
             assert_eq!(via(&p, target).as_deref(), expected, "{target}");
         }
-        // ALL_PROXY serves a scheme without its own; `*` turns every proxy off.
+        // ALL_PROXY serves a scheme without its own.
         let p = config(&[("all_proxy", "http://any.proxy:1")]);
         assert_eq!(
             via(&p, "https://api.buildwithion.com/").as_deref(),
             Some("http://any.proxy:1/")
         );
-        assert_eq!(via(&p, "http://127.0.0.2/").as_deref(), None);
-        let p = config(&[("ALL_PROXY", "http://any.proxy:1"), ("NO_PROXY", "*")]);
-        assert_eq!(via(&p, "https://api.buildwithion.com/"), None);
         // Without the environment, no proxy; with `proxy`, that one.
         let built = Config::builder()
             .environment(Environment::staging())

@@ -19,6 +19,7 @@ use std::str::FromStr;
 use url::Url;
 
 use crate::Error;
+use crate::error::Invalid;
 
 /// The Keycloak realm path of the token endpoint, newer layout.
 const REALM_TOKEN_PATH: &str = "/realms/api-keys/protocol/openid-connect/token";
@@ -64,108 +65,146 @@ struct Deployment {
 
 /// Every known deployment. Current hosts come before the legacy pairs so a host shared by
 /// both (the aus API hosts) resolves to the current deployment.
-const DEPLOYMENTS: &[Deployment] = &[
-    Deployment {
-        name: "production",
-        region: Region::Commercial,
-        stage: Stage::Production,
-        legacy: false,
-        aliases: &["prod", "commercial-production"],
-        app_hosts: &["app.firstresonance.io"],
-        api_base: "https://api.buildwithion.com",
-        token_url: "https://auth.buildwithion.com/auth/realms/api-keys/protocol/openid-connect/token",
-    },
-    Deployment {
-        name: "staging",
-        region: Region::Commercial,
-        stage: Stage::Staging,
-        legacy: false,
-        aliases: &["sandbox", "commercial-staging"],
-        app_hosts: &["staging.firstresonance.io", "sandbox.firstresonance.io"],
-        api_base: "https://staging-api.buildwithion.com",
-        token_url: "https://staging-auth.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
-    },
-    Deployment {
-        name: "gov-production",
-        region: Region::Gov,
-        stage: Stage::Production,
-        legacy: false,
-        aliases: &["gov-prod", "gov"],
-        app_hosts: &["app.ion-gov.com"],
-        api_base: "https://api-production-gov.buildwithion.com",
-        token_url: "https://auth-production-gov.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
-    },
-    Deployment {
-        name: "gov-staging",
-        region: Region::Gov,
-        stage: Stage::Staging,
-        legacy: false,
-        aliases: &["gov-sandbox"],
-        app_hosts: &["staging.ion-gov.com", "sandbox.ion-gov.com"],
-        api_base: "https://api-staging-gov.buildwithion.com",
-        token_url: "https://auth-staging-gov.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
-    },
-    Deployment {
-        name: "aus-production",
-        region: Region::Aus,
-        stage: Stage::Production,
-        legacy: false,
-        aliases: &["aus-prod", "aus"],
-        app_hosts: &["app.ion-aus.com"],
-        api_base: "https://api-production-aus.buildwithion.com",
-        token_url: "https://auth-production-aus.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
-    },
-    Deployment {
-        name: "aus-staging",
-        region: Region::Aus,
-        stage: Stage::Staging,
-        legacy: false,
-        aliases: &["aus-sandbox"],
-        app_hosts: &["staging.ion-aus.com"],
-        api_base: "https://api-staging-aus.buildwithion.com",
-        token_url: "https://auth-staging-aus.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
-    },
-    Deployment {
-        name: "gov-production-legacy",
-        region: Region::Gov,
-        stage: Stage::Production,
-        legacy: true,
-        aliases: &[],
-        app_hosts: &[],
-        api_base: "https://api.ion-gov.com",
-        token_url: "https://auth.ion-gov.com/auth/realms/api-keys/protocol/openid-connect/token",
-    },
-    Deployment {
-        name: "gov-staging-legacy",
-        region: Region::Gov,
-        stage: Stage::Staging,
-        legacy: true,
-        aliases: &[],
-        app_hosts: &[],
-        api_base: "https://staging-api.ion-gov.com",
-        token_url: "https://staging-auth.ion-gov.com/realms/api-keys/protocol/openid-connect/token",
-    },
-    Deployment {
-        name: "aus-production-legacy",
-        region: Region::Aus,
-        stage: Stage::Production,
-        legacy: true,
-        aliases: &[],
-        app_hosts: &[],
-        api_base: "https://api-production-aus.buildwithion.com",
-        token_url: "https://auth.ion-aus.com/auth/realms/api-keys/protocol/openid-connect/token",
-    },
-    Deployment {
-        name: "aus-staging-legacy",
-        region: Region::Aus,
-        stage: Stage::Staging,
-        legacy: true,
-        aliases: &[],
-        app_hosts: &[],
-        api_base: "https://api-staging-aus.buildwithion.com",
-        token_url: "https://staging-auth.ion-aus.com/realms/api-keys/protocol/openid-connect/token",
-    },
+static DEPLOYMENTS: &[&Deployment] = &[
+    &PRODUCTION,
+    &STAGING,
+    &GOV_PRODUCTION,
+    &GOV_STAGING,
+    &AUS_PRODUCTION,
+    &AUS_STAGING,
+    &GOV_PRODUCTION_LEGACY,
+    &GOV_STAGING_LEGACY,
+    &AUS_PRODUCTION_LEGACY,
+    &AUS_STAGING_LEGACY,
 ];
+
+static PRODUCTION: Deployment = Deployment {
+    name: "production",
+    region: Region::Commercial,
+    stage: Stage::Production,
+    legacy: false,
+    aliases: &["prod", "commercial-production"],
+    app_hosts: &["app.firstresonance.io"],
+    api_base: "https://api.buildwithion.com",
+    token_url: "https://auth.buildwithion.com/auth/realms/api-keys/protocol/openid-connect/token",
+};
+
+static STAGING: Deployment = Deployment {
+    name: "staging",
+    region: Region::Commercial,
+    stage: Stage::Staging,
+    legacy: false,
+    aliases: &["sandbox", "commercial-staging"],
+    app_hosts: &["staging.firstresonance.io", "sandbox.firstresonance.io"],
+    api_base: "https://staging-api.buildwithion.com",
+    token_url: "https://staging-auth.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
+};
+
+static GOV_PRODUCTION: Deployment = Deployment {
+    name: "gov-production",
+    region: Region::Gov,
+    stage: Stage::Production,
+    legacy: false,
+    aliases: &["gov-prod", "gov"],
+    app_hosts: &["app.ion-gov.com"],
+    api_base: "https://api-production-gov.buildwithion.com",
+    token_url: "https://auth-production-gov.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
+};
+
+static GOV_STAGING: Deployment = Deployment {
+    name: "gov-staging",
+    region: Region::Gov,
+    stage: Stage::Staging,
+    legacy: false,
+    aliases: &["gov-sandbox"],
+    app_hosts: &["staging.ion-gov.com", "sandbox.ion-gov.com"],
+    api_base: "https://api-staging-gov.buildwithion.com",
+    token_url: "https://auth-staging-gov.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
+};
+
+static AUS_PRODUCTION: Deployment = Deployment {
+    name: "aus-production",
+    region: Region::Aus,
+    stage: Stage::Production,
+    legacy: false,
+    aliases: &["aus-prod", "aus"],
+    app_hosts: &["app.ion-aus.com"],
+    api_base: "https://api-production-aus.buildwithion.com",
+    token_url: "https://auth-production-aus.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
+};
+
+static AUS_STAGING: Deployment = Deployment {
+    name: "aus-staging",
+    region: Region::Aus,
+    stage: Stage::Staging,
+    legacy: false,
+    aliases: &["aus-sandbox"],
+    app_hosts: &["staging.ion-aus.com"],
+    api_base: "https://api-staging-aus.buildwithion.com",
+    token_url: "https://auth-staging-aus.buildwithion.com/realms/api-keys/protocol/openid-connect/token",
+};
+
+static GOV_PRODUCTION_LEGACY: Deployment = Deployment {
+    name: "gov-production-legacy",
+    region: Region::Gov,
+    stage: Stage::Production,
+    legacy: true,
+    aliases: &[],
+    app_hosts: &[],
+    api_base: "https://api.ion-gov.com",
+    token_url: "https://auth.ion-gov.com/auth/realms/api-keys/protocol/openid-connect/token",
+};
+
+static GOV_STAGING_LEGACY: Deployment = Deployment {
+    name: "gov-staging-legacy",
+    region: Region::Gov,
+    stage: Stage::Staging,
+    legacy: true,
+    aliases: &[],
+    app_hosts: &[],
+    api_base: "https://staging-api.ion-gov.com",
+    token_url: "https://staging-auth.ion-gov.com/realms/api-keys/protocol/openid-connect/token",
+};
+
+static AUS_PRODUCTION_LEGACY: Deployment = Deployment {
+    name: "aus-production-legacy",
+    region: Region::Aus,
+    stage: Stage::Production,
+    legacy: true,
+    aliases: &[],
+    app_hosts: &[],
+    api_base: "https://api-production-aus.buildwithion.com",
+    token_url: "https://auth.ion-aus.com/auth/realms/api-keys/protocol/openid-connect/token",
+};
+
+static AUS_STAGING_LEGACY: Deployment = Deployment {
+    name: "aus-staging-legacy",
+    region: Region::Aus,
+    stage: Stage::Staging,
+    legacy: true,
+    aliases: &[],
+    app_hosts: &[],
+    api_base: "https://api-staging-aus.buildwithion.com",
+    token_url: "https://staging-auth.ion-aus.com/realms/api-keys/protocol/openid-connect/token",
+};
+
+impl Deployment {
+    fn api_base(&self) -> Url {
+        table_url(self.api_base)
+    }
+
+    fn token_url(&self) -> Url {
+        table_url(self.token_url)
+    }
+}
+
+/// A URL of the deployment table. Every one parses (`every_table_url_parses_and_is_https`
+/// proves it), so failing here is a typo in the table: it stops naming that URL instead of
+/// putting another in its place.
+fn table_url(raw: &'static str) -> Url {
+    Url::parse(raw)
+        .unwrap_or_else(|e| unreachable!("the deployment table's URL `{raw}` does not parse: {e}"))
+}
 
 /// An ION deployment: where its API and its token endpoint are.
 ///
@@ -194,54 +233,46 @@ pub struct Environment {
 
 impl Environment {
     fn known(deployment: &'static Deployment) -> Environment {
-        // The table is constant and a unit test parses every URL in it, so these cannot fail;
-        // the fallback keeps this path free of panics all the same.
-        let parse = |s: &str| Url::parse(s).unwrap_or_else(|_| localhost());
         Environment {
             known: Some(deployment),
-            api_base: parse(deployment.api_base),
-            token_url: parse(deployment.token_url),
+            api_base: deployment.api_base(),
+            token_url: deployment.token_url(),
         }
-    }
-
-    fn by_name(name: &str) -> Environment {
-        let found = DEPLOYMENTS.iter().find(|d| d.name == name);
-        Environment::known(found.unwrap_or(&DEPLOYMENTS[0]))
     }
 
     /// Commercial production (`app.firstresonance.io`).
     pub fn production() -> Environment {
-        Environment::by_name("production")
+        Environment::known(&PRODUCTION)
     }
 
     /// Commercial staging, which also serves `sandbox.firstresonance.io`.
     pub fn staging() -> Environment {
-        Environment::by_name("staging")
+        Environment::known(&STAGING)
     }
 
     /// Gov production (`app.ion-gov.com`).
     pub fn gov_production() -> Environment {
-        Environment::by_name("gov-production")
+        Environment::known(&GOV_PRODUCTION)
     }
 
     /// Gov staging, which also serves `sandbox.ion-gov.com`.
     pub fn gov_staging() -> Environment {
-        Environment::by_name("gov-staging")
+        Environment::known(&GOV_STAGING)
     }
 
     /// Aus production (`app.ion-aus.com`).
     pub fn aus_production() -> Environment {
-        Environment::by_name("aus-production")
+        Environment::known(&AUS_PRODUCTION)
     }
 
     /// Aus staging (`staging.ion-aus.com`).
     pub fn aus_staging() -> Environment {
-        Environment::by_name("aus-staging")
+        Environment::known(&AUS_STAGING)
     }
 
     /// Every known deployment, current ones first, then the legacy gov/aus host pairs.
     pub fn all() -> impl Iterator<Item = Environment> {
-        DEPLOYMENTS.iter().map(Environment::known)
+        DEPLOYMENTS.iter().copied().map(Environment::known)
     }
 
     /// Any other endpoint: the emulator, a proxy, a self-hosted deployment.
@@ -306,9 +337,7 @@ impl Environment {
 
     /// The same environment with another API base (keeps the token URL).
     pub(crate) fn with_api_base(&self, api_base: Url) -> Environment {
-        let known = self
-            .known
-            .filter(|d| Url::parse(d.api_base).is_ok_and(|u| same_origin(&u, &api_base)));
+        let known = self.known.filter(|d| same_origin(&d.api_base(), &api_base));
         Environment {
             known,
             api_base,
@@ -330,8 +359,8 @@ impl Environment {
     pub(crate) fn for_api_base(api_base: &Url) -> Option<Environment> {
         DEPLOYMENTS
             .iter()
-            .find(|d| Url::parse(d.api_base).is_ok_and(|u| same_origin(&u, api_base)))
-            .map(Environment::known)
+            .find(|d| same_origin(&d.api_base(), api_base))
+            .map(|d| Environment::known(d))
     }
 
     /// When the API and the token endpoint belong to two different known deployments (another
@@ -340,11 +369,13 @@ impl Environment {
         let of = |d: &Deployment| (d.region, d.stage);
         let api: Vec<&Deployment> = DEPLOYMENTS
             .iter()
-            .filter(|d| Url::parse(d.api_base).is_ok_and(|u| same_origin(&u, &self.api_base)))
+            .copied()
+            .filter(|d| same_origin(&d.api_base(), &self.api_base))
             .collect();
         let token: Vec<&Deployment> = DEPLOYMENTS
             .iter()
-            .filter(|d| Url::parse(d.token_url).is_ok_and(|u| same_origin(&u, &self.token_url)))
+            .copied()
+            .filter(|d| same_origin(&d.token_url(), &self.token_url))
             .collect();
         let agree = api.iter().any(|a| token.iter().any(|t| of(a) == of(t)));
         match (api.first(), token.first()) {
@@ -358,16 +389,16 @@ impl Environment {
     /// deployment's token URL; a URL that already names the token endpoint is kept; any
     /// other host gets the realm path appended, in the `/auth/realms/...` form those scripts
     /// use unless the URL already ends in `/auth`.
-    pub(crate) fn token_url_for_auth_server(auth_server: &str) -> Result<Url, Error> {
+    pub(crate) fn token_url_for_auth_server(auth_server: &str) -> Result<Url, Invalid> {
         let url = parse_endpoint("auth server", auth_server)?;
         if url.path().ends_with("/protocol/openid-connect/token") {
             return Ok(url);
         }
         if let Some(d) = DEPLOYMENTS
             .iter()
-            .find(|d| Url::parse(d.token_url).is_ok_and(|u| same_origin(&u, &url)))
+            .find(|d| same_origin(&d.token_url(), &url))
         {
-            return Ok(Environment::known(d).token_url);
+            return Ok(d.token_url());
         }
         let base = url.path().trim_end_matches('/');
         let path = if base.ends_with("/auth") {
@@ -397,11 +428,6 @@ pub(crate) fn other_token_path_form(token_url: &Url) -> Option<Url> {
     Some(url)
 }
 
-fn localhost() -> url::Url {
-    // A constant that always parses; only used as an unreachable fallback.
-    Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable!("constant URL parses"))
-}
-
 fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
@@ -422,7 +448,7 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// by `[redacted]`, so no message, log line or `Debug` built from it can leak a credential.
 ///
 /// Invariant: every message that quotes a configured URL goes through this function.
-pub fn redact_url(raw: &str) -> String {
+pub(crate) fn redact_url(raw: &str) -> String {
     // Textual, so the URL is quoted as the user wrote it, and so text that does not parse as
     // a URL (or parses with a scheme of `bob` and no host, like `bob:pw@host`) is covered too.
     let trimmed = raw.trim();
@@ -450,17 +476,17 @@ pub fn redact_url(raw: &str) -> String {
 }
 
 /// Parses an endpoint URL and applies the rules every endpoint must meet.
-pub(crate) fn parse_endpoint(what: &str, raw: &str) -> Result<Url, Error> {
+pub(crate) fn parse_endpoint(what: &str, raw: &str) -> Result<Url, Invalid> {
     let trimmed = raw.trim();
     let url = Url::parse(trimmed).map_err(|e| {
-        Error::config(format!(
+        Invalid::new(format!(
             "the {what} must be an absolute URL such as https://api.buildwithion.com, found `{}` ({e})",
             redact_url(trimmed)
         ))
     })?;
     // Checked before any message that quotes the URL, and none quotes its credentials.
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::config(format!(
+        return Err(Invalid::new(format!(
             "the {what} `{}` must not carry a user name or password; pass credentials as the \
              client id and secret",
             redact_url(trimmed)
@@ -470,24 +496,24 @@ pub(crate) fn parse_endpoint(what: &str, raw: &str) -> Result<Url, Error> {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => {
-            return Err(Error::config(format!(
+            return Err(Invalid::new(format!(
                 "the {what} `{url}` uses http:// to a host that is not loopback; use https://"
             )));
         }
         other => {
-            return Err(Error::config(format!(
+            return Err(Invalid::new(format!(
                 "the {what} must use https://, found scheme `{other}` in `{url}`"
             )));
         }
     }
     if url.host().is_none() {
-        return Err(Error::config(format!("the {what} `{url}` has no host")));
+        return Err(Invalid::new(format!("the {what} `{url}` has no host")));
     }
     Ok(url)
 }
 
 /// Parses an API base URL; a trailing `/graphql` is removed so both forms work.
-pub(crate) fn parse_api_base(raw: &str) -> Result<Url, Error> {
+pub(crate) fn parse_api_base(raw: &str) -> Result<Url, Invalid> {
     let mut url = parse_endpoint("API URL", raw)?;
     let path = url.path().trim_end_matches('/');
     let path = path.strip_suffix("/graphql").unwrap_or(path).to_owned();
@@ -523,6 +549,13 @@ impl FromStr for Environment {
     /// Parses a name users type: a deployment name or alias, or any of its hosts, with or
     /// without `https://`.
     fn from_str(s: &str) -> Result<Environment, Error> {
+        Ok(Environment::lookup(s)?)
+    }
+}
+
+impl Environment {
+    /// The deployment named `s` ([`FromStr`]), or what is wrong with the name.
+    pub(crate) fn lookup(s: &str) -> Result<Environment, Invalid> {
         let wanted = s.trim().to_ascii_lowercase();
         let host = match Url::parse(&wanted) {
             Ok(url) if url.host_str().is_some() => url.host_str().unwrap_or_default().to_owned(),
@@ -533,7 +566,7 @@ impl FromStr for Environment {
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned))
         };
-        let found = DEPLOYMENTS.iter().find(|d| {
+        let found = DEPLOYMENTS.iter().copied().find(|d| {
             d.name == wanted
                 || d.aliases.contains(&wanted.as_str())
                 || d.app_hosts.contains(&host.as_str())
@@ -542,7 +575,7 @@ impl FromStr for Environment {
         });
         match found {
             Some(d) => Ok(Environment::known(d)),
-            None => Err(Error::config(format!(
+            None => Err(Invalid::new(format!(
                 "unknown ION environment `{}`: expected one of staging, sandbox, production, \
                  gov-staging, gov-production, aus-staging, aus-production (or a `-legacy` \
                  gov/aus name), or an app host such as app.ion-gov.com",
@@ -564,6 +597,22 @@ mod tests {
                 assert_eq!(url.scheme(), "https", "{u}");
             }
             assert!(d.token_url.ends_with(REALM_TOKEN_PATH), "{}", d.token_url);
+        }
+    }
+
+    #[test]
+    fn each_constructor_is_its_deployment() {
+        let constructors = [
+            (Environment::production(), "production"),
+            (Environment::staging(), "staging"),
+            (Environment::gov_production(), "gov-production"),
+            (Environment::gov_staging(), "gov-staging"),
+            (Environment::aus_production(), "aus-production"),
+            (Environment::aus_staging(), "aus-staging"),
+        ];
+        for (env, name) in constructors {
+            assert_eq!(env.name(), Some(name));
+            assert_eq!(Environment::lookup(name), Ok(env));
         }
     }
 
@@ -601,7 +650,7 @@ mod tests {
     }
 
     #[test]
-    fn legacy_pairs_match_the_evidence() {
+    fn legacy_pairs_pair_their_api_and_auth_hosts() {
         let pairs = [
             ("auth.ion-gov.com", "https://api.ion-gov.com/"),
             (
@@ -624,7 +673,7 @@ mod tests {
             assert!(env.is_legacy());
             assert_eq!(env.api_base().as_str(), api);
         }
-        // The older Keycloak layout on the seed's and the older gov/aus auth hosts.
+        // The older Keycloak layout on the commercial production and the older gov/aus auth hosts.
         for host in [
             "auth.buildwithion.com",
             "auth.ion-gov.com",

@@ -5,9 +5,12 @@
 //! (`Display`) is for people: lowercase, no trailing period, naming what was expected and what
 //! was found.
 //!
-//! Invariant: no message, `Debug` output or field of an error ever holds a client secret or an
-//! access token. Body excerpts are redacted before they are stored.
+//! Invariant: no message, `Debug` output, field or [`source`](std::error::Error::source) of
+//! an error ever holds a client secret or an access token. Body excerpts are redacted before
+//! they are stored; a source whose text would show a secret is not kept, and a reqwest
+//! source is kept without its URL.
 
+use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,12 +113,14 @@ impl fmt::Display for PageStop {
     }
 }
 
-impl std::error::Error for PageStop {}
+impl StdError for PageStop {}
 
 /// What went wrong, in terms a caller can act on.
 ///
-/// Match on it without matching on strings; every variant is `#[non_exhaustive]` so fields can
-/// be added without breaking callers (use `..` in patterns).
+/// Match on it without matching on strings. The enum and every variant with fields are
+/// `#[non_exhaustive]`, so kinds and fields can be added without breaking callers: use `..` in
+/// patterns and a `_` arm. To build a kind with fields (in a test), use its constructor:
+/// [`ErrorKind::rate_limited`], [`ErrorKind::http_status`], ...
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ErrorKind {
@@ -216,9 +221,87 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// Constructors for the kinds with fields, which `#[non_exhaustive]` keeps other crates from
+/// writing as struct literals; with [`Error::from_kind`] they build any error a test needs. A
+/// field added to a kind later gets its neutral value (`None`, empty) here, so these calls keep
+/// compiling.
+impl ErrorKind {
+    /// [`ErrorKind::Authentication`].
+    pub fn authentication(
+        status: Option<u16>,
+        error: Option<String>,
+        description: Option<String>,
+    ) -> ErrorKind {
+        ErrorKind::Authentication {
+            status,
+            error,
+            description,
+        }
+    }
+
+    /// [`ErrorKind::RateLimited`].
+    pub fn rate_limited(retry_after: Option<Duration>) -> ErrorKind {
+        ErrorKind::RateLimited { retry_after }
+    }
+
+    /// [`ErrorKind::HttpStatus`].
+    pub fn http_status(
+        status: u16,
+        excerpt: impl Into<String>,
+        retry_after: Option<Duration>,
+    ) -> ErrorKind {
+        ErrorKind::HttpStatus {
+            status,
+            excerpt: excerpt.into(),
+            retry_after,
+        }
+    }
+
+    /// [`ErrorKind::Transport`].
+    pub fn transport(failure: TransportFailure) -> ErrorKind {
+        ErrorKind::Transport { failure }
+    }
+
+    /// [`ErrorKind::Graphql`].
+    pub fn graphql(errors: Vec<GraphqlError>, data: Option<serde_json::Value>) -> ErrorKind {
+        ErrorKind::Graphql { errors, data }
+    }
+
+    /// [`ErrorKind::EtagConflict`].
+    pub fn etag_conflict(errors: Vec<GraphqlError>, data: Option<serde_json::Value>) -> ErrorKind {
+        ErrorKind::EtagConflict { errors, data }
+    }
+
+    /// [`ErrorKind::Decode`].
+    pub fn decode(operation: impl Into<String>, path: impl Into<String>) -> ErrorKind {
+        ErrorKind::Decode {
+            operation: operation.into(),
+            path: path.into(),
+        }
+    }
+
+    /// [`ErrorKind::OutcomeUnknown`].
+    pub fn outcome_unknown(failure: Option<TransportFailure>, status: Option<u16>) -> ErrorKind {
+        ErrorKind::OutcomeUnknown { failure, status }
+    }
+
+    /// [`ErrorKind::ResponseTooLarge`].
+    pub fn response_too_large(limit: u64) -> ErrorKind {
+        ErrorKind::ResponseTooLarge { limit }
+    }
+
+    /// [`ErrorKind::Pagination`].
+    pub fn pagination(stop: PageStop) -> ErrorKind {
+        ErrorKind::Pagination { stop }
+    }
+}
+
 /// The error type of every fallible function in this crate.
 ///
 /// Cheap to clone; two clones of one failure compare equal with [`Error::same_failure`].
+/// [`source`](std::error::Error::source) gives the underlying error when there is one (a
+/// `reqwest::Error` for a failure below HTTP, a `serde_json::Error` for a decode failure), for
+/// callers that walk error chains; what to do about an error is its [`kind`](Error::kind).
 ///
 /// # Example
 ///
@@ -234,17 +317,52 @@ pub struct Error {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     kind: ErrorKind,
     message: String,
     operation: Option<String>,
     trace_id: Option<String>,
     attempts: u32,
+    source: Option<Arc<dyn StdError + Send + Sync>>,
 }
 
+/// An error that can be kept as an [`Error`]'s source, in the form safe to keep.
+pub(crate) trait Source: StdError + Send + Sync + Sized + 'static {
+    /// The error without what must not be shown (a reqwest error's URL).
+    fn sanitized(self) -> Self {
+        self
+    }
+}
+
+impl Source for reqwest::Error {
+    fn sanitized(self) -> Self {
+        self.without_url()
+    }
+}
+impl Source for serde_json::Error {}
+impl Source for std::io::Error {}
+impl Source for rustls::Error {}
+impl Source for PageStop {}
+
 impl Error {
-    /// A new error with its kind and its full human message.
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+    /// An error of `kind` whose `Display` is `message`, for tests of code that handles this
+    /// crate's errors (a fake client of your own that answers with a rate limit, say). Kinds
+    /// with fields are built with their constructors ([`ErrorKind::rate_limited`], ...). The
+    /// error has no operation, trace id, attempts or source.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ion_client::{Error, ErrorKind};
+    ///
+    /// let wait = Some(Duration::from_secs(3));
+    /// let err = Error::from_kind(ErrorKind::rate_limited(wait), "rate limited: ION answered 429");
+    /// assert_eq!(err.retry_after(), wait);
+    /// assert_eq!(err.status(), Some(429));
+    /// ```
+    pub fn from_kind(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
             inner: Arc::new(Inner {
                 kind,
@@ -252,16 +370,28 @@ impl Error {
                 operation: None,
                 trace_id: None,
                 attempts: 0,
+                source: None,
             }),
         }
     }
 
-    /// A configuration error.
+    /// A configuration error: `invalid configuration: {message}`.
     pub(crate) fn config(message: impl fmt::Display) -> Error {
-        Error::new(
+        Error::from_kind(
             ErrorKind::Configuration,
             format!("invalid configuration: {message}"),
         )
+    }
+
+    /// Keeps `source` as the underlying error, sanitised (see [`Source`]), unless its text or
+    /// that of an error in its chain shows one of `secrets`: then it is dropped, as the
+    /// message would have redacted it.
+    pub(crate) fn with_source(mut self, source: impl Source, secrets: &[&str]) -> Error {
+        let source = source.sanitized();
+        if !crate::secret::chain_shows_any(&source, secrets) {
+            self.inner_mut().source = Some(Arc::new(source));
+        }
+        self
     }
 
     /// Sets the operation, the trace id and the attempt count on an error built by one
@@ -286,17 +416,7 @@ impl Error {
     /// The inner value, for modification before the error is shared (cloned only in the
     /// unexpected case that it already is).
     fn inner_mut(&mut self) -> &mut Inner {
-        if Arc::get_mut(&mut self.inner).is_none() {
-            let this = &self.inner;
-            self.inner = Arc::new(Inner {
-                kind: this.kind.clone(),
-                message: this.message.clone(),
-                operation: this.operation.clone(),
-                trace_id: this.trace_id.clone(),
-                attempts: this.attempts,
-            });
-        }
-        Arc::get_mut(&mut self.inner).unwrap_or_else(|| unreachable!("a fresh Arc is unique"))
+        Arc::make_mut(&mut self.inner)
     }
 
     /// What went wrong, for callers to act on.
@@ -381,11 +501,51 @@ impl fmt::Debug for Error {
         if let Some(id) = &self.inner.trace_id {
             d.field("trace_id", id);
         }
-        d.field("attempts", &self.inner.attempts).finish()
+        d.field("attempts", &self.inner.attempts);
+        if let Some(source) = &self.inner.source {
+            d.field("source", &format_args!("{source}"));
+        }
+        d.finish()
     }
 }
 
-impl std::error::Error for Error {}
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        let source: &(dyn StdError + 'static) = self.inner.source.as_deref()?;
+        Some(source)
+    }
+}
+
+/// What is wrong with one configuration value, said without the `invalid configuration:`
+/// prefix, so that whoever knows where the value came from (a variable such as `ION_ENV`)
+/// can name it before it becomes an [`Error`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invalid(String);
+
+impl Invalid {
+    pub(crate) fn new(reason: impl Into<String>) -> Invalid {
+        Invalid(reason.into())
+    }
+
+    /// The error naming where the value came from (a variable or a setting):
+    /// `invalid configuration: NAME: reason`.
+    pub(crate) fn named(self, name: &str) -> Error {
+        Error::config(format_args!("{name}: {}", self.0))
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `invalid configuration: reason`.
+impl From<Invalid> for Error {
+    fn from(invalid: Invalid) -> Error {
+        Error::config(invalid.0)
+    }
+}
 
 /// Formats a duration for messages: whole seconds when it is whole, milliseconds otherwise.
 pub(crate) fn human_duration(d: Duration) -> String {
@@ -398,182 +558,9 @@ pub(crate) fn human_duration(d: Duration) -> String {
     }
 }
 
-/// Summarises GraphQL errors for a message: the first error and how many more there are.
-pub(crate) fn summarize_graphql_errors(errors: &[GraphqlError]) -> String {
-    let Some(first) = errors.first() else {
-        return "no error message".to_owned();
-    };
-    let mut out = String::new();
-    if let Some(path) = &first.path {
-        let joined: Vec<String> = path.iter().map(ToString::to_string).collect();
-        out.push_str(&joined.join("."));
-        out.push_str(": ");
-    }
-    out.push_str(&first.message);
-    if errors.len() > 1 {
-        out.push_str(&format!(" (and {} more)", errors.len() - 1));
-    }
-    out
-}
-
-/// `text` with every non-empty secret replaced by `[redacted]`.
-pub(crate) fn redact(text: &str, secrets: &[crate::secret::Secret]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets {
-        let secret = secret.expose();
-        if !secret.is_empty() && out.contains(secret) {
-            out = out.replace(secret, "[redacted]");
-        }
-    }
-    out
-}
-
-/// A GraphQL error with the secrets removed from its message and from every string in its
-/// extensions.
-pub(crate) fn redact_graphql_error(
-    mut error: GraphqlError,
-    secrets: &[crate::secret::Secret],
-) -> GraphqlError {
-    fn walk(value: &mut serde_json::Value, secrets: &[crate::secret::Secret]) {
-        match value {
-            serde_json::Value::String(s) => *s = redact(s, secrets),
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, secrets)),
-            serde_json::Value::Object(map) => map.values_mut().for_each(|v| walk(v, secrets)),
-            _ => {}
-        }
-    }
-    error.message = redact(&error.message, secrets);
-    if let Some(extensions) = error.extensions.as_mut() {
-        extensions.values_mut().for_each(|v| walk(v, secrets));
-    }
-    error
-}
-
-/// The longest excerpt of a body kept in an error, in characters.
-pub(crate) const EXCERPT_CHARS: usize = 200;
-
-/// A short, single-line excerpt of a response body for an error message.
-///
-/// HTML pages (gateway error pages, login pages) are reduced to their visible text so the
-/// message says "502 Bad Gateway" rather than a wall of markup. `redact` lists strings that
-/// must never appear (the current token, the client secret).
-/// How much of a body an excerpt looks at: an excerpt of a 64 MiB error page costs the work
-/// of its first 16 KiB.
-pub(crate) const EXCERPT_INPUT_BYTES: usize = 16 * 1024;
-
-pub(crate) fn excerpt(body: &[u8], redact: &[&str]) -> String {
-    let body = if body.len() > EXCERPT_INPUT_BYTES {
-        // Drop as many bytes as the longest secret from the end of the prefix as well, so a
-        // secret cut in two by the prefix cannot leave its first part behind unredacted.
-        let longest = redact.iter().map(|s| s.len()).max().unwrap_or(0);
-        &body[..EXCERPT_INPUT_BYTES.saturating_sub(longest)]
-    } else {
-        body
-    };
-    let text = String::from_utf8_lossy(body);
-    let trimmed = text.trim_start();
-    let looks_html = trimmed.starts_with('<');
-    let mut plain = if looks_html {
-        html_to_text(trimmed)
-    } else {
-        trimmed.to_owned()
-    };
-    for secret in redact {
-        if !secret.is_empty() {
-            plain = plain.replace(secret, "[redacted]");
-        }
-    }
-    let collapsed = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.is_empty() {
-        return "(empty body)".to_owned();
-    }
-    let mut out: String = collapsed.chars().take(EXCERPT_CHARS).collect();
-    if collapsed.chars().count() > EXCERPT_CHARS {
-        out.push('…');
-    }
-    out
-}
-
-/// Visible text of an HTML page: drops tags, comments, scripts and styles; decodes the common
-/// entities.
-fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len().min(4096));
-    let lower = html.to_ascii_lowercase();
-    let mut i = 0;
-    let bytes = html.as_bytes();
-    while i < bytes.len() {
-        if bytes[i] == b'<' {
-            let rest = &lower[i..];
-            let skip_to = if rest.starts_with("<script") {
-                rest.find("</script>").map(|p| p + "</script>".len())
-            } else if rest.starts_with("<style") {
-                rest.find("</style>").map(|p| p + "</style>".len())
-            } else if rest.starts_with("<!--") {
-                rest.find("-->").map(|p| p + 3)
-            } else {
-                rest.find('>').map(|p| p + 1)
-            };
-            match skip_to {
-                Some(n) => {
-                    i += n;
-                    out.push(' ');
-                }
-                None => break,
-            }
-        } else {
-            let next = lower[i..].find('<').map_or(bytes.len(), |p| i + p);
-            out.push_str(&html[i..next]);
-            i = next;
-        }
-    }
-    out.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn html_pages_become_their_text() {
-        let page = b"<html><head><title>502 Bad Gateway</title><style>body{}</style></head>\
-            <body><center><h1>502 Bad Gateway</h1></center><script>x()</script></body></html>";
-        assert_eq!(excerpt(page, &[]), "502 Bad Gateway 502 Bad Gateway");
-    }
-
-    #[test]
-    fn excerpts_are_short_single_line_and_redacted() {
-        let body = format!("token tok-123 was\n\nrejected {}", "x".repeat(500));
-        let e = excerpt(body.as_bytes(), &["tok-123"]);
-        assert!(e.starts_with("token [redacted] was rejected "));
-        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
-        assert_eq!(excerpt(b"  \n", &[]), "(empty body)");
-    }
-
-    #[test]
-    fn excerpts_read_a_bounded_prefix_and_never_half_a_secret() {
-        let secret = "tok-SENSITIVE-0123456789";
-        // The secret straddles the end of the prefix an excerpt reads.
-        let mut body = "<p>".to_owned();
-        body.push_str(&" ".repeat(EXCERPT_INPUT_BYTES - 3 - 10));
-        body.push_str(secret);
-        body.push_str(&"x".repeat(64 * 1024 * 1024));
-        let e = excerpt(body.as_bytes(), &[secret]);
-        assert_eq!(e, "(empty body)");
-        assert!(!e.contains("tok-"));
-        let page = format!("<h1>502 Bad Gateway</h1>{}", "<i></i>".repeat(10_000_000));
-        assert_eq!(excerpt(page.as_bytes(), &[]), "502 Bad Gateway");
-    }
-
-    #[test]
-    fn html_with_unclosed_tag_does_not_panic() {
-        assert_eq!(excerpt(b"<html><body>oops <b", &[]), "oops");
-        assert_eq!(excerpt("<p>é</p>ü<".as_bytes(), &[]), "é ü");
-    }
 
     #[test]
     fn durations_read_well() {
@@ -583,23 +570,25 @@ mod tests {
     }
 
     #[test]
-    fn graphql_error_summary_names_the_first_and_counts_the_rest() {
-        let errors: Vec<GraphqlError> = serde_json::from_value(serde_json::json!([
-            {"message": "boom", "path": ["runs", 0, "title"]},
-            {"message": "bang"}
-        ]))
-        .unwrap_or_default();
-        assert_eq!(
-            summarize_graphql_errors(&errors),
-            "runs.0.title: boom (and 1 more)"
-        );
-    }
-
-    #[test]
     fn clones_are_the_same_failure() {
         let a = Error::config("x");
         let b = a.clone();
         assert!(a.same_failure(&b));
         assert!(!a.same_failure(&Error::config("x")));
+    }
+
+    #[test]
+    fn a_source_that_would_show_a_secret_is_not_kept() {
+        let echoed = serde_json::from_str::<u8>("\"tok-123\"").expect_err("not a number");
+        let kept = Error::config("x").with_source(echoed, &["other"]);
+        let source = kept.source().map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("invalid type: string \"tok-123\", expected u8 at line 1 column 9")
+        );
+        let echoed = serde_json::from_str::<u8>("\"tok-123\"").expect_err("not a number");
+        let dropped = Error::config("x").with_source(echoed, &["tok-123"]);
+        assert!(dropped.source().is_none());
+        assert!(!format!("{dropped:?}").contains("tok-123"));
     }
 }

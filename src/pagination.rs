@@ -44,11 +44,9 @@ impl PageStop {
     /// The [`Error`] for operation `operation` (kind [`ErrorKind::Pagination`]).
     pub fn into_error(self, operation: &str) -> Error {
         let message = format!("cannot follow the pages of {operation}: {self}");
-        Error::new(ErrorKind::Pagination { stop: self }, message).with_context(
-            Some(operation),
-            None,
-            0,
-        )
+        Error::from_kind(ErrorKind::Pagination { stop: self.clone() }, message)
+            .with_source(self, &[])
+            .with_context(Some(operation), None, 0)
     }
 }
 
@@ -72,7 +70,7 @@ pub enum NextPage {
 /// use ion_client::pagination::{NextPage, PageFollower};
 /// use serde_json::json;
 ///
-/// let mut follower = PageFollower::new().with_max_pages(Some(100));
+/// let mut follower = PageFollower::new().max_pages(100);
 /// let page_1 = json!({"pageInfo": {"hasNextPage": true, "endCursor": "A"}, "edges": [{"node": 1}]});
 /// assert_eq!(follower.follow_json(&page_1)?, NextPage::After("A".into()));
 /// let page_2 = json!({"pageInfo": {"hasNextPage": true, "endCursor": "A"}, "edges": [{"node": 2}]});
@@ -106,16 +104,16 @@ impl PageFollower {
         }
     }
 
-    /// Stops with [`PageStop::PageLimit`] after `max` pages when the server has more (`None`:
-    /// no cap; `Some(0)` counts as 1).
-    pub fn with_max_pages(mut self, max: Option<u64>) -> PageFollower {
-        self.max_pages = max.map(|m| m.max(1));
+    /// Stops with [`PageStop::PageLimit`] after `max` pages when the server has more (default:
+    /// no cap; 0 counts as 1).
+    pub fn max_pages(mut self, max: u64) -> PageFollower {
+        self.max_pages = Some(max.max(1));
         self
     }
 
     /// Stops with [`PageStop::EmptyPages`] after `max` pages in a row with `hasNextPage` and
-    /// no edges (at least 1).
-    pub fn with_max_empty_pages(mut self, max: u32) -> PageFollower {
+    /// no edges (default [`DEFAULT_MAX_EMPTY_PAGES`]; 0 counts as 1).
+    pub fn max_empty_pages(mut self, max: u32) -> PageFollower {
         self.max_empty_pages = max.max(1);
         self
     }
@@ -340,14 +338,14 @@ macro_rules! limits {
             /// Ends the stream with a [`PageStop::PageLimit`] error after `max` pages when the
             /// server has more (default: no cap).
             pub fn max_pages(mut self, max: u64) -> Self {
-                self.source.follower = self.source.follower.with_max_pages(Some(max));
+                self.source.follower = self.source.follower.max_pages(max);
                 self
             }
 
             /// Ends the stream with a [`PageStop::EmptyPages`] error after `max` pages in a row
             /// with `hasNextPage` and no edges (default [`DEFAULT_MAX_EMPTY_PAGES`]).
             pub fn max_empty_pages(mut self, max: u32) -> Self {
-                self.source.follower = self.source.follower.with_max_empty_pages(max);
+                self.source.follower = self.source.follower.max_empty_pages(max);
                 self
             }
 
@@ -498,7 +496,7 @@ mod tests {
             ),
             (
                 "an empty last page is fine; unknown counts are not empty",
-                PageFollower::new().with_max_empty_pages(1),
+                PageFollower::new().max_empty_pages(1),
                 vec![
                     (Some(info(true, Some("1"))), None, after("1")),
                     (Some(info(false, Some("2"))), Some(0), Ok(NextPage::Done)),
@@ -506,7 +504,7 @@ mod tests {
             ),
             (
                 "a page cap",
-                PageFollower::new().with_max_pages(Some(2)),
+                PageFollower::new().max_pages(2),
                 vec![
                     (Some(info(true, Some("1"))), Some(1), after("1")),
                     (
@@ -518,7 +516,7 @@ mod tests {
             ),
             (
                 "a cap reached on the last page is no error; a null connection ends",
-                PageFollower::new().with_max_pages(Some(1)),
+                PageFollower::new().max_pages(1),
                 vec![(Some(info(false, None)), Some(1), Ok(NextPage::Done))],
             ),
             (

@@ -122,8 +122,10 @@ proptest! {
     /// `expires_in`: any JSON; the lifetime used is always within the bounds.
     #[test]
     fn expires_in_is_always_within_bounds(value in json()) {
-        use crate::auth::{DEFAULT_TOKEN_LIFETIME, Lifetime, MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME};
-        let used = match crate::auth::token_lifetime(Some(&value)) {
+        use crate::auth::keycloak::{
+            DEFAULT_TOKEN_LIFETIME, Lifetime, MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME,
+        };
+        let used = match crate::auth::keycloak::token_lifetime(Some(&value)) {
             Lifetime::Given(d) | Lifetime::Clamped { used: d, .. } => d,
             Lifetime::Default | Lifetime::Unreadable(_) => DEFAULT_TOKEN_LIFETIME,
         };
@@ -140,6 +142,7 @@ proptest! {
         let _ = crate::environment::parse_endpoint("API URL", &text);
         let with_password = format!("https://{user}:Pa55-{user}@{text}");
         if let Err(e) = crate::environment::parse_endpoint("API URL", &with_password) {
+            let e = crate::Error::from(e);
             prop_assert!(matches!(e.kind(), ErrorKind::Configuration));
             prop_assert!(!e.to_string().contains(&format!("Pa55-{user}")), "{e}");
         }

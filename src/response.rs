@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::error::summarize_graphql_errors;
+use crate::secret::redact;
 use crate::transport::Delivered;
 use crate::wire::json_error_summary;
 use crate::{Error, ErrorKind, GraphqlError, OperationKind};
@@ -36,7 +36,7 @@ pub(crate) fn encode<V: Serialize + ?Sized>(
     })
     .map(Bytes::from)
     .map_err(|e| {
-        Error::new(
+        Error::from_kind(
             ErrorKind::Usage,
             format!("cannot encode the variables of {label} as JSON: {e}"),
         )
@@ -143,7 +143,13 @@ impl<'a> Envelope<'a> {
         delivered: &Delivered,
     ) -> Result<Envelope<'a>, Error> {
         let text = std::str::from_utf8(text).map_err(|_| {
-            decode_error(operation, "", "the response body is not UTF-8", delivered)
+            decode_error(
+                operation,
+                "",
+                "the response body is not UTF-8",
+                None,
+                delivered,
+            )
         })?;
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
@@ -153,7 +159,7 @@ impl<'a> Envelope<'a> {
                 "the response is not a GraphQL response object ({})",
                 json_error_summary(e.inner())
             );
-            decode_error(operation, &path, &reason, delivered)
+            decode_error(operation, &path, &reason, Some(e.into_inner()), delivered)
         })
     }
 
@@ -182,6 +188,7 @@ impl<'a> Envelope<'a> {
                 operation,
                 "data",
                 "the response has neither data nor errors",
+                None,
                 delivered,
             )),
         }
@@ -206,6 +213,7 @@ impl<'a> Envelope<'a> {
                     operation,
                     "data",
                     "the response has neither data nor errors",
+                    None,
                     delivered,
                 ));
             }
@@ -232,7 +240,8 @@ fn decode_typed<T: DeserializeOwned>(
         } else {
             format!("data.{inner}")
         };
-        decode_error(operation, &path, &without_position(e.inner()), delivered)
+        let reason = without_position(e.inner());
+        decode_error(operation, &path, &reason, Some(e.into_inner()), delivered)
     })
 }
 
@@ -246,11 +255,12 @@ fn without_position(e: &serde_json::Error) -> String {
     }
 }
 
-/// A decode error with the operation, the path and the reason.
+/// A decode error with the operation, the path, the reason and serde's error as its source.
 pub(crate) fn decode_error(
     operation: &str,
     path: &str,
     reason: &str,
+    source: Option<serde_json::Error>,
     delivered: &Delivered,
 ) -> Error {
     let at = if path.is_empty() {
@@ -259,7 +269,8 @@ pub(crate) fn decode_error(
         format!(" at {path}")
     };
     // serde quotes the value it could not read, which may be an echoed token.
-    let reason = crate::error::redact(reason, &delivered.secrets);
+    let secrets = delivered.secrets();
+    let reason = redact(reason, &secrets);
     // A replayed response that no longer fits names its fixture: the usual cause is an
     // edited `.graphql` file, fixed by re-recording.
     let fixture = match &delivered.fixture {
@@ -269,14 +280,18 @@ pub(crate) fn decode_error(
         ),
         None => String::new(),
     };
-    Error::new(
+    let error = Error::from_kind(
         ErrorKind::Decode {
             operation: operation.to_owned(),
             path: path.to_owned(),
         },
         format!("cannot decode the response to {operation}{at}: {reason}{fixture}"),
-    )
-    .with_context(
+    );
+    let error = match source {
+        Some(source) => error.with_source(source, &secrets),
+        None => error,
+    };
+    error.with_context(
         Some(operation),
         delivered.trace_id.as_deref(),
         delivered.attempts,
@@ -292,18 +307,19 @@ pub(crate) fn graphql_error(
     delivered: &Delivered,
 ) -> Error {
     // A server (or a proxy) may echo the token or the secret in a message or an extension.
+    let secrets = delivered.secrets();
     let errors: Vec<GraphqlError> = errors
         .into_iter()
-        .map(|e| crate::error::redact_graphql_error(e, &delivered.secrets))
+        .map(|e| redact_graphql_error(e, &secrets))
         .collect();
     let summary = summarize_graphql_errors(&errors);
     let error = if kind == OperationKind::Mutation && errors.iter().any(is_etag_conflict) {
-        Error::new(
+        Error::from_kind(
             ErrorKind::EtagConflict { errors, data },
             format!("etag conflict in mutation {operation}: {summary}"),
         )
     } else {
-        Error::new(
+        Error::from_kind(
             ErrorKind::Graphql { errors, data },
             format!("GraphQL errors in {kind} {operation}: {summary}"),
         )
@@ -350,6 +366,42 @@ pub(crate) fn is_etag_conflict(error: &GraphqlError) -> bool {
     code_says || message_says
 }
 
+/// Summarises GraphQL errors for a message: the first error and how many more there are.
+fn summarize_graphql_errors(errors: &[GraphqlError]) -> String {
+    let Some(first) = errors.first() else {
+        return "no error message".to_owned();
+    };
+    let mut out = String::new();
+    if let Some(path) = &first.path {
+        let joined: Vec<String> = path.iter().map(ToString::to_string).collect();
+        out.push_str(&joined.join("."));
+        out.push_str(": ");
+    }
+    out.push_str(&first.message);
+    if errors.len() > 1 {
+        out.push_str(&format!(" (and {} more)", errors.len() - 1));
+    }
+    out
+}
+
+/// A GraphQL error with the secrets removed from its message and from every string in its
+/// extensions.
+fn redact_graphql_error(mut error: GraphqlError, secrets: &[&str]) -> GraphqlError {
+    fn walk(value: &mut serde_json::Value, secrets: &[&str]) {
+        match value {
+            serde_json::Value::String(s) => *s = redact(s, secrets),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, secrets)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| walk(v, secrets)),
+            _ => {}
+        }
+    }
+    error.message = redact(&error.message, secrets);
+    if let Some(extensions) = error.extensions.as_mut() {
+        extensions.values_mut().for_each(|v| walk(v, secrets));
+    }
+    error
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,5 +428,18 @@ mod tests {
         assert!(!is_etag_conflict(&err(
             json!({"message": "Run 5 does not exist"})
         )));
+    }
+
+    #[test]
+    fn graphql_error_summary_names_the_first_and_counts_the_rest() {
+        let errors: Vec<GraphqlError> = serde_json::from_value(serde_json::json!([
+            {"message": "boom", "path": ["runs", 0, "title"]},
+            {"message": "bang"}
+        ]))
+        .unwrap_or_default();
+        assert_eq!(
+            summarize_graphql_errors(&errors),
+            "runs.0.title: boom (and 1 more)"
+        );
     }
 }

@@ -12,7 +12,7 @@
 //!   refused with [`ErrorKind::ResponseTooLarge`]. Any other answer is read only up to
 //!   `ERROR_BODY_BYTES` (256 KiB: GraphQL `errors[]` of a 400/422 and error pages fit many
 //!   times over); an error message quotes at most 200 characters, taken from the first 16 KiB
-//!   of the body (`EXCERPT_CHARS`, `EXCERPT_INPUT_BYTES` in `error`), so a 64 MiB error page
+//!   of the body (`EXCERPT_CHARS`, `EXCERPT_INPUT_BYTES` in `wire`), so a 64 MiB error page
 //!   costs the work of 16 KiB.
 //! - **Mutations.** A mutation is re-sent only after a connect failure or the one replay after
 //!   a 401 (see [`retry`](crate::retry)); a reset or timeout after sending, a `200` whose JSON
@@ -43,12 +43,15 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use tracing::Instrument;
 use url::Url;
 
-use crate::auth::{CachedToken, TokenCache, TokenSource};
+use crate::auth::cache::{CachedToken, TokenCache};
+use crate::auth::keycloak::TokenSource;
 use crate::clock::Clock;
-use crate::error::{excerpt, human_duration};
+use crate::error::human_duration;
 use crate::retry::{Decision, Outcome, RetryBudget, decide};
 use crate::secret::Secret;
-use crate::wire::{ReadError, error_chain, parse_retry_after, read_limited, read_prefix};
+use crate::wire::{
+    ReadError, error_chain, excerpt, failure_of, parse_retry_after, read_limited, read_prefix,
+};
 use crate::{Config, Error, ErrorKind, OperationKind, RetryPolicy, TransportFailure};
 
 /// The most read of an answer other than 200: GraphQL `errors[]` of a 400/422 and error
@@ -98,6 +101,13 @@ pub(crate) struct Delivered {
     /// The token the request carried and the client secret: every error built from this
     /// response (GraphQL `errors[]`, decode errors) is redacted of them.
     pub(crate) secrets: Vec<Secret>,
+}
+
+impl Delivered {
+    /// The secrets to redact, as text.
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        self.secrets.iter().map(Secret::expose).collect()
+    }
 }
 
 /// The outcome of one HTTP attempt.
@@ -193,9 +203,8 @@ impl Transport {
     /// Sends one request body under the retry policy and returns the response that carries
     /// a GraphQL envelope.
     pub(crate) async fn send(&self, out: Outgoing<'_>) -> Result<Delivered, Error> {
-        // DEBUG, like the AWS SDK's per-operation span and tower-http's default: under the
-        // INFO filter most applications run with, a span per request costs 1.5-2.5 µs with
-        // tracing-subscriber's fmt layer (measured), about 6 % of a small request.
+        // DEBUG, like the AWS SDK's per-operation span and tower-http's default: the INFO
+        // filter most applications run with then creates no span per request.
         let span = tracing::debug_span!(
             "ion_operation",
             operation = out.name,
@@ -233,7 +242,7 @@ impl Transport {
         let mut last_trace: Option<String> = None;
         loop {
             let timed_out = |waiting: &str| {
-                let error = Error::new(
+                let error = Error::from_kind(
                     ErrorKind::Transport {
                         failure: TransportFailure::Timeout,
                     },
@@ -289,7 +298,7 @@ impl Transport {
                     // already replaced it, the replacement is used.
                     self.tokens.invalidate(token.generation);
                     if replayed {
-                        let error = Error::new(
+                        let error = Error::from_kind(
                             ErrorKind::Authentication {
                                 status: Some(401),
                                 error: None,
@@ -424,21 +433,15 @@ impl Transport {
                 self.classify(out, status, &headers, trace_id, body, token)
             }
             Ok(Err(Stage::Send(e))) => {
-                let failure = if e.is_connect() {
-                    TransportFailure::Connect
-                } else {
-                    TransportFailure::Interrupted
-                };
-                self.transport_failure(out, failure, error_chain(&e), None)
+                let failure = failure_of(&e);
+                self.transport_failure(out, failure, error_chain(&e), Some(e), None)
             }
-            Ok(Err(Stage::Body(ReadError::Http(e), trace_id))) => self.transport_failure(
-                out,
-                TransportFailure::Interrupted,
-                error_chain(&e),
-                trace_id,
-            ),
+            Ok(Err(Stage::Body(ReadError::Http(e), trace_id))) => {
+                let failure = failure_of(&e);
+                self.transport_failure(out, failure, error_chain(&e), Some(e), trace_id)
+            }
             Ok(Err(Stage::Body(ReadError::TooLarge, trace_id))) => Attempt::Failed {
-                error: Error::new(
+                error: Error::from_kind(
                     ErrorKind::ResponseTooLarge {
                         limit: self.max_response_bytes,
                     },
@@ -457,18 +460,25 @@ impl Transport {
                 TransportFailure::Timeout,
                 format!("no response within {}", human_duration(timeout)),
                 None,
+                None,
             ),
         }
     }
 
-    /// The attempt outcome for a failure below HTTP.
+    /// The attempt outcome for a failure below HTTP; `source` is reqwest's error, when there
+    /// was one.
     fn transport_failure(
         &self,
         out: &Outgoing<'_>,
         failure: TransportFailure,
         detail: String,
+        source: Option<reqwest::Error>,
         trace_id: Option<String>,
     ) -> Attempt {
+        let with_source = |error: Error| match source {
+            Some(source) => error.with_source(source, &[self.client_secret.expose()]),
+            None => error,
+        };
         let url = &self.graphql_url;
         if let Decision::Retry { after_timeout } = decide(out.kind, Outcome::Transport(failure)) {
             let what = match failure {
@@ -479,10 +489,10 @@ impl Transport {
                 }
             };
             return Attempt::Failed {
-                error: Error::new(
+                error: with_source(Error::from_kind(
                     ErrorKind::Transport { failure },
                     format!("{} {} failed: {what}: {detail}", out.kind, out.name),
-                ),
+                )),
                 retry: Some(RetryHint {
                     retry_after: None,
                     after_timeout,
@@ -496,7 +506,7 @@ impl Transport {
             _ => format!("the connection was interrupted ({detail})"),
         };
         Attempt::Failed {
-            error: Error::new(
+            error: with_source(Error::from_kind(
                 ErrorKind::OutcomeUnknown {
                     failure: Some(failure),
                     status: None,
@@ -506,7 +516,7 @@ impl Transport {
                      have executed and was not replayed",
                     out.name
                 ),
-            ),
+            )),
             retry: None,
             trace_id,
         }
@@ -531,8 +541,8 @@ impl Transport {
             }),
             _ => None,
         };
-        let redact = [token.value.expose(), self.client_secret.expose()];
-        let secrets = || vec![token.value.clone(), self.client_secret.clone()];
+        let secrets = [token.value.expose(), self.client_secret.expose()];
+        let delivered_secrets = || vec![token.value.clone(), self.client_secret.clone()];
         let retry_after = headers
             .retry_after
             .as_ref()
@@ -561,6 +571,7 @@ impl Transport {
                         "the {} byte response body is JSON that ends early",
                         body.len()
                     ),
+                    None,
                     trace_id,
                 )
             }
@@ -569,23 +580,23 @@ impl Transport {
                 trace_id,
                 attempts: 0,
                 fixture: None,
-                secrets: secrets(),
+                secrets: delivered_secrets(),
             }),
             400 | 422 if carries_graphql_errors(&body) => Attempt::Delivered(Delivered {
                 body,
                 trace_id,
                 attempts: 0,
                 fixture: None,
-                secrets: secrets(),
+                secrets: delivered_secrets(),
             }),
             _ if decision == Decision::ReplayWithNewToken => Attempt::Unauthorized {
-                message: auth_message(&body, &redact),
+                message: auth_message(&body, &secrets),
                 trace_id,
             },
             403 => {
-                let message = auth_message(&body, &redact);
+                let message = auth_message(&body, &secrets);
                 failed(
-                    Error::new(
+                    Error::from_kind(
                         ErrorKind::Authentication {
                             status: Some(403),
                             error: None,
@@ -603,14 +614,14 @@ impl Transport {
                 let wait = retry_after
                     .map(|d| format!(" (retry after {})", human_duration(d)))
                     .unwrap_or_default();
-                let error = Error::new(
+                let error = Error::from_kind(
                     ErrorKind::RateLimited { retry_after },
                     format!("rate limited: ION answered 429 to {}{wait}", op()),
                 );
                 failed(error, retry_hint(retry_after))
             }
             _ if decision == Decision::OutcomeUnknown => failed(
-                Error::new(
+                Error::from_kind(
                     ErrorKind::OutcomeUnknown {
                         failure: None,
                         status: Some(code),
@@ -620,13 +631,13 @@ impl Transport {
                          HTTP {}: {}; it may or may not have executed and was not replayed",
                         out.name,
                         status_text(status),
-                        excerpt(&body, &redact)
+                        excerpt(&body, &secrets)
                     ),
                 ),
                 None,
             ),
             _ => {
-                let text = excerpt(&body, &redact);
+                let text = excerpt(&body, &secrets);
                 let location = if status.is_redirection() {
                     headers
                         .location
@@ -637,7 +648,7 @@ impl Transport {
                 } else {
                     String::new()
                 };
-                let error = Error::new(
+                let error = Error::from_kind(
                     ErrorKind::HttpStatus {
                         status: code,
                         excerpt: text.clone(),
@@ -697,7 +708,7 @@ fn carries_graphql_errors(body: &[u8]) -> bool {
 
 /// ION's message from a 401/403 body: JSON `message`, `detail`, `error` or the first
 /// `errors[].message`, else a text excerpt.
-fn auth_message(body: &[u8], redact: &[&str]) -> String {
+fn auth_message(body: &[u8], secrets: &[&str]) -> String {
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
         let text = ["message", "detail", "error_description", "error"]
             .iter()
@@ -709,10 +720,10 @@ fn auth_message(body: &[u8], redact: &[&str]) -> String {
                     .and_then(|m| m.as_str())
             });
         if let Some(text) = text {
-            return excerpt(text.as_bytes(), redact);
+            return excerpt(text.as_bytes(), secrets);
         }
     }
-    excerpt(body, redact)
+    excerpt(body, secrets)
 }
 
 /// The HTTP client: rustls with the ring provider and the platform's trust store, one
@@ -721,7 +732,7 @@ fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::config(format!("cannot set up TLS: {e}")))?;
+        .map_err(|e| Error::config(format!("cannot set up TLS: {e}")).with_source(e, &[]))?;
     let env = &config.environment;
     let needs_tls = env.api_base().scheme() == "https" || env.token_url().scheme() == "https";
     let mut tls = if needs_tls {
@@ -730,6 +741,7 @@ fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
                 "cannot load the system's CA certificates to verify ION's TLS certificates ({e}); \
                  install the system's CA bundle (ca-certificates)"
             ))
+            .with_source(e, &[])
         })?;
         builder
             .dangerous()
@@ -756,7 +768,10 @@ fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
         .connect_timeout(config.connect_timeout)
         .user_agent(config.user_agent.clone())
         .build()
-        .map_err(|e| Error::config(format!("cannot build the HTTP client: {}", error_chain(&e))))
+        .map_err(|e| {
+            let message = format!("cannot build the HTTP client: {}", error_chain(&e));
+            Error::config(message).with_source(e, &[])
+        })
 }
 
 /// Whether `body` is JSON cut off before its end (as opposed to complete JSON, or something

@@ -1,11 +1,15 @@
 //! Small helpers on the wire format, shared by the token exchange, the transport and the
-//! response decoding: bounded body reads, `Retry-After`, error chains, JSON error summaries.
+//! response decoding: bounded body reads, `Retry-After`, what a failed reqwest exchange means
+//! ([`failure_of`]), error chains, body excerpts and JSON error summaries.
 //!
 //! A leaf module: it knows HTTP and JSON, and nothing of the client.
 
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+
+use crate::TransportFailure;
+use crate::secret::redact;
 
 /// Reads at most `cap` bytes of a body and drops the rest unread (the connection is closed
 /// rather than drained).
@@ -32,6 +36,21 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// What a reqwest error below HTTP means, for the token exchange and the transport alike:
+/// [`Connect`](TransportFailure::Connect) when the connection was never made (refused,
+/// unreachable, DNS, TLS handshake, the connect timeout), so the request certainly never
+/// reached the server; [`Interrupted`](TransportFailure::Interrupted) for anything after it
+/// (a reset, a closed connection, a broken body, an operating system's timeout on an open
+/// connection). [`Timeout`](TransportFailure::Timeout) is never read off a reqwest error: it
+/// is the client's own attempt or total timeout passing, which the caller knows.
+pub(crate) fn failure_of(err: &reqwest::Error) -> TransportFailure {
+    if err.is_connect() {
+        TransportFailure::Connect
+    } else {
+        TransportFailure::Interrupted
+    }
 }
 
 /// The causes of a reqwest error, most specific last, without the top line (which repeats
@@ -114,6 +133,87 @@ pub(crate) fn json_error_summary(e: &serde_json::Error) -> String {
     format!("{what} at line {} column {}", e.line(), e.column())
 }
 
+/// The longest excerpt of a body kept in an error, in characters.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+/// How much of a body an excerpt looks at: an excerpt of a 64 MiB error page costs the work
+/// of its first 16 KiB.
+pub(crate) const EXCERPT_INPUT_BYTES: usize = 16 * 1024;
+
+/// A short, single-line excerpt of a response body for an error message.
+///
+/// HTML pages (gateway error pages, login pages) are reduced to their visible text so the
+/// message says "502 Bad Gateway" rather than a wall of markup. `secrets` lists strings that
+/// must never appear (the current token, the client secret).
+pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
+    let body = if body.len() > EXCERPT_INPUT_BYTES {
+        // Drop as many bytes as the longest secret from the end of the prefix as well, so a
+        // secret cut in two by the prefix cannot leave its first part behind unredacted.
+        let longest = secrets.iter().map(|s| s.len()).max().unwrap_or(0);
+        &body[..EXCERPT_INPUT_BYTES.saturating_sub(longest)]
+    } else {
+        body
+    };
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start();
+    let looks_html = trimmed.starts_with('<');
+    let plain = if looks_html {
+        html_to_text(trimmed)
+    } else {
+        trimmed.to_owned()
+    };
+    let plain = redact(&plain, secrets);
+    let collapsed = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    let mut out: String = collapsed.chars().take(EXCERPT_CHARS).collect();
+    if collapsed.chars().count() > EXCERPT_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+/// Visible text of an HTML page: drops tags, comments, scripts and styles; decodes the common
+/// entities.
+fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len().min(4096));
+    let lower = html.to_ascii_lowercase();
+    let mut i = 0;
+    let bytes = html.as_bytes();
+    while i < bytes.len() {
+        if bytes[i] == b'<' {
+            let rest = &lower[i..];
+            let skip_to = if rest.starts_with("<script") {
+                rest.find("</script>").map(|p| p + "</script>".len())
+            } else if rest.starts_with("<style") {
+                rest.find("</style>").map(|p| p + "</style>".len())
+            } else if rest.starts_with("<!--") {
+                rest.find("-->").map(|p| p + 3)
+            } else {
+                rest.find('>').map(|p| p + 1)
+            };
+            match skip_to {
+                Some(n) => {
+                    i += n;
+                    out.push(' ');
+                }
+                None => break,
+            }
+        } else {
+            let next = lower[i..].find('<').map_or(bytes.len(), |p| i + p);
+            out.push_str(&html[i..next]);
+            i = next;
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +242,42 @@ mod tests {
         let e = serde_json::from_str::<u8>("\"secret-ish\"").expect_err("not a number");
         let s = json_error_summary(&e);
         assert_eq!(s, "unexpected JSON at line 1 column 12");
+    }
+
+    #[test]
+    fn html_pages_become_their_text() {
+        let page = b"<html><head><title>502 Bad Gateway</title><style>body{}</style></head>\
+            <body><center><h1>502 Bad Gateway</h1></center><script>x()</script></body></html>";
+        assert_eq!(excerpt(page, &[]), "502 Bad Gateway 502 Bad Gateway");
+    }
+
+    #[test]
+    fn excerpts_are_short_single_line_and_redacted() {
+        let body = format!("token tok-123 was\n\nrejected {}", "x".repeat(500));
+        let e = excerpt(body.as_bytes(), &["tok-123"]);
+        assert!(e.starts_with("token [redacted] was rejected "));
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+        assert_eq!(excerpt(b"  \n", &[]), "(empty body)");
+    }
+
+    #[test]
+    fn excerpts_read_a_bounded_prefix_and_never_half_a_secret() {
+        let secret = "tok-SENSITIVE-0123456789";
+        // The secret straddles the end of the prefix an excerpt reads.
+        let mut body = "<p>".to_owned();
+        body.push_str(&" ".repeat(EXCERPT_INPUT_BYTES - 3 - 10));
+        body.push_str(secret);
+        body.push_str(&"x".repeat(64 * 1024 * 1024));
+        let e = excerpt(body.as_bytes(), &[secret]);
+        assert_eq!(e, "(empty body)");
+        assert!(!e.contains("tok-"));
+        let page = format!("<h1>502 Bad Gateway</h1>{}", "<i></i>".repeat(10_000_000));
+        assert_eq!(excerpt(page.as_bytes(), &[]), "502 Bad Gateway");
+    }
+
+    #[test]
+    fn html_with_unclosed_tag_does_not_panic() {
+        assert_eq!(excerpt(b"<html><body>oops <b", &[]), "oops");
+        assert_eq!(excerpt("<p>é</p>ü<".as_bytes(), &[]), "é ü");
     }
 }

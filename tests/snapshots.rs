@@ -30,6 +30,15 @@ macro_rules! snap {
     }};
 }
 
+/// A second client for `ion`'s emulator, with `change` applied to its configuration.
+fn client_with(
+    ion: &TestIon,
+    change: impl FnOnce(ion_client::ConfigBuilder) -> ion_client::ConfigBuilder,
+) -> ion_client::Client {
+    let config = change(ion.config_builder().expect("config"));
+    ion_client::Client::new(config.build().expect("config")).expect("client")
+}
+
 /// Unwraps an operation result, naming the operation on failure.
 fn ok<T>(name: &str, r: Result<T, ion_client::Error>) -> T {
     r.unwrap_or_else(|e| panic!("{name} failed: {e}"))
@@ -130,18 +139,11 @@ async fn error_messages() {
         .await
         .map(|v| v["errors"][0]["message"].to_string())
         .unwrap_or_else(show);
-    let bad_secret = ion_client::Client::new(
-        ion.config_builder()
-            .expect("config")
-            .client_secret("wrong")
-            .build()
-            .expect("config"),
-    )
-    .expect("client")
-    .me()
-    .await
-    .map(|_| "no error".to_owned())
-    .unwrap_or_else(show);
+    let bad_secret = client_with(&ion, |c| c.client_secret("wrong"))
+        .me()
+        .await
+        .map(|_| "no error".to_owned())
+        .unwrap_or_else(show);
     let configuration = ion_client::Config::builder()
         .build()
         .map(|_| "no error".to_owned())
@@ -365,8 +367,9 @@ async fn every_mutation_against_the_demo_seed() {
 async fn record_then_replay_without_the_emulator() {
     use ion_client::testing::Fixtures;
 
-    let dir = std::env::temp_dir().join(format!("ion-fixtures-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    // A folder that does not exist yet: recording creates it.
+    let dir = temp.path().join("fixtures");
     let fixtures = Fixtures::new(&dir);
     let ion = TestIon::start().await.expect("emulator");
     let token = ion.emulator().issue_token();
@@ -510,7 +513,6 @@ async fn record_then_replay_without_the_emulator() {
             missing.replace(&dir.display().to_string(), "[dir]")
         )
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The `Display` of every error kind the emulator can provoke without waiting on a clock: what
@@ -579,14 +581,7 @@ async fn every_error_kind_displays_readably() {
         .expect_err("stale etag");
     lines.push(show(stale));
 
-    let small = ion_client::Client::new(
-        ion.config_builder()
-            .expect("config")
-            .max_response_bytes(64)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let small = client_with(&ion, |c| c.max_response_bytes(64));
     lines.push(show(small.get_runs().await.expect_err("too large")));
 
     let mut first = ion.client().batch();

@@ -130,7 +130,7 @@ impl Exchange for Store {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(_) => {
-                return Some(Err(Error::new(
+                return Some(Err(Error::from_kind(
                     ErrorKind::Usage,
                     format!(
                         "no fixture for {operation} with variables {variables}: expected \
@@ -145,7 +145,7 @@ impl Exchange for Store {
             .and_then(|mut v| v.get_mut("response").map(Value::take));
         Some(match response {
             Some(r) => Ok((Bytes::from(r.to_string()), shown)),
-            None => Err(Error::new(
+            None => Err(Error::from_kind(
                 ErrorKind::Usage,
                 format!("fixture {shown} for {operation} is not JSON with a `response` member"),
             )
@@ -166,10 +166,8 @@ impl Exchange for Store {
         std::fs::create_dir_all(&self.dir)
             .and_then(|()| std::fs::write(&path, text))
             .map_err(|e| {
-                Error::new(
-                    ErrorKind::Usage,
-                    format!("cannot write fixture {}: {e}", path.display()),
-                )
+                let message = format!("cannot write fixture {}: {e}", path.display());
+                Error::from_kind(ErrorKind::Usage, message).with_source(e, &[])
             })
     }
 }

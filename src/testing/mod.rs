@@ -45,6 +45,11 @@
 //!
 //! Use [`TestIon::builder`] for an empty store or your own seed file
 //! (`.seed(Seed::File("tests/seed.json".into()))`; [`Emulator::save_seed`] writes one).
+//!
+//! For tests of token expiry, backoff and retries, give the client a
+//! [`ManualClock`](crate::clock::ManualClock) (`ion.config_builder()?.clock(clock.clone())`)
+//! and move time by hand; the emulator's own clock ([`Emulator::advance_clock`]) expires the
+//! tokens it issued.
 
 mod fixtures;
 mod redact;

@@ -83,7 +83,7 @@ async fn a_reset_token_request_is_a_transport_error_then_heals() {
 #[tokio::test]
 async fn a_wrong_secret_is_keycloaks_authentication_error_and_never_printed() {
     let e = demo().await;
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let secret = "wrong-secret-4c1d9e";
     let client = client(config(&e, &clock).client_secret(secret));
     let err = client.get_runs().await.unwrap_err();

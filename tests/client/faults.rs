@@ -132,7 +132,7 @@ const FAR_LONGER: Duration = Duration::from_secs(60);
 #[tokio::test]
 async fn a_slow_answer_past_the_attempt_timeout() {
     let e = demo().await;
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let client = client(config(&e, &clock).attempt_timeout(SMALL_ATTEMPT_TIMEOUT));
     // Warm the token first so the slow fault meets the GraphQL request.
     get_runs_ok(&client).await;

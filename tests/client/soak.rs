@@ -80,7 +80,7 @@ async fn soak(calls: u64, seed: u64) {
     demo().await.shutdown().await;
     let memory_before = live_bytes();
     let e = demo().await;
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let metrics = tokio::runtime::Handle::current().metrics();
     let baseline_tasks = metrics.num_alive_tasks();
     let client = client(

@@ -1,12 +1,11 @@
-//! Shared helpers: an emulator with the demo seed, a client pointed at it, a manual clock.
+//! Shared helpers: an emulator with the demo seed, and clients for it whose retries and token
+//! backoff run on the library's `ManualClock`.
 
-use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
 
-use ion_client::clock::{Clock, Sleep};
+pub use ion_client::clock::ManualClock;
 use ion_client::testing::emulator::{Counters, Emulator, EmulatorOptions, Seed};
-use ion_client::{Client, Config, ConfigBuilder, Environment, RetryPolicy};
+use ion_client::{Client, ConfigBuilder};
 
 pub async fn demo() -> Emulator {
     match Emulator::start(EmulatorOptions::new().seed(Seed::Demo)).await {
@@ -15,26 +14,27 @@ pub async fn demo() -> Emulator {
     }
 }
 
-/// A config for `emulator`'s first client whose retries and token backoff run on `clock`.
+/// A config for `emulator`'s first client ([`ion_client::testing::config_builder`]) whose
+/// retries and token backoff run on `clock`.
 pub fn config(emulator: &Emulator, clock: &Arc<ManualClock>) -> ConfigBuilder {
-    let env = Environment::custom(&emulator.api_base(), &emulator.token_url())
-        .expect("loopback environment");
-    Config::builder()
-        .environment(env)
-        .client_id(emulator.client_id())
-        .client_secret(emulator.client_secret())
-        .clock(Arc::clone(clock) as Arc<dyn Clock>)
-        .retry_policy(RetryPolicy::default())
+    ion_client::testing::config_builder(emulator)
+        .expect("loopback environment")
+        .clock(clock.clone())
 }
 
 pub fn client(builder: ConfigBuilder) -> Client {
     Client::new(builder.build().expect("config")).expect("client")
 }
 
+/// A new manual clock, shared between a test and its client.
+pub fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new())
+}
+
 /// An emulator, a manual clock and a client with the default policy.
 pub async fn setup() -> (Emulator, Arc<ManualClock>, Client) {
     let e = demo().await;
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let c = client(config(&e, &clock));
     (e, clock, c)
 }
@@ -42,50 +42,4 @@ pub async fn setup() -> (Emulator, Arc<ManualClock>, Client) {
 /// `(token requests, GraphQL requests, mutations executed)`.
 pub fn counts(c: Counters) -> (u64, u64, u64) {
     (c.token_requests, c.graphql_requests, c.mutations)
-}
-
-/// A clock driven by hand: `sleep` records the duration, moves time forward by it and
-/// returns at once, so backoff and `Retry-After` cost no real time and are asserted exactly.
-pub struct ManualClock {
-    base: Instant,
-    base_system: SystemTime,
-    offset: Mutex<Duration>,
-    sleeps: Mutex<Vec<Duration>>,
-}
-
-impl fmt::Debug for ManualClock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ManualClock").finish_non_exhaustive()
-    }
-}
-
-impl ManualClock {
-    pub fn new() -> Arc<ManualClock> {
-        Arc::new(ManualClock {
-            base: Instant::now(),
-            base_system: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-            offset: Mutex::new(Duration::ZERO),
-            sleeps: Mutex::new(Vec::new()),
-        })
-    }
-    pub fn advance(&self, d: Duration) {
-        *self.offset.lock().unwrap() += d;
-    }
-    pub fn sleeps(&self) -> Vec<Duration> {
-        self.sleeps.lock().unwrap().clone()
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        self.base + *self.offset.lock().unwrap()
-    }
-    fn system_time(&self) -> SystemTime {
-        self.base_system + *self.offset.lock().unwrap()
-    }
-    fn sleep(&self, duration: Duration) -> Sleep {
-        self.sleeps.lock().unwrap().push(duration);
-        self.advance(duration);
-        Box::pin(std::future::ready(()))
-    }
 }

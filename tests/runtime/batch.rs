@@ -1,14 +1,10 @@
 //! Batching: several operations in one request, typed per operation.
 
-use ion_client::{Client, ErrorKind};
+use ion_client::ErrorKind;
 use serde_json::json;
 
 use crate::support::ops::{Echo, EchoWrite, GetThing, IdVars, Thing};
-use crate::support::{Fault, ManualClock, MockIon, Reply};
-
-fn client(ion: &MockIon) -> Client {
-    Client::new(ion.config(&ManualClock::new()).build().expect("config")).expect("client")
-}
+use crate::support::{Fault, MockIon, Reply};
 
 fn answer(op: &serde_json::Value) -> serde_json::Value {
     match op["operationName"].as_str() {
@@ -26,7 +22,7 @@ fn answer(op: &serde_json::Value) -> serde_json::Value {
 async fn several_operations_in_one_request_come_back_typed() {
     let ion = MockIon::start();
     ion.respond(answer);
-    let c = client(&ion);
+    let c = ion.client();
     let mut batch = c.batch();
     let thing = batch.add::<GetThing>(IdVars { id: 4 });
     let echo = batch.add::<Echo>(IdVars { id: 5 });
@@ -66,7 +62,7 @@ async fn several_operations_in_one_request_come_back_typed() {
 #[tokio::test]
 async fn a_slot_of_another_batch_is_refused() {
     let ion = MockIon::start();
-    let c = client(&ion);
+    let c = ion.client();
     let mut first = c.batch();
     let _ = first.add::<Echo>(IdVars { id: 1 });
     let mut second = c.batch();
@@ -83,7 +79,7 @@ async fn a_slot_of_another_batch_is_refused() {
 #[tokio::test]
 async fn an_empty_batch_sends_nothing() {
     let ion = MockIon::start();
-    let response = client(&ion).batch().send().await.expect("empty");
+    let response = ion.client().batch().send().await.expect("empty");
     assert!(response.is_empty());
     assert_eq!((ion.token_requests(), ion.graphql_requests()), (0, 0));
 }
@@ -95,7 +91,7 @@ async fn a_short_answer_array_is_a_decode_error() {
         200,
         r#"[{"data": {"echo": 1}}]"#,
     ))]);
-    let c = client(&ion);
+    let c = ion.client();
     let mut batch = c.batch();
     let _ = batch.add::<Echo>(IdVars { id: 1 });
     let _ = batch.add::<Echo>(IdVars { id: 2 });
@@ -110,7 +106,7 @@ async fn a_short_answer_array_is_a_decode_error() {
 async fn a_batch_with_a_mutation_is_never_replayed() {
     let ion = MockIon::start();
     ion.script([Reply::After(Fault::status(502, "bad gateway"))]);
-    let c = client(&ion);
+    let c = ion.client();
     let mut batch = c.batch();
     let _ = batch.add::<Echo>(IdVars { id: 1 });
     let _ = batch.add::<EchoWrite>(IdVars { id: 2 });

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ion_client::{Client, Config};
 
 use crate::support::ops::{Echo, IdVars};
-use crate::support::{CLIENT_ID, LEGACY_TOKEN_PATH, ManualClock, MockIon, SECRET};
+use crate::support::{CLIENT_ID, LEGACY_TOKEN_PATH, MockIon, SECRET, manual_clock};
 
 fn config(vars: &[(&str, String)]) -> Config {
     let map: HashMap<String, String> = vars
@@ -15,7 +15,7 @@ fn config(vars: &[(&str, String)]) -> Config {
         .collect();
     Config::builder()
         .with_env_from(|name| map.get(name).cloned())
-        .clock(ManualClock::new() as Arc<dyn ion_client::Clock>)
+        .clock(manual_clock() as Arc<dyn ion_client::Clock>)
         .build()
         .expect("config")
 }

@@ -5,11 +5,7 @@ use ion_client::{Client, ErrorKind};
 use serde_json::json;
 
 use crate::support::ops::{Echo, GetThing, IdVars, Thing, UpdateThing};
-use crate::support::{Fault, ManualClock, MockIon, Reply};
-
-fn client(ion: &MockIon) -> Client {
-    Client::new(ion.config(&ManualClock::new()).build().expect("config")).expect("client")
-}
+use crate::support::{Fault, MockIon, Reply, client, manual_clock};
 
 #[tokio::test]
 async fn typed_data_comes_back() {
@@ -22,7 +18,8 @@ async fn typed_data_comes_back() {
         );
         json!({"data": {"thing": {"id": op["variables"]["id"], "title": "Widget"}}})
     });
-    let data = client(&ion)
+    let data = ion
+        .client()
         .execute::<GetThing>(IdVars { id: 3 })
         .await
         .expect("data");
@@ -50,7 +47,7 @@ async fn graphql_errors_keep_message_path_locations_extensions_and_partial_data(
             }]
         })
     });
-    let c = client(&ion);
+    let c = ion.client();
     let err = c
         .execute::<GetThing>(IdVars { id: 3 })
         .await
@@ -96,7 +93,8 @@ async fn a_400_with_graphql_errors_is_a_graphql_error() {
         400,
         r#"{"errors": [{"message": "Cannot query field \"nope\" on type \"Query\"."}]}"#,
     ))]);
-    let err = client(&ion)
+    let err = ion
+        .client()
         .execute::<Echo>(IdVars { id: 1 })
         .await
         .expect_err("invalid");
@@ -110,7 +108,8 @@ async fn a_stale_etag_is_an_etag_conflict() {
     ion.respond(|_| {
         json!({"data": {"thing": null}, "errors": [{"message": "Etag mismatch: the thing was modified by someone else", "path": ["thing"]}]})
     });
-    let err = client(&ion)
+    let err = ion
+        .client()
         .execute::<UpdateThing>(IdVars { id: 3 })
         .await
         .expect_err("stale");
@@ -130,7 +129,8 @@ async fn a_stale_etag_is_an_etag_conflict() {
 async fn decode_errors_name_the_operation_and_the_json_path() {
     let ion = MockIon::start();
     ion.respond(|_| json!({"data": {"thing": {"id": "not a number", "title": "x"}}}));
-    let err = client(&ion)
+    let err = ion
+        .client()
         .execute::<GetThing>(IdVars { id: 3 })
         .await
         .expect_err("bad id");
@@ -151,7 +151,8 @@ async fn a_body_that_is_not_graphql_is_a_decode_error() {
         200,
         "<html>maintenance</html>",
     ))]);
-    let err = client(&ion)
+    let err = ion
+        .client()
         .execute::<Echo>(IdVars { id: 1 })
         .await
         .expect_err("html");
@@ -169,7 +170,8 @@ async fn http_status_errors_carry_a_short_excerpt_of_html_pages() {
         "The requested URL was not found on this server. ".repeat(10)
     );
     ion.script([Reply::Before(Fault::status(404, &page))]);
-    let err = client(&ion)
+    let err = ion
+        .client()
         .execute::<Echo>(IdVars { id: 1 })
         .await
         .expect_err("404");
@@ -199,7 +201,8 @@ async fn redirects_are_not_followed() {
     ion.script([Reply::Before(Fault::status_with(
         302, "location", &target, "",
     ))]);
-    let err = client(&ion)
+    let err = ion
+        .client()
         .execute::<Echo>(IdVars { id: 1 })
         .await
         .expect_err("302");
@@ -218,13 +221,7 @@ async fn redirects_are_not_followed() {
 async fn responses_over_the_size_limit_are_refused() {
     let ion = MockIon::start();
     ion.respond(|_| json!({"data": {"echo": "x".repeat(10_000)}}));
-    let c = Client::new(
-        ion.config(&ManualClock::new())
-            .max_response_bytes(1024)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let c = client(ion.config(&manual_clock()).max_response_bytes(1024));
     let err = c
         .execute::<Echo>(IdVars { id: 1 })
         .await
@@ -246,7 +243,8 @@ async fn execute_raw_returns_the_whole_body() {
     ion.respond(|op| {
         json!({"data": {"n": op["variables"]["n"]}, "errors": [{"message": "partial"}], "extensions": {"cost": 3}})
     });
-    let body = client(&ion)
+    let body = ion
+        .client()
         .execute_raw(ion_client::RawRequest::query("query { n }").variables(json!({"n": 5})))
         .await
         .expect("raw");
@@ -265,7 +263,7 @@ fn futures_are_send_and_the_client_is_shareable() {
     shareable::<Client>();
     shareable::<ion_client::Error>();
     let ion = MockIon::start();
-    let c = client(&ion);
+    let c = ion.client();
     send(&c.execute::<GetThing>(IdVars { id: 1 }));
     send(&c.execute_full::<GetThing>(IdVars { id: 1 }));
     send(&c.execute_raw(ion_client::RawRequest::query("{ a }")));

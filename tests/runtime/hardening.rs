@@ -5,10 +5,10 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use ion_client::{Client, Environment, ErrorKind};
+use ion_client::{Environment, ErrorKind};
 
 use crate::support::ops::{Echo, GetThing, IdVars};
-use crate::support::{Fault, ManualClock, MockIon, Reply, SECRET, TOKEN_PREFIX};
+use crate::support::{Fault, MockIon, Reply, SECRET, TOKEN_PREFIX, client, manual_clock, setup};
 
 fn vars() -> IdVars {
     IdVars { id: 1 }
@@ -23,9 +23,7 @@ fn assert_clean(err: &ion_client::Error) {
 
 #[tokio::test]
 async fn graphql_errors_and_decode_errors_are_redacted_of_the_token_and_secret() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, _, client) = setup();
     let echoed = format!(
         r#"{{"data":null,"errors":[{{"message":"token {{token}} (secret {SECRET}) refused","extensions":{{"seen":["{{token}}"]}}}}]}}"#
     );
@@ -59,9 +57,7 @@ async fn graphql_errors_and_decode_errors_are_redacted_of_the_token_and_secret()
 
 #[tokio::test]
 async fn a_huge_error_body_is_read_only_up_to_a_small_cap() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, _, client) = setup();
     let produced = Arc::new(AtomicUsize::new(0));
     const TOTAL: usize = 64 * 1024 * 1024;
     ion.script([Reply::Before(Fault::Stream {
@@ -118,17 +114,11 @@ impl RecordingProxy {
 async fn loopback_endpoints_never_go_through_a_proxy() {
     let ion = MockIon::start();
     let proxy = RecordingProxy::start();
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let url = proxy.url();
-    let client = Client::new(
-        ion.config(&clock)
-            .with_env_from(|name| {
-                matches!(name, "HTTP_PROXY" | "HTTPS_PROXY" | "ALL_PROXY").then(|| url.clone())
-            })
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let client = client(ion.config(&clock).with_env_from(|name| {
+        matches!(name, "HTTP_PROXY" | "HTTPS_PROXY" | "ALL_PROXY").then(|| url.clone())
+    }));
     client.execute::<Echo>(vars()).await.expect("direct");
     assert_eq!(ion.token_requests(), 1);
     assert!(proxy.lines().is_empty(), "{:?}", proxy.lines());
@@ -137,24 +127,21 @@ async fn loopback_endpoints_never_go_through_a_proxy() {
 #[tokio::test]
 async fn real_hosts_go_through_https_proxy() {
     let proxy = RecordingProxy::start();
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let url = proxy.url();
     let env = Environment::custom(
         "https://api.ion.example",
         "https://auth.ion.example/realms/api-keys/protocol/openid-connect/token",
     )
     .expect("environment");
-    let client = Client::new(
+    let client = client(
         ion_client::Config::builder()
             .environment(env)
             .client_id("id")
             .client_secret(SECRET)
             .clock(clock as Arc<dyn ion_client::Clock>)
-            .with_env_from(|name| (name == "HTTPS_PROXY").then(|| url.clone()))
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .with_env_from(|name| (name == "HTTPS_PROXY").then(|| url.clone())),
+    );
     let err = client
         .execute::<Echo>(vars())
         .await

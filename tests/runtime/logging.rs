@@ -5,16 +5,17 @@ use std::time::Duration;
 
 use ion_client::Client;
 
+use crate::support;
 use crate::support::ops::{Echo, EchoWrite, IdVars, ListThings, PageVars};
 use crate::support::{
-    Fault, LogCapture, ManualClock, MockIon, Reply, SECRET, TOKEN_PREFIX, TokenReply,
+    Fault, LogCapture, MockIon, Reply, SECRET, TOKEN_PREFIX, TokenReply, manual_clock,
 };
 
 #[tokio::test]
 async fn no_secret_or_token_in_logs_debug_or_display() {
     let logs = LogCapture::install();
     let ion = MockIon::start();
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let config = ion.config(&clock).build().expect("config");
     let client = Client::new(config.clone()).expect("client");
     let mut shown: Vec<String> = vec![format!("{config:?}"), format!("{client:?}")];
@@ -59,13 +60,7 @@ async fn no_secret_or_token_in_logs_debug_or_display() {
     ion.wait_token_requests(4).await;
     logs.wait_for("token acquired").await;
     // A wrong secret that the token endpoint echoes back, and a failing token endpoint.
-    let wrong = Client::new(
-        ion.config(&clock)
-            .client_secret(format!("{SECRET}-wrong"))
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let wrong = support::client(ion.config(&clock).client_secret(format!("{SECRET}-wrong")));
     let mut errors = errors;
     errors.push(
         wrong
@@ -77,7 +72,7 @@ async fn no_secret_or_token_in_logs_debug_or_display() {
         500,
         format!("{{\"error\": \"{SECRET}\"}}"),
     )]);
-    let down = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let down = support::client(ion.config(&clock));
     errors.push(
         down.execute::<Echo>(vars())
             .await

@@ -2,10 +2,9 @@
 
 use futures_util::{StreamExt, TryStreamExt};
 use ion_client::pagination::PageStop;
-use ion_client::{Client, ErrorKind, Nodes, Pages};
+use ion_client::{ErrorKind, Nodes, Pages};
 use serde_json::{Value, json};
 
-use crate::support::ManualClock;
 use crate::support::MockIon;
 use crate::support::ops::{ListThings, PageVars};
 
@@ -29,15 +28,11 @@ fn page(op: &Value) -> Value {
     }}})
 }
 
-fn client(ion: &MockIon) -> Client {
-    Client::new(ion.config(&ManualClock::new()).build().expect("config")).expect("client")
-}
-
 #[tokio::test]
 async fn nodes_are_fetched_one_page_at_a_time() {
     let ion = MockIon::start();
     ion.respond(page);
-    let c = client(&ion);
+    let c = ion.client();
     let mut nodes = c.nodes::<ListThings>(PageVars {
         first: 3,
         after: None,
@@ -73,7 +68,7 @@ async fn nodes_are_fetched_one_page_at_a_time() {
 async fn pages_follow_end_cursors_from_the_given_start() {
     let ion = MockIon::start();
     ion.respond(page);
-    let c = client(&ion);
+    let c = ion.client();
     let pages: Vec<_> = c
         .pages::<ListThings>(PageVars {
             first: 2,
@@ -96,7 +91,7 @@ async fn a_repeated_cursor_ends_the_stream_with_an_error() {
     ion.respond(|_| {
         json!({"data": {"things": {"pageInfo": {"hasNextPage": true, "endCursor": "same"}, "edges": [{"node": {"id": 1, "title": "a"}}]}}})
     });
-    let c = client(&ion);
+    let c = ion.client();
     let items: Vec<_> = c
         .pages::<ListThings>(PageVars {
             first: 1,
@@ -126,7 +121,7 @@ async fn a_repeated_cursor_ends_the_stream_with_an_error() {
 async fn has_next_page_without_a_cursor_is_an_error() {
     let ion = MockIon::start();
     ion.respond(|_| json!({"data": {"things": {"pageInfo": {"hasNextPage": true, "endCursor": null}, "edges": []}}}));
-    let c = client(&ion);
+    let c = ion.client();
     let items: Vec<_> = c
         .pages::<ListThings>(PageVars {
             first: 1,
@@ -146,7 +141,7 @@ async fn has_next_page_without_a_cursor_is_an_error() {
 async fn an_error_ends_the_stream() {
     let ion = MockIon::start();
     ion.respond(|_| json!({"errors": [{"message": "nope"}]}));
-    let c = client(&ion);
+    let c = ion.client();
     let items: Vec<_> = c
         .nodes::<ListThings>(PageVars {
             first: 1,
@@ -163,7 +158,7 @@ async fn an_error_ends_the_stream() {
 async fn a_null_connection_ends_the_stream() {
     let ion = MockIon::start();
     ion.respond(|_| json!({"data": {"things": null}}));
-    let c = client(&ion);
+    let c = ion.client();
     let items: Vec<_> = c
         .nodes::<ListThings>(PageVars {
             first: 1,
@@ -180,7 +175,7 @@ async fn a_null_connection_ends_the_stream() {
 async fn streams_can_be_spawned() {
     let ion = MockIon::start();
     ion.respond(page);
-    let c = client(&ion);
+    let c = ion.client();
     let stream = c.nodes::<ListThings>(PageVars {
         first: 5,
         after: None,
@@ -203,7 +198,7 @@ async fn a_cursor_cycle_ends_the_stream_with_a_typed_error() {
         };
         json!({"data": {"things": {"pageInfo": {"hasNextPage": true, "endCursor": next}, "edges": [{"node": {"id": 1, "title": "a"}}]}}})
     });
-    let c = client(&ion);
+    let c = ion.client();
     let items: Vec<_> = c
         .nodes::<ListThings>(PageVars {
             first: 1,
@@ -240,7 +235,7 @@ fn endless_empty_pages(op: &Value) -> Value {
 async fn a_run_of_empty_pages_ends_the_stream() {
     let ion = MockIon::start();
     ion.respond(endless_empty_pages);
-    let c = client(&ion);
+    let c = ion.client();
     let items: Vec<_> = c
         .nodes::<ListThings>(PageVars {
             first: 1,
@@ -265,7 +260,7 @@ async fn a_run_of_empty_pages_ends_the_stream() {
 async fn a_run_of_empty_pages_ends_the_page_stream_too() {
     let ion = MockIon::start();
     ion.respond(endless_empty_pages);
-    let c = client(&ion);
+    let c = ion.client();
     // Bounded, so a stream that ignores the rule fails here instead of paging forever.
     let items: Vec<_> = c
         .pages::<ListThings>(PageVars {
@@ -289,7 +284,8 @@ async fn a_run_of_empty_pages_ends_the_page_stream_too() {
     // `max_empty_pages` tunes it on pages as on nodes.
     let ion = MockIon::start();
     ion.respond(endless_empty_pages);
-    let items: Vec<_> = client(&ion)
+    let items: Vec<_> = ion
+        .client()
         .pages::<ListThings>(PageVars {
             first: 1,
             after: None,
@@ -306,7 +302,7 @@ async fn a_run_of_empty_pages_ends_the_page_stream_too() {
 async fn a_page_cap_ends_the_stream_with_a_typed_error() {
     let ion = MockIon::start();
     ion.respond(page);
-    let c = client(&ion);
+    let c = ion.client();
     let mut pages: Pages<ListThings> = c
         .pages::<ListThings>(PageVars {
             first: 2,

@@ -4,10 +4,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ion_client::{Client, ErrorKind, RetryPolicy, TransportFailure};
+use ion_client::{ErrorKind, RetryPolicy, TransportFailure};
 
 use crate::support::ops::{Echo, EchoWrite, GetThing, IdVars};
-use crate::support::{Fault, Gate, ManualClock, MockIon, Reply, closed_port};
+use crate::support::{Fault, Gate, MockIon, Reply, client, closed_port, manual_clock, setup};
 
 fn vars() -> IdVars {
     IdVars { id: 7 }
@@ -18,15 +18,9 @@ const HTML_502: &str = "<html><head><title>502 Bad Gateway</title></head><body><
 #[tokio::test]
 async fn queries_retry_on_502_503_504_429_resets_and_truncated_bodies() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let policy = RetryPolicy::default().with_max_attempts(7);
-    let client = Client::new(
-        ion.config(&clock)
-            .retry_policy(policy)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let client = client(ion.config(&clock).retry_policy(policy));
     ion.script([
         Reply::Before(Fault::status(502, HTML_502)),
         Reply::Before(Fault::status(503, "")),
@@ -57,11 +51,10 @@ async fn queries_retry_on_502_503_504_429_resets_and_truncated_bodies() {
 
 #[tokio::test]
 async fn queries_retry_connect_failures_up_to_the_attempt_limit() {
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let tokens = MockIon::start();
     let api = format!("http://127.0.0.1:{}", closed_port());
-    let client =
-        Client::new(tokens.config(&clock).api_url(&api).build().expect("config")).expect("client");
+    let client = client(tokens.config(&clock).api_url(&api));
     let err = client
         .execute::<Echo>(vars())
         .await
@@ -83,14 +76,11 @@ async fn queries_retry_connect_failures_up_to_the_attempt_limit() {
 #[tokio::test]
 async fn attempt_timeouts_are_retried_for_queries() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(
+    let clock = manual_clock();
+    let client = client(
         ion.config(&clock)
-            .attempt_timeout(Duration::from_millis(100))
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .attempt_timeout(Duration::from_millis(100)),
+    );
     // The first request is held forever; the client gives up on it after 100 ms.
     ion.script([Reply::Before(Fault::Wait(Gate::new()))]);
     client
@@ -116,9 +106,7 @@ fn assert_waited(sleeps: &[Duration], asked: &[u64]) {
 
 #[tokio::test]
 async fn retry_after_in_seconds_is_waited_with_a_little_jitter() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     ion.script([
         Reply::Before(Fault::status_with(429, "retry-after", "7", "slow down")),
         Reply::Before(Fault::status_with(503, "retry-after", "2", "")),
@@ -130,9 +118,7 @@ async fn retry_after_in_seconds_is_waited_with_a_little_jitter() {
 
 #[tokio::test]
 async fn retry_after_as_an_http_date_is_waited_with_a_little_jitter() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     use ion_client::Clock as _;
     let at = httpdate::fmt_http_date(clock.system_time() + Duration::from_secs(5));
     ion.script([Reply::Before(Fault::status_with(
@@ -151,9 +137,7 @@ async fn retry_after_as_an_http_date_is_waited_with_a_little_jitter() {
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_cap_ends_the_retries_and_is_reported() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     ion.script([Reply::Before(Fault::status_with(
         429,
         "retry-after",
@@ -179,14 +163,11 @@ async fn a_retry_after_beyond_the_cap_ends_the_retries_and_is_reported() {
 #[tokio::test]
 async fn a_retry_after_near_u64_max_with_no_cap_saturates_instead_of_overflowing() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(
+    let clock = manual_clock();
+    let client = client(
         ion.config(&clock)
-            .retry_policy(RetryPolicy::default().with_max_retry_after(Duration::MAX))
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .retry_policy(RetryPolicy::default().with_max_retry_after(Duration::MAX)),
+    );
     ion.script([Reply::Before(Fault::status_with(
         503,
         "retry-after",
@@ -205,14 +186,11 @@ async fn a_retry_after_near_u64_max_with_no_cap_saturates_instead_of_overflowing
 #[tokio::test]
 async fn a_zero_retry_budget_means_no_retries() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(
+    let clock = manual_clock();
+    let client = client(
         ion.config(&clock)
-            .retry_policy(RetryPolicy::default().with_budget(0, 0, 0))
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .retry_policy(RetryPolicy::default().with_budget(0, 0, 0)),
+    );
     ion.script((0..4).map(|_| Reply::Before(Fault::status(503, "busy"))));
     let err = client.execute::<Echo>(vars()).await.expect_err("no retry");
     assert!(matches!(
@@ -225,15 +203,12 @@ async fn a_zero_retry_budget_means_no_retries() {
 #[tokio::test]
 async fn retries_stop_before_the_total_timeout() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(
+    let clock = manual_clock();
+    let client = client(
         ion.config(&clock)
             .total_timeout(Duration::from_secs(10))
-            .retry_policy(RetryPolicy::default().with_max_attempts(10))
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .retry_policy(RetryPolicy::default().with_max_attempts(10)),
+    );
     ion.script((0..10).map(|_| Reply::Before(Fault::status_with(503, "retry-after", "4", "busy"))));
     let err = client
         .execute::<Echo>(vars())
@@ -253,16 +228,10 @@ async fn retries_stop_before_the_total_timeout() {
 #[tokio::test]
 async fn the_retry_budget_keeps_an_outage_from_multiplying_the_load() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     // Room for two retries (cost 5 each).
     let policy = RetryPolicy::default().with_budget(10, 5, 10);
-    let client = Client::new(
-        ion.config(&clock)
-            .retry_policy(policy)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let client = client(ion.config(&clock).retry_policy(policy));
     ion.script((0..100).map(|_| Reply::Before(Fault::status(503, "down"))));
     let mut attempts = Vec::new();
     for _ in 0..5 {
@@ -275,9 +244,7 @@ async fn the_retry_budget_keeps_an_outage_from_multiplying_the_load() {
 
 #[tokio::test]
 async fn non_retryable_statuses_are_returned_at_once() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, _, client) = setup();
     ion.script([Reply::Before(Fault::status(
         500,
         "<html><body><h1>Internal Server Error</h1></body></html>",
@@ -296,7 +263,7 @@ async fn non_retryable_statuses_are_returned_at_once() {
 #[tokio::test]
 async fn a_mutation_is_retried_after_a_connect_failure_and_executes_once() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let port = closed_port();
     // The API comes up on `port` (sharing the mock's tokens and counters) while the client
     // waits to retry: the first attempt certainly never reached it.
@@ -306,13 +273,10 @@ async fn a_mutation_is_retried_after_a_connect_failure_and_executes_once() {
         let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
         slot.get_or_insert_with(|| MockIon::listen_with(port, Arc::clone(&shared)));
     });
-    let client = Client::new(
+    let client = client(
         ion.config(&clock)
-            .api_url(format!("http://127.0.0.1:{port}"))
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .api_url(format!("http://127.0.0.1:{port}")),
+    );
     client
         .execute::<EchoWrite>(vars())
         .await
@@ -324,14 +288,11 @@ async fn a_mutation_is_retried_after_a_connect_failure_and_executes_once() {
 
 /// Runs `EchoWrite` once against a scripted failure and returns the error.
 async fn mutation_failing_with(reply: Reply, ion: &MockIon) -> ion_client::Error {
-    let clock = ManualClock::new();
-    let client = Client::new(
+    let clock = manual_clock();
+    let client = client(
         ion.config(&clock)
-            .attempt_timeout(Duration::from_millis(100))
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .attempt_timeout(Duration::from_millis(100)),
+    );
     ion.script([reply]);
     let err = client
         .execute::<EchoWrite>(vars())
@@ -447,9 +408,7 @@ async fn a_mutation_answered_429_is_rate_limited_and_not_replayed() {
 
 #[tokio::test]
 async fn a_401_replays_a_mutation_once_with_a_new_token() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     client.execute::<Echo>(vars()).await.expect("warm");
     ion.expire_tokens();
     client
@@ -464,9 +423,7 @@ async fn a_401_replays_a_mutation_once_with_a_new_token() {
 
 #[tokio::test]
 async fn a_second_401_surfaces_ions_message() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, _, client) = setup();
     // Every token is refused, the new one too.
     ion.script([
         Reply::Before(Fault::status(401, r#"{"message": "Token is expired."}"#)),
@@ -492,9 +449,7 @@ async fn a_second_401_surfaces_ions_message() {
 
 #[tokio::test]
 async fn a_403_is_not_replayed() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, _, client) = setup();
     ion.script([Reply::Before(Fault::status(
         403,
         r#"{"message": "Forbidden"}"#,
@@ -519,9 +474,7 @@ async fn one_pass_decoding_tells_a_cut_body_from_a_wrong_one() {
         r#"{"data": {"thing": {"id": 3, "ti"#,
         r#"{"data": {"thing": {"id": "not a number", "ti"#,
     ] {
-        let ion = MockIon::start();
-        let clock = ManualClock::new();
-        let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+        let (ion, clock, client) = setup();
         ion.script([Reply::Before(Fault::status(200, cut))]);
         let answer = good.clone();
         ion.respond(move |_| answer.clone());
@@ -549,9 +502,7 @@ async fn one_pass_decoding_tells_a_cut_body_from_a_wrong_one() {
     }
 
     // Complete but wrong: not retried, and the error names the JSON path.
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     ion.respond(|_| serde_json::json!({"data": {"thing": {"id": "not a number", "title": "x"}}}));
     let err = client
         .execute::<GetThing>(IdVars { id: 3 })

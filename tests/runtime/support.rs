@@ -1,5 +1,6 @@
-//! Test support: a mock ION (token endpoint + `/graphql`) on 127.0.0.1, a clock driven by
-//! hand, a log capture, and operations written by hand.
+//! Test support: a mock ION (token endpoint + `/graphql`) on 127.0.0.1, clients for it on a
+//! clock driven by hand (the library's `ManualClock`), a log capture, and operations written
+//! by hand.
 //!
 //! The mock runs on its own thread and runtime, so its work never mixes with the client's
 //! (and its logs are not captured). It counts what it receives, can be scripted to fail in
@@ -9,19 +10,18 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
-use ion_client::clock::{Clock, Sleep};
-use ion_client::{Config, ConfigBuilder, Environment, RetryPolicy};
+pub use ion_client::clock::ManualClock;
+use ion_client::{Client, Config, ConfigBuilder, Environment, RetryPolicy};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 
@@ -64,6 +64,8 @@ pub enum TokenReply {
     StatusWith(u16, Vec<(&'static str, String)>, String),
     /// Wait at the gate, then issue.
     WaitThenIssue(Gate),
+    /// Fail as `/graphql` would with this fault (a reset, a cut body, a gate never opened).
+    Fail(Fault),
 }
 
 /// A failure injected into a `/graphql` request.
@@ -230,8 +232,13 @@ impl MockIon {
             .environment(self.environment())
             .client_id(CLIENT_ID)
             .client_secret(SECRET)
-            .clock(Arc::clone(clock) as Arc<dyn Clock>)
+            .clock(clock.clone())
             .retry_policy(RetryPolicy::default())
+    }
+
+    /// A client for this mock with the default settings on a clock of its own.
+    pub fn client(&self) -> Client {
+        client(self.config(&manual_clock()))
     }
 
     pub fn token_requests(&self) -> usize {
@@ -366,7 +373,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .map_err(io::Error::other)?
         .to_bytes();
     if path == TOKEN_PATH || path == LEGACY_TOKEN_PATH {
-        return Ok(token(&state, &path, auth, &body).await);
+        return token(&state, &path, auth, &body).await;
     }
     if path == "/graphql" {
         return graphql(&state, auth, &body).await;
@@ -375,45 +382,59 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     Ok(full(404, &[], "not found"))
 }
 
-async fn token(state: &State, path: &str, auth: Option<String>, body: &[u8]) -> Response<Body> {
+async fn token(
+    state: &State,
+    path: &str,
+    auth: Option<String>,
+    body: &[u8],
+) -> Result<Response<Body>, io::Error> {
     let n = state.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
     state.token_count.send_replace(n);
     let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
     lock(&state.token_forms).push(form.clone());
     lock(&state.token_auth_headers).push(auth);
     if path != *lock(&state.token_path) {
-        return json_response(404, &json!({"error": "Realm does not exist"}), None);
+        return Ok(json_response(
+            404,
+            &json!({"error": "Realm does not exist"}),
+            None,
+        ));
     }
     let reply = lock(&state.token_script)
         .pop_front()
         .unwrap_or(TokenReply::Issue);
     match reply {
-        TokenReply::Status(status, body) => return full(status, &[], body),
-        TokenReply::StatusWith(status, headers, body) => return full(status, &headers, body),
+        TokenReply::Status(status, body) => return Ok(full(status, &[], body)),
+        TokenReply::StatusWith(status, headers, body) => return Ok(full(status, &headers, body)),
         TokenReply::WaitThenIssue(gate) => gate.wait().await,
+        TokenReply::Fail(fault) => {
+            if let Some(response) = apply(fault, "").await? {
+                return Ok(response);
+            }
+        }
         TokenReply::Issue => {}
     }
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if field("grant_type") != Some("client_credentials") {
-        return json_response(
+        return Ok(json_response(
             400,
             &json!({"error": "unsupported_grant_type", "error_description": "Unsupported grant_type"}),
             None,
-        );
+        ));
     }
     if field("client_id") != Some(CLIENT_ID) || field("client_secret") != Some(SECRET) {
         // Some Keycloak versions say which secret they saw; the client must not repeat it.
         let seen = field("client_secret").unwrap_or_default();
-        return json_response(
+        return Ok(json_response(
             401,
             &json!({"error": "unauthorized_client", "error_description": format!("Invalid client secret {seen}")}),
             None,
-        );
+        ));
     }
     let id = state.issued.fetch_add(1, Ordering::SeqCst) + 1;
     let token = format!("{TOKEN_PREFIX}{id}");
     lock(&state.valid_tokens).insert(token.clone());
-    json_response(
+    Ok(json_response(
         200,
         &json!({
             "access_token": token,
@@ -424,7 +445,7 @@ async fn token(state: &State, path: &str, auth: Option<String>, body: &[u8]) -> 
             "scope": "profile email"
         }),
         None,
-    )
+    ))
 }
 
 async fn apply(fault: Fault, token: &str) -> Result<Option<Response<Body>>, io::Error> {
@@ -552,69 +573,29 @@ pub async fn bounded<F: std::future::Future>(f: F, what: &str) -> F::Output {
     }
 }
 
+/// A mock, a manual clock and a client for the mock on that clock, with the default settings:
+/// the arrangement most tests start from.
+pub fn setup() -> (MockIon, Arc<ManualClock>, Client) {
+    let ion = MockIon::start();
+    let clock = manual_clock();
+    let client = client(ion.config(&clock));
+    (ion, clock, client)
+}
+
+/// A new manual clock, shared between a test and its client.
+pub fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new())
+}
+
+/// The client `builder` configures.
+pub fn client(builder: ConfigBuilder) -> Client {
+    Client::new(builder.build().expect("config")).expect("client")
+}
+
 /// A free loopback port with nothing listening on it.
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("address").port()
-}
-
-type SleepHook = Box<dyn FnMut(Duration) + Send>;
-
-/// A clock driven by hand: `sleep` records the duration, moves time forward by it and
-/// returns at once, so retries and backoff run instantly and are asserted exactly.
-pub struct ManualClock {
-    base: Instant,
-    base_system: SystemTime,
-    offset: Mutex<Duration>,
-    sleeps: Mutex<Vec<Duration>>,
-    on_sleep: Mutex<Option<SleepHook>>,
-}
-
-impl fmt::Debug for ManualClock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ManualClock")
-            .field("offset", &*lock(&self.offset))
-            .finish_non_exhaustive()
-    }
-}
-
-impl ManualClock {
-    pub fn new() -> Arc<ManualClock> {
-        Arc::new(ManualClock {
-            base: Instant::now(),
-            // A fixed wall-clock time so HTTP dates are exact.
-            base_system: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-            offset: Mutex::new(Duration::ZERO),
-            sleeps: Mutex::new(Vec::new()),
-            on_sleep: Mutex::new(None),
-        })
-    }
-    pub fn advance(&self, d: Duration) {
-        *lock(&self.offset) += d;
-    }
-    pub fn sleeps(&self) -> Vec<Duration> {
-        lock(&self.sleeps).clone()
-    }
-    pub fn on_sleep(&self, hook: impl FnMut(Duration) + Send + 'static) {
-        *lock(&self.on_sleep) = Some(Box::new(hook));
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        self.base + *lock(&self.offset)
-    }
-    fn system_time(&self) -> SystemTime {
-        self.base_system + *lock(&self.offset)
-    }
-    fn sleep(&self, duration: Duration) -> Sleep {
-        lock(&self.sleeps).push(duration);
-        self.advance(duration);
-        if let Some(hook) = lock(&self.on_sleep).as_mut() {
-            hook(duration);
-        }
-        Box::pin(std::future::ready(()))
-    }
 }
 
 /// Captures every log line at `trace` level on this thread (the tests' runtimes are

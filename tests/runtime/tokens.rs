@@ -3,11 +3,13 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use ion_client::{AuthScheme, Client, ErrorKind};
+use ion_client::{AuthScheme, ErrorKind, RetryPolicy, TransportFailure};
 
+use crate::support;
 use crate::support::ops::{Echo, IdVars};
 use crate::support::{
-    CLIENT_ID, LEGACY_TOKEN_PATH, LogCapture, ManualClock, MockIon, SECRET, TOKEN_PATH, TokenReply,
+    CLIENT_ID, Fault, Gate, LEGACY_TOKEN_PATH, LogCapture, ManualClock, MockIon, Reply, SECRET,
+    TOKEN_PATH, TokenReply, client, closed_port, manual_clock, setup,
 };
 
 fn vars() -> IdVars {
@@ -21,14 +23,8 @@ fn bearer(n: usize) -> Option<String> {
 #[tokio::test]
 async fn client_credentials_post_with_audience() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(
-        ion.config(&clock)
-            .audience("https://api.example")
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let clock = manual_clock();
+    let client = client(ion.config(&clock).audience("https://api.example"));
     client.execute::<Echo>(vars()).await.expect("echo");
 
     assert_eq!(ion.token_requests(), 1);
@@ -49,14 +45,8 @@ async fn client_credentials_post_with_audience() {
 #[tokio::test]
 async fn raw_header_scheme_sends_the_bare_token() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(
-        ion.config(&clock)
-            .auth_scheme(AuthScheme::Raw)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let clock = manual_clock();
+    let client = client(ion.config(&clock).auth_scheme(AuthScheme::Raw));
     client.execute::<Echo>(vars()).await.expect("echo");
     assert_eq!(
         ion.seen_auth(),
@@ -66,9 +56,7 @@ async fn raw_header_scheme_sends_the_bare_token() {
 
 #[tokio::test]
 async fn a_thousand_concurrent_calls_on_a_cold_cache_make_one_token_request() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, _, client) = setup();
     let calls = (0..1000).map(|i| client.execute::<Echo>(IdVars { id: i }));
     let results = tokio::time::timeout(Duration::from_secs(60), join_all(calls))
         .await
@@ -80,9 +68,7 @@ async fn a_thousand_concurrent_calls_on_a_cold_cache_make_one_token_request() {
 
 #[tokio::test]
 async fn refresh_runs_in_the_background_while_the_current_token_serves() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     client.execute::<Echo>(vars()).await.expect("first call");
     assert_eq!(ion.token_requests(), 1);
 
@@ -119,9 +105,7 @@ async fn refresh_runs_in_the_background_while_the_current_token_serves() {
 #[tokio::test]
 async fn a_failed_refresh_never_replaces_a_valid_token() {
     let logs = LogCapture::install();
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     client.execute::<Echo>(vars()).await.expect("first call");
 
     ion.script_tokens([TokenReply::Status(500, "oops".into())]);
@@ -153,9 +137,7 @@ async fn a_failed_refresh_never_replaces_a_valid_token() {
 
 #[tokio::test]
 async fn a_failing_token_endpoint_is_tried_once_per_backoff_window_and_heals() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     ion.script_tokens([
         TokenReply::Status(503, "down".into()),
         TokenReply::Status(503, "down".into()),
@@ -202,14 +184,8 @@ async fn a_failing_token_endpoint_is_tried_once_per_backoff_window_and_heals() {
 #[tokio::test]
 async fn keycloak_errors_are_quoted_without_the_secret() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(
-        ion.config(&clock)
-            .client_secret("wrong-secret-value")
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let clock = manual_clock();
+    let client = client(ion.config(&clock).client_secret("wrong-secret-value"));
     let err = client
         .execute::<Echo>(vars())
         .await
@@ -247,15 +223,9 @@ async fn keycloak_errors_are_quoted_without_the_secret() {
 async fn a_404_from_the_token_url_names_the_other_path_form() {
     let ion = MockIon::start();
     ion.serve_token_at(TOKEN_PATH);
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let legacy = format!("{}{LEGACY_TOKEN_PATH}", ion.base_url());
-    let client = Client::new(
-        ion.config(&clock)
-            .token_url(&legacy)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let client = client(ion.config(&clock).token_url(&legacy));
     let err = client
         .execute::<Echo>(vars())
         .await
@@ -274,7 +244,7 @@ async fn a_404_from_the_token_url_names_the_other_path_form() {
     // And the reverse: a host that only serves the older layout.
     let old = MockIon::start();
     old.serve_token_at(LEGACY_TOKEN_PATH);
-    let client = Client::new(old.config(&clock).build().expect("config")).expect("client");
+    let client = support::client(old.config(&clock));
     let err = client
         .execute::<Echo>(vars())
         .await
@@ -287,9 +257,7 @@ async fn a_404_from_the_token_url_names_the_other_path_form() {
 
 #[tokio::test]
 async fn concurrent_401s_invalidate_one_token_and_cause_one_refetch() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, _, client) = setup();
     client.execute::<Echo>(vars()).await.expect("warm");
 
     // Fifty requests leave with token 1 and wait at the server until all have arrived; the
@@ -320,11 +288,11 @@ async fn concurrent_401s_invalidate_one_token_and_cause_one_refetch() {
 #[tokio::test]
 async fn dropping_the_client_leaves_no_task_behind() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
+    let clock = manual_clock();
     let metrics = tokio::runtime::Handle::current().metrics();
     let baseline = metrics.num_alive_tasks();
 
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let client = client(ion.config(&clock));
     client.execute::<Echo>(vars()).await.expect("warm");
     // A refresh that never completes: the token endpoint holds it forever.
     ion.script_tokens([TokenReply::WaitThenIssue(crate::support::Gate::new())]);
@@ -385,13 +353,12 @@ impl ion_client::Clock for PanicOnce {
 #[tokio::test]
 async fn a_token_fetch_that_panics_is_reported_as_a_panic_and_backs_off_then_heals() {
     let ion = MockIon::start();
-    let manual = ManualClock::new();
+    let manual = manual_clock();
     let clock = std::sync::Arc::new(PanicOnce {
         clock: std::sync::Arc::clone(&manual),
         armed: std::sync::atomic::AtomicBool::new(true),
     });
-    let client =
-        Client::new(ion.config(&manual).clock(clock).build().expect("config")).expect("client");
+    let client = client(ion.config(&manual).clock(clock));
     let err = client.execute::<Echo>(vars()).await.expect_err("panicked");
     assert!(matches!(err.kind(), ErrorKind::Internal), "{err:?}");
     assert_eq!(
@@ -417,9 +384,7 @@ fn a_refresh_cancelled_by_its_runtime_shutting_down_does_not_strand_the_cache() 
             .build()
             .expect("runtime")
     };
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     runtime().block_on(async { client.execute::<Echo>(vars()).await.expect("warm") });
 
     // A sync wrapper's next call, on a runtime of its own: the token is due for refresh, the
@@ -453,9 +418,7 @@ fn issue(expires_in: serde_json::Value) -> TokenReply {
 #[tokio::test]
 async fn a_huge_expires_in_is_clamped_without_overflow() {
     let logs = LogCapture::install();
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     ion.script_tokens([issue(serde_json::json!(u64::MAX))]);
     ion.respond(|_| serde_json::json!({"data": {"echo": 1}}));
     // The mock does not know this token: accept any by answering before the check.
@@ -484,8 +447,8 @@ async fn expires_in_zero_does_not_turn_caching_off() {
     let logs = LogCapture::install();
     let ion = MockIon::start();
     ion.set_token_lifetime(0);
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let clock = manual_clock();
+    let client = client(ion.config(&clock));
     for i in 0..100 {
         client
             .execute::<Echo>(IdVars { id: i })
@@ -509,9 +472,7 @@ async fn expires_in_as_a_string_or_a_float_is_read_and_a_missing_one_is_the_defa
         // The documented default of 60 s: refreshed from 45 s.
         (serde_json::Value::Null, 40, 60),
     ] {
-        let ion = MockIon::start();
-        let clock = ManualClock::new();
-        let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+        let (ion, clock, client) = setup();
         let body = if expires_in.is_null() {
             serde_json::json!({"access_token": "tok-SENSITIVE-1"})
         } else {
@@ -536,9 +497,7 @@ async fn expires_in_as_a_string_or_a_float_is_read_and_a_missing_one_is_the_defa
 
 #[tokio::test]
 async fn a_token_the_header_cannot_carry_is_a_failed_fetch() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     ion.script_tokens([TokenReply::Status(
         200,
         r#"{"access_token":"tok-SENSITIVE-\u0001bad","expires_in":300}"#.to_owned(),
@@ -563,9 +522,7 @@ async fn a_token_the_header_cannot_carry_is_a_failed_fetch() {
 
 #[tokio::test]
 async fn retry_after_from_the_token_endpoint_is_honoured() {
-    let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(ion.config(&clock).build().expect("config")).expect("client");
+    let (ion, clock, client) = setup();
     ion.script_tokens([TokenReply::StatusWith(
         429,
         vec![("retry-after", "10".to_owned())],
@@ -594,15 +551,12 @@ async fn retry_after_from_the_token_endpoint_is_honoured() {
 #[tokio::test]
 async fn waiting_for_a_token_counts_against_the_total_timeout() {
     let ion = MockIon::start();
-    let clock = ManualClock::new();
-    let client = Client::new(
+    let clock = manual_clock();
+    let client = client(
         ion.config(&clock)
             .total_timeout(Duration::from_millis(200))
-            .attempt_timeout(Duration::from_secs(30))
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .attempt_timeout(Duration::from_secs(30)),
+    );
     let gate = crate::support::Gate::new();
     ion.script_tokens([TokenReply::WaitThenIssue(gate.clone())]);
     // The token endpoint hangs: the call gives up when its total timeout passes (200 ms of
@@ -629,4 +583,69 @@ async fn waiting_for_a_token_counts_against_the_total_timeout() {
         .expect("token");
     client.execute::<Echo>(vars()).await.expect("served");
     assert_eq!(ion.token_requests(), 1);
+}
+
+/// Where a failure below HTTP is met.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    TokenRequest,
+    Operation,
+}
+
+/// A failure below HTTP reads the same whether the token request or the operation met it:
+/// one reading of reqwest's errors (could not connect, or interrupted after) and the client's
+/// own attempt timeout for a server that never answers; reqwest's error is the source, without
+/// its URL.
+#[tokio::test]
+async fn failures_below_http_read_alike_for_token_requests_and_operations() {
+    let cases = [
+        ("refused", TransportFailure::Connect),
+        ("reset", TransportFailure::Interrupted),
+        ("silent", TransportFailure::Timeout),
+    ];
+    for (how, expected) in cases {
+        for side in [Side::TokenRequest, Side::Operation] {
+            let err = failure_below_http(how, side).await;
+            assert!(
+                matches!(err.kind(), ErrorKind::Transport { failure, .. } if *failure == expected),
+                "{how} at the {side:?}: {err:?}"
+            );
+            let source =
+                std::error::Error::source(&err).and_then(|s| s.downcast_ref::<reqwest::Error>());
+            match expected {
+                TransportFailure::Timeout => assert!(source.is_none(), "{err:?}"),
+                _ => {
+                    let source = source.unwrap_or_else(|| panic!("reqwest's error: {err:?}"));
+                    assert_eq!(source.url(), None, "{how} at the {side:?}");
+                }
+            }
+        }
+    }
+}
+
+/// The error of one query that meets `how` ("refused", "reset", "silent") at `side`.
+async fn failure_below_http(how: &str, side: Side) -> ion_client::Error {
+    let ion = MockIon::start();
+    let clock = manual_clock();
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let mut config = ion
+        .config(&clock)
+        .retry_policy(RetryPolicy::never())
+        .attempt_timeout(Duration::from_millis(100));
+    let silent = || Fault::Wait(Gate::new());
+    match (how, side) {
+        ("refused", Side::TokenRequest) => {
+            config = config.token_url(format!("{closed}{TOKEN_PATH}"))
+        }
+        ("refused", Side::Operation) => config = config.api_url(&closed),
+        ("reset", Side::TokenRequest) => ion.script_tokens([TokenReply::Fail(Fault::Reset)]),
+        ("reset", Side::Operation) => ion.script([Reply::Before(Fault::Reset)]),
+        ("silent", Side::TokenRequest) => ion.script_tokens([TokenReply::Fail(silent())]),
+        ("silent", Side::Operation) => ion.script([Reply::Before(silent())]),
+        _ => unreachable!("{how}"),
+    }
+    client(config)
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("a failure below HTTP")
 }

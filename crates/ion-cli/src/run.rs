@@ -91,7 +91,7 @@ async fn execute(args: &RunArgs) -> anyhow::Result<Value> {
         .client
         .execute_raw(
             RawRequest::new(&prepared.document, prepared.kind)
-                .maybe_operation_name(prepared.name.as_deref())
+                .set_operation_name(prepared.name.as_deref())
                 .variables(prepared.variables),
         )
         .await?;
@@ -264,7 +264,7 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
             .client
             .execute_raw(
                 RawRequest::new(&document, kind)
-                    .maybe_operation_name(name.as_deref())
+                    .set_operation_name(name.as_deref())
                     .variables(variables.clone()),
             )
             .await?;

@@ -1,0 +1,393 @@
+//! The token cache of one client: one fetch at a time shared by every caller, refresh ahead
+//! of expiry in the background, backoff windows after failures, per-token invalidation on a
+//! 401, and an in-flight slot that a panicking or cancelled fetch never strands. Its rules are
+//! stated in the [`auth`](super) module's docs; each fetch is one
+//! [`keycloak::exchange`](super::keycloak::exchange).
+
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
+use reqwest::header::HeaderValue;
+use tracing::Instrument;
+
+use super::keycloak::{self, TokenSource};
+use crate::clock::instant_after;
+use crate::error::human_duration;
+use crate::secret::Secret;
+use crate::{Error, ErrorKind};
+
+/// Refresh starts once this fraction of a token's lifetime has passed.
+///
+/// Proportional rather than a fixed margin: Keycloak's default lifetime is 300 s, so a fixed
+/// five-minute margin would refetch on every call, while ¾ leaves a quarter of any lifetime
+/// for the background refresh to finish.
+pub(crate) const REFRESH_AFTER_FRACTION: f64 = 0.75;
+/// The longest `Retry-After` of the token endpoint that the backoff window honours.
+pub(crate) const TOKEN_MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+/// The first backoff window after a failed token request.
+pub(crate) const TOKEN_RETRY_INITIAL: Duration = Duration::from_secs(1);
+/// The longest backoff window after repeated failed token requests.
+pub(crate) const TOKEN_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// How long before its expiry a token stops being used: a tenth of its lifetime, at most 30 s.
+pub(crate) fn expiry_margin(lifetime: Duration) -> Duration {
+    (lifetime / 10).min(Duration::from_secs(30))
+}
+
+/// An access token and when to refresh and stop using it.
+pub(crate) struct CachedToken {
+    pub(crate) value: Secret,
+    /// The `Authorization` value for this token, built once when it is fetched and marked
+    /// sensitive (HTTP/2 never indexes it; its `Debug` shows `Sensitive`).
+    pub(crate) header: HeaderValue,
+    /// Distinguishes tokens, so a 401 invalidates only the token that was sent.
+    pub(crate) generation: u64,
+    refresh_at: Instant,
+    usable_until: Instant,
+}
+
+impl fmt::Debug for CachedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedToken")
+            .field("value", &self.value)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CachedToken {
+    /// How long the token stays usable from `now`.
+    pub(crate) fn remaining(&self, now: Instant) -> Duration {
+        self.usable_until.saturating_duration_since(now)
+    }
+}
+
+/// Why a token is being fetched, for the span.
+#[derive(Debug, Clone, Copy)]
+enum FetchReason {
+    /// No valid token.
+    Cold,
+    /// A valid token is serving; this one replaces it ahead of expiry.
+    Refresh,
+}
+
+impl FetchReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            FetchReason::Cold => "cold",
+            FetchReason::Refresh => "refresh",
+        }
+    }
+}
+
+type FetchResult = Result<Arc<CachedToken>, Error>;
+
+/// A fetch in flight: its shared result and the handle that aborts its task.
+struct Inflight {
+    /// Which fetch this is, so only its own task clears the slot.
+    id: u64,
+    result: Shared<BoxFuture<'static, FetchResult>>,
+    abort: tokio::task::AbortHandle,
+}
+
+/// The last failure and the end of its backoff window.
+struct Failure {
+    error: Error,
+    retry_at: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<Arc<CachedToken>>,
+    inflight: Option<Inflight>,
+    failure: Option<Failure>,
+    consecutive_failures: u32,
+    shut_down: bool,
+    /// The id of the last fetch started.
+    fetches: u64,
+}
+
+struct Inner {
+    source: TokenSource,
+    state: Mutex<State>,
+    generations: AtomicU64,
+}
+
+/// The token cache of one client. Its rules are in the [`auth`](super) module docs.
+pub(crate) struct TokenCache {
+    inner: Arc<Inner>,
+}
+
+impl TokenCache {
+    pub(crate) fn new(source: TokenSource) -> TokenCache {
+        TokenCache {
+            inner: Arc::new(Inner {
+                source,
+                state: Mutex::new(State::default()),
+                generations: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// A valid token: the cached one (starting a background refresh when it is due), or the
+    /// result of the one fetch in flight, or the failure of the current backoff window.
+    pub(crate) async fn get(&self) -> FetchResult {
+        let pending = {
+            let mut state = self.inner.lock();
+            let now = self.inner.source.clock.now();
+            if let Some(token) = state.current.clone().filter(|t| now < t.usable_until) {
+                let in_backoff = state.failure.as_ref().is_some_and(|f| now < f.retry_at);
+                if now >= token.refresh_at && state.inflight.is_none() && !in_backoff {
+                    // The result is recorded by the task itself; nobody waits for it.
+                    drop(Inner::start_fetch(
+                        &self.inner,
+                        &mut state,
+                        FetchReason::Refresh,
+                    ));
+                }
+                return Ok(token);
+            }
+            if let Some(inflight) = &state.inflight {
+                inflight.result.clone()
+            } else if let Some(failure) = state.failure.as_ref().filter(|f| now < f.retry_at) {
+                return Err(failure.error.clone());
+            } else {
+                Inner::start_fetch(&self.inner, &mut state, FetchReason::Cold)
+            }
+        };
+        pending.await
+    }
+
+    /// Forgets `generation` if it is still the current token (after ION answered 401 to it).
+    pub(crate) fn invalidate(&self, generation: u64) {
+        let mut state = self.inner.lock();
+        if state
+            .current
+            .as_ref()
+            .is_some_and(|t| t.generation == generation)
+        {
+            tracing::debug!(generation, "token rejected by ION; fetching a new one");
+            state.current = None;
+        }
+    }
+
+    /// Aborts the fetch in flight, if any; called when the last client clone is dropped.
+    pub(crate) fn shutdown(&self) {
+        let mut state = self.inner.lock();
+        state.shut_down = true;
+        if let Some(inflight) = state.inflight.take() {
+            inflight.abort.abort();
+        }
+    }
+}
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state inconsistent (every update
+        // is a single assignment), so a poisoned lock is used as it is.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Spawns one fetch and records it as the one in flight.
+    fn start_fetch(
+        this: &Arc<Inner>,
+        state: &mut State,
+        reason: FetchReason,
+    ) -> Shared<BoxFuture<'static, FetchResult>> {
+        if state.shut_down {
+            let err = Error::from_kind(
+                ErrorKind::Usage,
+                "the client was dropped while a token was being fetched",
+            );
+            return futures_util::future::ready(Err(err)).boxed().shared();
+        }
+        state.fetches += 1;
+        let id = state.fetches;
+        let inner = Arc::clone(this);
+        let span = tracing::info_span!(
+            "ion_token_fetch",
+            token_url = %this.source.token_url,
+            client_id = %this.source.client_id,
+            reason = reason.as_str(),
+            http.status = tracing::field::Empty,
+            expires_in = tracing::field::Empty,
+        );
+        let task = tokio::spawn(
+            async move {
+                // Clears the slot if this task is dropped before it completes (its runtime
+                // shut down); disarmed once the outcome is recorded.
+                let mut guard = Unfinished {
+                    inner: Arc::clone(&inner),
+                    id,
+                    armed: true,
+                };
+                // A panic is a failed fetch like any other: recorded, with its backoff,
+                // instead of unwinding through the task and leaving the slot set.
+                let result = match AssertUnwindSafe(inner.fetch()).catch_unwind().await {
+                    Ok(result) => result,
+                    Err(payload) => Err(panicked(payload.as_ref())),
+                };
+                inner.complete(id, &result);
+                guard.armed = false;
+                result
+            }
+            .instrument(span),
+        );
+        let abort = task.abort_handle();
+        let weak = Arc::downgrade(this);
+        let result = async move {
+            match task.await {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => Err(panicked(e.into_panic().as_ref())),
+                Err(_) => {
+                    let dropped = weak.upgrade().is_none_or(|inner| inner.lock().shut_down);
+                    Err(Error::from_kind(
+                        ErrorKind::Usage,
+                        if dropped {
+                            "the token request was cancelled because the client was dropped"
+                        } else {
+                            "the token request was cancelled because the Tokio runtime that ran \
+                             it shut down; the next call starts a new one"
+                        },
+                    ))
+                }
+            }
+        }
+        .boxed()
+        .shared();
+        state.inflight = Some(Inflight {
+            id,
+            result: result.clone(),
+            abort,
+        });
+        result
+    }
+
+    /// Clears the slot of fetch `id`, whose task was dropped before it completed.
+    fn abandon(&self, id: u64) {
+        let mut state = self.lock();
+        if state.inflight.as_ref().is_some_and(|f| f.id == id) {
+            state.inflight = None;
+            if !state.shut_down {
+                tracing::debug!(
+                    "token request cancelled (its runtime shut down); the next call starts a new one"
+                );
+            }
+        }
+    }
+
+    /// Records the outcome of fetch `id`, unless the slot no longer holds it (the client was
+    /// dropped meanwhile).
+    fn complete(&self, id: u64, result: &FetchResult) {
+        let mut state = self.lock();
+        if state.inflight.as_ref().is_none_or(|f| f.id != id) {
+            return;
+        }
+        state.inflight = None;
+        match result {
+            Ok(token) => {
+                state.current = Some(Arc::clone(token));
+                state.failure = None;
+                state.consecutive_failures = 0;
+            }
+            Err(error) => {
+                state.consecutive_failures = state.consecutive_failures.saturating_add(1);
+                let backoff = TOKEN_RETRY_INITIAL
+                    .saturating_mul(2u32.saturating_pow(state.consecutive_failures - 1))
+                    .min(TOKEN_RETRY_MAX);
+                // The endpoint's own `Retry-After` wins when it asks for longer.
+                let asked = error.retry_after().unwrap_or_default();
+                let window = backoff.max(asked.min(TOKEN_MAX_RETRY_AFTER));
+                let now = self.source.clock.now();
+                let keeps_serving = state.current.as_ref().is_some_and(|t| now < t.usable_until);
+                if keeps_serving {
+                    tracing::warn!(
+                        error = %error,
+                        retry_in = %human_duration(window),
+                        "token refresh failed; the current token keeps serving until it expires"
+                    );
+                } else {
+                    tracing::warn!(
+                        error = %error,
+                        retry_in = %human_duration(window),
+                        "token request failed"
+                    );
+                }
+                state.failure = Some(Failure {
+                    error: error.clone(),
+                    retry_at: instant_after(now, window),
+                });
+            }
+        }
+    }
+
+    /// One fetch: the exchange, and the token it issued with its refresh and expiry instants
+    /// counted from when the request left.
+    async fn fetch(&self) -> FetchResult {
+        let started = self.source.clock.now();
+        let issued = keycloak::exchange(&self.source).await?;
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::debug!(generation, "token acquired");
+        let lifetime = issued.lifetime;
+        Ok(Arc::new(CachedToken {
+            value: issued.value,
+            header: issued.header,
+            generation,
+            refresh_at: instant_after(started, lifetime.mul_f64(REFRESH_AFTER_FRACTION)),
+            usable_until: instant_after(started, lifetime.saturating_sub(expiry_margin(lifetime))),
+        }))
+    }
+}
+
+/// Clears the in-flight slot when a fetch's task is dropped before it completes.
+struct Unfinished {
+    inner: Arc<Inner>,
+    id: u64,
+    armed: bool,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if self.armed {
+            self.inner.abandon(self.id);
+        }
+    }
+}
+
+/// The error for a fetch that panicked: a bug, said as such.
+fn panicked(payload: &(dyn std::any::Any + Send)) -> Error {
+    let what = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    Error::from_kind(
+        ErrorKind::Internal,
+        format!("the token request panicked (a bug in ion-client, please report it): {what}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn margins_scale_with_lifetime() {
+        assert_eq!(
+            expiry_margin(Duration::from_secs(300)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            expiry_margin(Duration::from_secs(60)),
+            Duration::from_secs(6)
+        );
+        assert_eq!(
+            expiry_margin(Duration::from_secs(36_000)),
+            Duration::from_secs(30)
+        );
+    }
+}
