@@ -1,31 +1,32 @@
 #!/usr/bin/env bash
-# Regenerates BENCHMARKS.md from one run of the benches (issue 13):
+# Regenerates BENCHMARKS.md from one run of the benches (the `ion-benches` package, this folder):
 #
 #   bash benches/regenerate.sh
 #
-# It runs, in order: the comparison bench in release (`cargo bench --bench compare`), the
+# It runs, in order: the comparison bench in release (`cargo bench -p ion-benches --bench compare`), the
 # test-kit start in a debug build (the same bench binary, `--start-only`), and the emulator's
 # own throughput bench; the whole-process bench (`--bench processes`: pagination memory, and
-# `ion run` beside the seed's Python script, with a release `ion` and a throwaway venv holding
+# `ion run` beside the Python `requests` way of ION's quickstart, with a release `ion` and a throwaway venv holding
 # `requests`); and the generated-code bench (`--bench codegen`, which needs
 # `../shared/ion-evidence` and says so when it is missing); then writes every table with the
-# machine, the date and the command.
+# machine, the date and the command. The "Cold build" section is kept as it is: it comes from
+# `cargo xtask cold-build`, which takes long enough to be run on its own.
 # Takes several minutes; run it on a machine that is otherwise idle if you can (the ratios
 # hold up under noise because the clients alternate, the absolute figures do not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
-features=(--features starter,testing)
+bench=(-p ion-benches)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "== comparison bench (release)" >&2
-cargo bench "${features[@]}" --bench compare -- --bench >"$tmp/compare.md"
+cargo bench "${bench[@]}" --bench compare -- --bench >"$tmp/compare.md"
 # A debug build of the whole bench takes long on a busy machine: ION_BENCH_SKIP_DEBUG=1 skips
 # it (BENCHMARKS.md then says so).
 if [ -z "${ION_BENCH_SKIP_DEBUG:-}" ]; then
     echo "== TestIon::start in a debug build" >&2
-    cargo test "${features[@]}" --bench compare -- --start-only >"$tmp/start-debug.md"
+    cargo test "${bench[@]}" --bench compare -- --start-only >"$tmp/start-debug.md"
 else
     printf '(not measured in this run: ION_BENCH_SKIP_DEBUG was set)\n\n' >"$tmp/start-debug.md"
 fi
@@ -33,8 +34,8 @@ echo "== the emulator alone (release)" >&2
 cargo bench -p ion-emulator --bench throughput >"$tmp/emulator.txt" 2>&1
 
 # The whole-process bench runs a release `ion`, and Python `requests` from a venv that lives
-# only as long as this run. Without python3 (or without network for pip) the seed's-way table
-# says why it is missing.
+# only as long as this run. Without python3 (or without network for pip) the Python `requests`
+# table says why it is missing.
 echo "== whole processes: pagination memory, ion run beside Python requests (release)" >&2
 cargo build --release -p ion-cli
 export ION_BENCH_ION="$PWD/target/release/ion"
@@ -42,18 +43,22 @@ if command -v python3 >/dev/null && python3 -m venv "$tmp/venv" >&2 &&
     "$tmp/venv/bin/pip" install --quiet --disable-pip-version-check requests >&2; then
     export ION_BENCH_PYTHON="$tmp/venv/bin/python"
 else
-    echo "(python3 with venv and pip is not available: the seed's-way table is skipped)" >&2
+    echo "(python3 with venv and pip is not available: the Python requests table is skipped)" >&2
 fi
-cargo bench "${features[@]}" --bench processes -- --bench >"$tmp/processes.md"
+cargo bench "${bench[@]}" --bench processes -- --bench >"$tmp/processes.md"
 
 echo "== generated code: ion-client-build beside graphql_client (release; builds two crates)" >&2
-cargo bench "${features[@]}" --bench codegen -- --bench >"$tmp/codegen.md"
+cargo bench "${bench[@]}" --bench codegen -- --bench >"$tmp/codegen.md"
 
 cores=$(nproc)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)
 memory=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 rustc=$(rustc --version)
+# The cold-build section, from `## Cold build` to the next `## ` heading, as it stands.
+if [ -f BENCHMARKS.md ]; then
+    awk '/^## Cold build/ { keep = 1; print; next } keep && /^## / { keep = 0 } keep' BENCHMARKS.md >"$tmp/cold-build.md"
+fi
 
 {
     echo "# Benchmarks"
@@ -92,5 +97,8 @@ rustc=$(rustc --version)
     echo "From \`benches/codegen/\`:"
     echo
     cat "$tmp/codegen.md"
+    if [ -s "$tmp/cold-build.md" ]; then
+        cat "$tmp/cold-build.md"
+    fi
 } >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

@@ -1,4 +1,4 @@
-//! Generated code: ion-client-build beside graphql_client 0.16's derive (issue 13, item 3).
+//! Generated code: ion-client-build beside graphql_client 0.16's derive.
 //!
 //! The operations of `../shared/ion-evidence` that its manifest marks valid against the 2023
 //! reference schema (names made unique), all in one crate against that full schema:
@@ -39,7 +39,10 @@ const BUILD_ROUNDS: usize = 3;
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // This package is `benches/` in the repository.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = root.canonicalize().unwrap_or(root);
+    let root = root.as_path();
     let mut out = String::new();
     writeln!(out, "## Generated code\n").unwrap();
     match Evidence::load(root) {

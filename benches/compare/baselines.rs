@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 /// graphql_client's derive for `queries/get_runs.graphql` against the shipped schema.
 #[derive(graphql_client::GraphQLQuery)]
 #[graphql(
-    schema_path = "schema/ion.graphql",
-    query_path = "queries/get_runs.graphql",
+    schema_path = "../schema/ion.graphql",
+    query_path = "../queries/get_runs.graphql",
     response_derives = "Debug"
 )]
 pub struct GetRuns;

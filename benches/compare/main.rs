@@ -1,6 +1,6 @@
-//! ion-client beside what a user would pick instead, in one process (issues 13 and 14).
+//! ion-client beside what a user would pick instead, in one process.
 //!
-//! `cargo bench --bench compare --features starter,testing` measures and prints Markdown
+//! `cargo bench -p ion-benches --bench compare` measures and prints Markdown
 //! tables (`benches/regenerate.sh` wraps them into `BENCHMARKS.md`). Under
 //! `cargo test --benches` (no `--bench` argument) every case runs once, quickly, and only the
 //! answers are checked: nothing here ever asserts a timing.
@@ -47,7 +47,7 @@ struct Plan {
 impl Plan {
     const FULL: Plan = Plan {
         // Five rounds and 150/15 large requests a slice: with three rounds of 100/10, the same
-        // client's ratio moved by ±15 % between runs on a shared machine.
+        // client's ratio moved by ±15 % between runs on a busy machine.
         rounds: 5,
         small_requests: 5_000,
         mb_requests: 150,
@@ -67,7 +67,7 @@ impl Plan {
     };
 }
 
-/// Concurrencies measured for the small page (issue 14's) and for the large pages (where
+/// Concurrencies measured for the small page and for the large pages (where
 /// 64 pages of 10 MB in flight would measure the allocator more than the clients).
 const SMALL_CONCURRENCY: [usize; 3] = [1, 16, 64];
 const LARGE_CONCURRENCY: [usize; 2] = [1, 16];
@@ -313,7 +313,7 @@ fn decode_tables(plan: &Plan, pages: &[data::Page], out: &mut String) {
     }
 }
 
-/// Item 5: `TestIon::start()` with the shipped schema, the first start in this process and
+/// `TestIon::start()` with the shipped schema, the first start in this process and
 /// later ones (each stopped before the next).
 async fn test_kit_start(plan: &Plan, out: &mut String) {
     let profile = if cfg!(debug_assertions) {

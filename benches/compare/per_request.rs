@@ -1,4 +1,4 @@
-//! Item 1 (issue 14's table): requests per second through each client against the canned
+//! Requests per second through each client against the canned
 //! server, at a given concurrency, on one single-threaded runtime (the bench's main thread).
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
-//! Whole processes against an emulator in another process (issue 13, items 4 and 6).
+//! Whole processes against an emulator in another process.
 //!
-//! `cargo bench --bench processes --features starter,testing` measures and prints Markdown
+//! `cargo bench -p ion-benches --bench processes` measures and prints Markdown
 //! tables (`benches/regenerate.sh` puts them into `BENCHMARKS.md`). Under
 //! `cargo test --benches` (no `--bench` argument) every case runs once on small data and only
 //! the answers are checked: nothing here ever asserts a timing or a size.
@@ -10,8 +10,8 @@
 //!   process of its own (so its rows are not counted). Each measured process is the only child
 //!   of a small wrapper (this binary with `--rss`), which reads
 //!   `getrusage(RUSAGE_CHILDREN)` after waiting for it: the child's peak resident set.
-//! - **The seed's own way.** `ion run queries/get_runs.graphql` beside
-//!   `benches/seed_way/get_runs.py` (token, then one POST, with `requests`), as whole
+//! - **The Python `requests` way of ION's quickstart.** `ion run queries/get_runs.graphql`
+//!   beside `benches/python_requests/get_runs.py` (token, then one POST, with `requests`), as whole
 //!   processes taking turns, min/median/max of wall time.
 //!
 //! The `ion` binary and the Python interpreter come from the environment: `ION_BENCH_ION` (a
@@ -37,7 +37,7 @@ struct Plan {
     nodes: [usize; 2],
     /// Peak RSS is measured this many times per cell; the median is reported.
     memory_repeats: usize,
-    /// Whole-process runs of each contender in the seed's-way table.
+    /// Whole-process runs of each contender in the Python `requests` table.
     process_runs: usize,
 }
 
@@ -52,6 +52,11 @@ impl Plan {
         memory_repeats: 1,
         process_runs: 2,
     };
+}
+
+/// The repository root: this package is its `benches/`.
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// Nodes per page for both the typed stream and `ion run --all-pages` (ION's usual page).
@@ -72,7 +77,7 @@ fn main() {
             let programs = Programs::from_env();
             let mut out = String::new();
             pagination_memory(&plan, &programs, &mut out);
-            seed_way(&plan, &programs, &mut out);
+            python_requests(&plan, &programs, &mut out);
             print!("{out}");
         }
     }
@@ -348,7 +353,7 @@ fn pagination_memory(plan: &Plan, programs: &Programs, out: &mut String) {
     let this = std::env::current_exe().unwrap();
     let page = PAGE_SIZE.to_string();
     let all_pages_variables = json!({ "first": PAGE_SIZE }).to_string();
-    let list_runs = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/list_runs.graphql");
+    let list_runs = repository().join("queries/list_runs.graphql");
     // (label, peak RSS per node count, wall seconds per node count)
     let mut rows: Vec<(&str, Vec<u64>, Vec<f64>)> = Vec::new();
     let mut typed = (Vec::new(), Vec::new());
@@ -442,13 +447,13 @@ fn pagination_memory(plan: &Plan, programs: &Programs, out: &mut String) {
     writeln!(out).unwrap();
 }
 
-fn seed_way(plan: &Plan, programs: &Programs, out: &mut String) {
-    writeln!(out, "## The seed's own way\n").unwrap();
+fn python_requests(plan: &Plan, programs: &Programs, out: &mut String) {
+    writeln!(out, "## `ion run` beside Python `requests`\n").unwrap();
     writeln!(
         out,
-        "The seed's flow as whole processes against the same emulator (demo data, in another \
-         process): `ion run queries/get_runs.graphql` (a release build, configured through \
-         `ION_*`) and `benches/seed_way/get_runs.py` (Python `requests`: a form-encoded \
+        "The Python `requests` way of ION's quickstart beside `ion run`, as whole processes \
+         against the same emulator (demo data, in another process): `ion run queries/get_runs.graphql` (a release build, configured through \
+         `ION_*`) and `benches/python_requests/get_runs.py` (Python `requests`: a form-encoded \
          client-credentials token, then one POST of `GetRuns`). Each runs {} times, taking \
          turns; wall time from spawn to exit, output discarded.\n",
         plan.process_runs
@@ -461,7 +466,7 @@ fn seed_way(plan: &Plan, programs: &Programs, out: &mut String) {
             return;
         }
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = repository();
     let dir = tempfile::tempdir().unwrap();
     let seed = dir.path().join("demo.json");
     std::fs::write(
@@ -478,7 +483,7 @@ fn seed_way(plan: &Plan, programs: &Programs, out: &mut String) {
         }),
         ("`python get_runs.py` (requests)", {
             let mut c = Command::new(python);
-            c.arg(root.join("benches/seed_way/get_runs.py"));
+            c.arg(root.join("benches/python_requests/get_runs.py"));
             c
         }),
     ];

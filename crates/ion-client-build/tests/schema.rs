@@ -25,6 +25,7 @@ use apollo_compiler::ast::{self, OperationType};
 use apollo_compiler::schema::{Component, ExtendedType, FieldDefinition, InputValueDefinition};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Name, Node, Schema};
+use xtask::{deprecation_reason, reachable_types, synced_schema};
 
 /// Manifest marker for operations that validate against the 2023 SDL.
 const VALID_MARKER: &str = "valid vs 2023 SDL";
@@ -905,258 +906,9 @@ fn schema_counts() {
 
 // ----- d. regeneration from the reference -----
 
-/// Set to `1` to rewrite `schema/ion.graphql` instead of checking it.
-const SYNC_VAR: &str = "ION_SCHEMA_SYNC";
-
-/// The comment that opens `schema/ion.graphql`; [`synced_schema`] writes it.
-const SCHEMA_HEADER: &str = "\
-# ION Factory OS GraphQL API, as ion-client validates and generates against it.
-#
-# The facts here (every type, field, argument, default value, enum value, interface, union member
-# and deprecation reachable from the query and mutation roots) are ION's API as of the 2023
-# reference SDL, taken mechanically. Descriptions and deprecation reasons are the ion-client
-# authors' own words, written for the types users meet first and absent elsewhere.
-# See schema/README.md.
-#
-# To build against your own deployment instead, pull its schema (descriptions then come from your
-# ION):
-#
-#     ion schema pull -o schema/ion.graphql
-#
-# The project regenerates this file from the reference, keeping its own descriptions, with
-#
-#     ION_SCHEMA_SYNC=1 cargo test -p ion-client-build --test schema schema_file_is_regenerated
-";
-
-/// Our prose in a schema, by coordinate (`Type`, `Type.field`, `Type.field(arg:)`,
-/// `Enum.VALUE`, `Input.field`).
-#[derive(Default)]
-struct Prose {
-    descriptions: BTreeMap<String, Node<str>>,
-    /// The `reason:` argument of `@deprecated`, where one is given.
-    reasons: BTreeMap<String, Node<ast::Value>>,
-}
-
-/// Calls `visit(coordinate, description, directives)` for every described element of every
-/// type definition in `doc`, in document order.
-fn for_each_element(
-    doc: &mut ast::Document,
-    visit: &mut impl FnMut(&str, &mut Option<Node<str>>, &mut ast::DirectiveList),
-) {
-    fn fields(
-        at: &str,
-        fields: &mut [Node<ast::FieldDefinition>],
-        visit: &mut impl FnMut(&str, &mut Option<Node<str>>, &mut ast::DirectiveList),
-    ) {
-        for field in fields {
-            let field = field.make_mut();
-            let here = format!("{at}.{}", field.name);
-            visit(&here, &mut field.description, &mut field.directives);
-            input_values(&format!("{here}("), ":)", &mut field.arguments, visit);
-        }
-    }
-    fn input_values(
-        prefix: &str,
-        suffix: &str,
-        values: &mut [Node<InputValueDefinition>],
-        visit: &mut impl FnMut(&str, &mut Option<Node<str>>, &mut ast::DirectiveList),
-    ) {
-        for value in values {
-            let value = value.make_mut();
-            let here = format!("{prefix}{}{suffix}", value.name);
-            visit(&here, &mut value.description, &mut value.directives);
-        }
-    }
-    for definition in &mut doc.definitions {
-        match definition {
-            ast::Definition::ScalarTypeDefinition(def) => {
-                let def = def.make_mut();
-                visit(&def.name.clone(), &mut def.description, &mut def.directives);
-            }
-            ast::Definition::ObjectTypeDefinition(def) => {
-                let def = def.make_mut();
-                let name = def.name.clone();
-                visit(&name, &mut def.description, &mut def.directives);
-                fields(&name, &mut def.fields, visit);
-            }
-            ast::Definition::InterfaceTypeDefinition(def) => {
-                let def = def.make_mut();
-                let name = def.name.clone();
-                visit(&name, &mut def.description, &mut def.directives);
-                fields(&name, &mut def.fields, visit);
-            }
-            ast::Definition::UnionTypeDefinition(def) => {
-                let def = def.make_mut();
-                visit(&def.name.clone(), &mut def.description, &mut def.directives);
-            }
-            ast::Definition::EnumTypeDefinition(def) => {
-                let def = def.make_mut();
-                let name = def.name.clone();
-                visit(&name, &mut def.description, &mut def.directives);
-                for value in &mut def.values {
-                    let value = value.make_mut();
-                    let here = format!("{name}.{}", value.value);
-                    visit(&here, &mut value.description, &mut value.directives);
-                }
-            }
-            ast::Definition::InputObjectTypeDefinition(def) => {
-                let def = def.make_mut();
-                let name = def.name.clone();
-                visit(&name, &mut def.description, &mut def.directives);
-                input_values(&format!("{name}."), "", &mut def.fields, visit);
-            }
-            _ => {}
-        }
-    }
-}
-
-fn is_type_definition(definition: &ast::Definition) -> bool {
-    matches!(
-        definition,
-        ast::Definition::ScalarTypeDefinition(_)
-            | ast::Definition::ObjectTypeDefinition(_)
-            | ast::Definition::InterfaceTypeDefinition(_)
-            | ast::Definition::UnionTypeDefinition(_)
-            | ast::Definition::EnumTypeDefinition(_)
-            | ast::Definition::InputObjectTypeDefinition(_)
-    )
-}
-
-fn deprecation_reason(directives: &ast::DirectiveList) -> Option<&Node<ast::Value>> {
-    directives
-        .get("deprecated")?
-        .specified_argument_by_name("reason")
-}
-
-/// Collects the descriptions and deprecation reasons of `sdl`.
-fn prose_of(sdl: &str, path: &str) -> Prose {
-    let mut doc = ast::Document::parse(sdl, path)
-        .unwrap_or_else(|e| panic!("{path} does not parse:\n{}", e.errors));
-    let mut prose = Prose::default();
-    for_each_element(&mut doc, &mut |at, description, directives| {
-        if let Some(description) = description {
-            prose
-                .descriptions
-                .insert(at.to_string(), description.clone());
-        }
-        if let Some(reason) = deprecation_reason(directives) {
-            prose.reasons.insert(at.to_string(), reason.clone());
-        }
-    });
-    prose
-}
-
-/// Every type reachable from `schema`'s root operations: through field types and arguments,
-/// input fields, implemented interfaces, union members, and the implementations of reachable
-/// interfaces (introspection lists those too).
-fn reachable_types(schema: &Schema) -> BTreeSet<Name> {
-    let mut seen = BTreeSet::new();
-    let mut stack: Vec<Name> = [
-        OperationType::Query,
-        OperationType::Mutation,
-        OperationType::Subscription,
-    ]
-    .into_iter()
-    .filter_map(|operation| schema.root_operation(operation).cloned())
-    .collect();
-    let implementers = schema.implementers_map();
-    while let Some(name) = stack.pop() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        let Some(ty) = schema.types.get(&name) else {
-            continue;
-        };
-        let mut push_fields =
-            |fields: &apollo_compiler::collections::IndexMap<Name, Component<FieldDefinition>>| {
-                for field in fields.values() {
-                    stack.push(field.ty.inner_named_type().clone());
-                    stack.extend(
-                        field
-                            .arguments
-                            .iter()
-                            .map(|a| a.ty.inner_named_type().clone()),
-                    );
-                }
-            };
-        match ty {
-            ExtendedType::Object(t) => {
-                push_fields(&t.fields);
-                stack.extend(t.implements_interfaces.iter().map(|i| i.name.clone()));
-            }
-            ExtendedType::Interface(t) => {
-                push_fields(&t.fields);
-                stack.extend(t.implements_interfaces.iter().map(|i| i.name.clone()));
-                if let Some(implementers) = implementers.get(&name) {
-                    stack.extend(implementers.objects.iter().cloned());
-                    stack.extend(implementers.interfaces.iter().cloned());
-                }
-            }
-            ExtendedType::Union(t) => stack.extend(t.members.iter().map(|m| m.name.clone())),
-            ExtendedType::InputObject(t) => {
-                stack.extend(t.fields.values().map(|f| f.ty.inner_named_type().clone()));
-            }
-            ExtendedType::Scalar(_) | ExtendedType::Enum(_) => {}
-        }
-    }
-    seen
-}
-
-/// `schema/ion.graphql` as regenerated from `reference`: its facts (the types reachable from the
-/// roots, in the reference's order, nothing of its prose) with the descriptions and deprecation
-/// reasons `ours` has at the same coordinates. A deprecation we have no words for yet is written
-/// without a reason.
-fn synced_schema(reference: &str, ours: &str) -> String {
-    let valid = Schema::parse_and_validate(reference, "reference.graphql")
-        .unwrap_or_else(|e| panic!("the reference is not a valid schema:\n{}", e.errors));
-    let keep = reachable_types(&valid);
-    let prose = prose_of(ours, "schema/ion.graphql");
-    let mut doc = ast::Document::parse(reference, "reference.graphql")
-        .unwrap_or_else(|e| panic!("the reference does not parse:\n{}", e.errors));
-    doc.definitions.retain(|definition| {
-        is_type_definition(definition) && definition.name().is_some_and(|name| keep.contains(name))
-    });
-    for_each_element(&mut doc, &mut |at, description, directives| {
-        *description = prose.descriptions.get(at).cloned();
-        for directive in directives.0.iter_mut() {
-            if directive.name == "deprecated" {
-                let directive = directive.make_mut();
-                directive.arguments.clear();
-                if let Some(reason) = prose.reasons.get(at) {
-                    directive.arguments.push(Node::new(ast::Argument {
-                        name: apollo_compiler::name!("reason"),
-                        value: reason.clone(),
-                    }));
-                }
-            }
-        }
-    });
-    let root = |operation| valid.root_operation(operation).map(|name| name.to_string());
-    let mut out = String::from(SCHEMA_HEADER);
-    out.push_str("\nschema {\n");
-    for (label, operation) in [
-        ("query", OperationType::Query),
-        ("mutation", OperationType::Mutation),
-        ("subscription", OperationType::Subscription),
-    ] {
-        if let Some(name) = root(operation) {
-            out.push_str(&format!("  {label}: {name}\n"));
-        }
-    }
-    out.push_str("}\n");
-    for definition in &doc.definitions {
-        out.push('\n');
-        out.push_str(&definition.to_string());
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// `schema/ion.graphql` is exactly what [`synced_schema`] makes of the reference and of the
-/// file's own prose, so its facts are mechanical and a refresh is one command. With
-/// `ION_SCHEMA_SYNC=1` the test rewrites the file instead of checking it.
+/// `schema/ion.graphql` is exactly what `cargo xtask sync-schema` makes of the reference and
+/// of the file's own prose ([`synced_schema`]), so its facts are mechanical and a refresh is
+/// one command. This test only checks; the command writes.
 #[test]
 fn schema_file_is_regenerated() {
     let inputs = Inputs::locate();
@@ -1164,18 +916,12 @@ fn schema_file_is_regenerated() {
         return;
     };
     let current = read(&inputs.our_schema);
-    let synced = synced_schema(&read(&Inputs::reference_schema(shared)), &current);
-    if std::env::var_os(SYNC_VAR).is_some_and(|v| v == "1") {
-        fs::write(&inputs.our_schema, &synced)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", inputs.our_schema.display()));
-        eprintln!("{SYNC_VAR}=1: rewrote {}", inputs.our_schema.display());
-        return;
-    }
+    let synced = synced_schema(&read(&Inputs::reference_schema(shared)), &current)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         current == synced,
         "schema/ion.graphql is not what regeneration from the reference gives; run \
-         `{SYNC_VAR}=1 cargo test -p ion-client-build --test schema schema_file_is_regenerated` \
-         and review the diff"
+         `cargo xtask sync-schema` and review the diff"
     );
 }
 

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use async_graphql::dynamic::Schema;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -22,10 +21,11 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinSet;
 
 use super::auth::Auth;
-use super::engine::{Caller, Instance};
+use super::engine::{self, Caller, Instance};
 use super::faults::{
     CounterCells, Endpoint, FaultKind, Faults, RECORDED_REQUESTS_LIMIT, RecordedRequest,
 };
+use super::schema::Executable;
 
 /// The one realm ION's API keys live in.
 pub(crate) const REALM: &str = "api-keys";
@@ -33,7 +33,7 @@ pub(crate) const REALM: &str = "api-keys";
 /// Everything the handlers share.
 pub(crate) struct Shared {
     pub instance: Arc<Instance>,
-    pub schema: Schema,
+    pub executable: Arc<Executable>,
     pub auth: Auth,
     pub faults: Faults,
     pub counters: Arc<CounterCells>,
@@ -402,11 +402,11 @@ async fn graphql(
         Value::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
-                out.push(execute(&shared, item, &caller).await);
+                out.push(execute(&shared, &item, &caller));
             }
             Value::Array(out)
         }
-        item @ Value::Object(_) => execute(&shared, item, &caller).await,
+        item @ Value::Object(_) => execute(&shared, &item, &caller),
         _ => {
             let msg = "GraphQL params should be a dict or a list of dicts.";
             return finish(
@@ -422,25 +422,9 @@ async fn graphql(
     )
 }
 
-async fn execute(shared: &Shared, item: Value, caller: &Caller) -> Value {
-    let Some(query) = item.get("query").and_then(Value::as_str) else {
-        return json!({ "errors": [{ "message": "Must provide query string." }] });
-    };
-    let mut request = async_graphql::Request::new(query);
-    if let Some(name) = item.get("operationName").and_then(Value::as_str) {
-        request = request.operation_name(name);
+fn execute(shared: &Shared, item: &Value, caller: &Caller) -> Value {
+    if item.get("query").is_some_and(Value::is_string) {
+        shared.counters.operations();
     }
-    let variables = match item.get("variables") {
-        // graphene also accepts variables as a JSON-encoded string.
-        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
-        Some(v) => v.clone(),
-        None => Value::Null,
-    };
-    if variables.is_object() {
-        request = request.variables(async_graphql::Variables::from_json(variables));
-    }
-    request = request.data(caller.clone()).data(shared.instance.clone());
-    shared.counters.operations();
-    let response = shared.schema.execute(request).await;
-    serde_json::to_value(&response).unwrap_or(Value::Null)
+    engine::execute(&shared.executable, &shared.instance, caller, item)
 }

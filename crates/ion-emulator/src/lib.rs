@@ -34,7 +34,10 @@ mod faults;
 mod http;
 mod model;
 mod query;
+mod read;
+mod schema;
 mod store;
+mod write;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -344,12 +347,13 @@ impl Emulator {
     pub async fn start(options: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         let started = Instant::now();
         let sdl = options.schema.load()?;
-        let (model, schema, schema_cached) =
-            engine::schema_for(&sdl).map_err(EmulatorError::Schema)?;
+        let (executable, schema_cached) =
+            schema::schema_for(&sdl).map_err(EmulatorError::Schema)?;
+        let model = &executable.model;
         let seed = options.seed.load()?;
         let clock = Arc::new(Clock::default());
         let (store, dropped) =
-            Store::new(&model, &seed, clock.clone()).map_err(EmulatorError::Seed)?;
+            Store::new(model, &seed, clock.clone()).map_err(EmulatorError::Seed)?;
         for d in &dropped {
             tracing::debug!(dropped = %d, "seed data the schema has no place for");
         }
@@ -395,7 +399,7 @@ impl Emulator {
         };
         let shared = Arc::new(http::Shared {
             instance,
-            schema,
+            executable: executable.clone(),
             auth: auth::Auth::new(clients.clone(), options.token_lifetime, clock.clone()),
             faults: Faults::default(),
             counters,

@@ -9,13 +9,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use async_graphql::parser::types::{
-    BaseType, FieldDefinition, ServiceDocument, Type, TypeDefinition, TypeKind,
-    TypeSystemDefinition,
-};
+use apollo_compiler::ast::{FieldDefinition, OperationType, Type};
+use apollo_compiler::collections::IndexMap;
+use apollo_compiler::schema::{Component, ExtendedType};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{Name, Schema};
 
 /// The GraphQL built-in scalars, which an SDL never declares.
 const BUILTIN_SCALARS: [&str; 5] = ["Int", "Float", "String", "Boolean", "ID"];
+
+/// The fields of an object or interface type, by name, in schema order.
+type Fields = IndexMap<Name, Component<FieldDefinition>>;
 
 /// What kind of definition a type name refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,22 +43,10 @@ pub(crate) struct Ty {
 
 impl Ty {
     pub fn of(ty: &Type) -> Ty {
-        let mut list = false;
-        let mut cur = ty;
-        loop {
-            match &cur.base {
-                BaseType::Named(name) => {
-                    return Ty {
-                        name: name.to_string(),
-                        list,
-                        non_null: !ty.nullable,
-                    };
-                }
-                BaseType::List(inner) => {
-                    list = true;
-                    cur = inner;
-                }
-            }
+        Ty {
+            name: ty.inner_named_type().to_string(),
+            list: ty.is_list(),
+            non_null: ty.is_non_null(),
         }
     }
 }
@@ -164,9 +156,9 @@ pub(crate) struct WritePlan {
 
 /// The parsed schema and the conventions found in it.
 pub(crate) struct Model {
-    pub doc: ServiceDocument,
-    /// Type name → index into `doc.definitions`.
-    index: HashMap<String, usize>,
+    /// The schema as apollo-compiler validated it: what operations are validated against and
+    /// executed over.
+    pub schema: Valid<Schema>,
     pub query: String,
     pub mutation: Option<String>,
     pub kinds: HashMap<String, Kind>,
@@ -199,27 +191,42 @@ pub(crate) fn sort_spelling(s: &str) -> String {
         .collect()
 }
 
-fn object_fields(def: &TypeDefinition) -> Option<&[async_graphql::Positioned<FieldDefinition>]> {
-    match &def.kind {
-        TypeKind::Object(o) => Some(&o.fields),
-        TypeKind::Interface(i) => Some(&i.fields),
+fn object_fields(def: &ExtendedType) -> Option<&Fields> {
+    match def {
+        ExtendedType::Object(o) => Some(&o.fields),
+        ExtendedType::Interface(i) => Some(&i.fields),
         _ => None,
     }
 }
 
 impl Model {
-    /// Parses an SDL document and reads ION's conventions from it.
+    /// Parses and validates an SDL document and reads ION's conventions from it.
     pub fn parse(sdl: &str) -> Result<Model, String> {
         if sdl.trim().is_empty() {
             return Err("the schema is empty: expected GraphQL SDL text".to_owned());
         }
-        let doc = async_graphql::parser::parse_schema(sdl)
-            .map_err(|e| format!("the schema does not parse: {e}"))?;
+        let doc = apollo_compiler::ast::Document::parse(sdl, "schema.graphql")
+            .map_err(|e| format!("the schema does not parse: {}", e.errors))?;
+        let schema = doc
+            .to_schema()
+            .map_err(|e| format!("the schema is not valid: {}", e.errors))?;
+        // Said before validation, whose message for it is less direct.
+        let query = schema
+            .root_operation(OperationType::Query)
+            .map_or_else(|| "Query".to_owned(), |q| q.to_string());
+        if schema.get_object(&query).is_none() {
+            return Err(format!("the schema has no `{query}` object type"));
+        }
+        let schema = schema
+            .validate()
+            .map_err(|e| format!("the schema is not valid: {}", e.errors))?;
+        let mutation = schema
+            .root_operation(OperationType::Mutation)
+            .map(|m| m.to_string());
         let mut model = Model {
-            doc,
-            index: HashMap::new(),
-            query: "Query".to_owned(),
-            mutation: None,
+            schema,
+            query,
+            mutation,
             kinds: HashMap::new(),
             entities: HashMap::new(),
             connections: HashMap::new(),
@@ -228,121 +235,79 @@ impl Model {
             query_plans: HashMap::new(),
             mutation_plans: HashMap::new(),
         };
-        model.read_kinds()?;
+        model.read_kinds();
         model.find_connections();
         model.find_entities();
         model.plan_roots();
         Ok(model)
     }
 
-    pub fn types(&self) -> impl Iterator<Item = &TypeDefinition> {
-        self.doc.definitions.iter().filter_map(|d| match d {
-            TypeSystemDefinition::Type(t) => Some(&t.node),
-            _ => None,
-        })
+    /// The schema's own types (not the built-in scalars and introspection types).
+    pub fn types(&self) -> impl Iterator<Item = (&Name, &ExtendedType)> {
+        self.schema.types.iter().filter(|(_, t)| !t.is_built_in())
     }
 
-    pub fn type_def(&self, name: &str) -> Option<&TypeDefinition> {
-        match self.doc.definitions.get(*self.index.get(name)?) {
-            Some(TypeSystemDefinition::Type(t)) => Some(&t.node),
-            _ => None,
-        }
+    pub fn type_def(&self, name: &str) -> Option<&ExtendedType> {
+        self.schema.types.get(name)
     }
 
-    fn read_kinds(&mut self) -> Result<(), String> {
+    fn read_kinds(&mut self) {
         for name in BUILTIN_SCALARS {
             self.kinds.insert(name.to_owned(), Kind::Scalar);
         }
-        let mut saw_mutation = false;
         let mut kinds = Vec::new();
         let mut inputs = Vec::new();
         let mut enums = Vec::new();
-        for (i, def) in self.doc.definitions.iter().enumerate() {
-            match def {
-                TypeSystemDefinition::Schema(s) => {
-                    if let Some(q) = &s.node.query {
-                        self.query = q.node.to_string();
-                    }
-                    if let Some(m) = &s.node.mutation {
-                        self.mutation = Some(m.node.to_string());
-                        saw_mutation = true;
-                    }
+        for (name, def) in self.types() {
+            let kind = match def {
+                ExtendedType::Scalar(_) => Kind::Scalar,
+                ExtendedType::Enum(e) => {
+                    enums.push((
+                        name.to_string(),
+                        e.values.keys().map(|v| v.to_string()).collect(),
+                    ));
+                    Kind::Enum
                 }
-                TypeSystemDefinition::Type(t) => {
-                    let t = &t.node;
-                    if t.extend {
-                        return Err(format!(
-                            "type extensions are not supported (`extend type {}`)",
-                            t.name.node
-                        ));
-                    }
-                    let kind = match &t.kind {
-                        TypeKind::Scalar => Kind::Scalar,
-                        TypeKind::Enum(e) => {
-                            enums.push((
-                                t.name.node.to_string(),
-                                e.values
-                                    .iter()
-                                    .map(|v| v.node.value.node.to_string())
-                                    .collect(),
-                            ));
-                            Kind::Enum
-                        }
-                        TypeKind::Object(_) => Kind::Object,
-                        TypeKind::Interface(_) => Kind::Interface,
-                        TypeKind::Union(_) => Kind::Union,
-                        TypeKind::InputObject(i) => {
-                            inputs.push((
-                                t.name.node.to_string(),
-                                i.fields
-                                    .iter()
-                                    .map(|f| {
-                                        (f.node.name.node.to_string(), Ty::of(&f.node.ty.node))
-                                    })
-                                    .collect(),
-                            ));
-                            Kind::Input
-                        }
-                    };
-                    if self.index.insert(t.name.node.to_string(), i).is_some() {
-                        return Err(format!("type `{}` is defined twice", t.name.node));
-                    }
-                    kinds.push((t.name.node.to_string(), kind));
+                ExtendedType::Object(_) => Kind::Object,
+                ExtendedType::Interface(_) => Kind::Interface,
+                ExtendedType::Union(_) => Kind::Union,
+                ExtendedType::InputObject(i) => {
+                    inputs.push((
+                        name.to_string(),
+                        i.fields
+                            .iter()
+                            .map(|(f, def)| (f.to_string(), Ty::of(&def.ty)))
+                            .collect(),
+                    ));
+                    Kind::Input
                 }
-                TypeSystemDefinition::Directive(_) => {}
-            }
+            };
+            kinds.push((name.to_string(), kind));
         }
         self.kinds.extend(kinds);
         self.inputs.extend(inputs);
         self.enums.extend(enums);
-        if self.kinds.get(&self.query) != Some(&Kind::Object) {
-            return Err(format!("the schema has no `{}` object type", self.query));
-        }
-        if !saw_mutation && self.kinds.get("Mutation") == Some(&Kind::Object) {
-            self.mutation = Some("Mutation".to_owned());
-        }
-        Ok(())
     }
 
     fn field_ty(&self, type_name: &str, field: &str) -> Option<Ty> {
         let def = self.type_def(type_name)?;
         object_fields(def)?
-            .iter()
-            .find(|f| f.node.name.node == field)
-            .map(|f| Ty::of(&f.node.ty.node))
+            .values()
+            .find(|f| f.name == field)
+            .map(|f| Ty::of(&f.ty))
     }
 
     fn find_connections(&mut self) {
         let mut found = Vec::new();
-        for def in self.types() {
-            let TypeKind::Object(o) = &def.kind else {
+        for (type_name, def) in self.types() {
+            let ExtendedType::Object(o) = def else {
                 continue;
             };
-            let has = |n: &str| o.fields.iter().find(|f| f.node.name.node == n);
+            let has = |n: &str| o.fields.values().find(|f| f.name == n);
             let (Some(edges), Some(_)) = (has("edges"), has("pageInfo")) else {
                 continue;
             };
-            let edge = Ty::of(&edges.node.ty.node);
+            let edge = Ty::of(&edges.ty);
             if !edge.list {
                 continue;
             }
@@ -350,7 +315,7 @@ impl Model {
                 && self.field_ty(&edge.name, "cursor").is_some()
                 && !node.list
             {
-                found.push((def.name.node.to_string(), node.name));
+                found.push((type_name.to_string(), node.name));
             }
         }
         self.connections.extend(found);
@@ -363,8 +328,8 @@ impl Model {
     fn find_entities(&mut self) {
         let mut payloads = HashSet::new();
         if let Some(def) = self.mutation.as_deref().and_then(|m| self.type_def(m)) {
-            for f in object_fields(def).unwrap_or_default() {
-                payloads.insert(Ty::of(&f.node.ty.node).name);
+            for f in object_fields(def).into_iter().flat_map(|f| f.values()) {
+                payloads.insert(Ty::of(&f.ty).name);
             }
         }
         let edge_types: HashSet<String> = self
@@ -375,9 +340,9 @@ impl Model {
 
         // First pass: which types are entities and what their columns are.
         let mut entities = HashMap::new();
-        for def in self.types() {
-            let name = def.name.node.as_str();
-            let TypeKind::Object(o) = &def.kind else {
+        for (name, def) in self.types() {
+            let name = name.as_str();
+            let ExtendedType::Object(o) = def else {
                 continue;
             };
             if name == self.query
@@ -387,24 +352,24 @@ impl Model {
             {
                 continue;
             }
-            let Some(id) = o.fields.iter().find(|f| f.node.name.node == "id") else {
+            let Some(id) = o.fields.values().find(|f| f.name == "id") else {
                 continue;
             };
-            let id_ty = Ty::of(&id.node.ty.node);
+            let id_ty = Ty::of(&id.ty);
             if id_ty.list || !(id_ty.name == "Int" || id_ty.name == "ID") {
                 continue;
             }
-            let has_etag = o.fields.iter().any(|f| f.node.name.node == "_etag");
+            let has_etag = o.fields.values().any(|f| f.name == "_etag");
             if payloads.contains(name) && !has_etag {
                 continue;
             }
             let columns = o
                 .fields
-                .iter()
+                .values()
                 .filter_map(|f| {
-                    let ty = Ty::of(&f.node.ty.node);
+                    let ty = Ty::of(&f.ty);
                     matches!(self.kinds.get(&ty.name), Some(Kind::Scalar | Kind::Enum))
-                        .then(|| (f.node.name.node.to_string(), ty))
+                        .then(|| (f.name.to_string(), ty))
                 })
                 .collect::<Vec<_>>();
             let sort_keys = columns
@@ -429,9 +394,9 @@ impl Model {
                 continue;
             };
             let mut fields = HashMap::new();
-            for f in object_fields(def).unwrap_or_default() {
-                let fname = f.node.name.node.to_string();
-                let ty = Ty::of(&f.node.ty.node);
+            for f in object_fields(def).into_iter().flat_map(|f| f.values()) {
+                let fname = f.name.to_string();
+                let ty = Ty::of(&f.ty);
                 let plan = if entity.column(&fname).is_some() {
                     EntityField::Column
                 } else if entities.contains_key(&ty.name) && !ty.list {
@@ -453,9 +418,9 @@ impl Model {
             let Some(def) = self.type_def(name) else {
                 continue;
             };
-            for f in object_fields(def).unwrap_or_default() {
-                let fname = f.node.name.node.to_string();
-                let ty = Ty::of(&f.node.ty.node);
+            for f in object_fields(def).into_iter().flat_map(|f| f.values()) {
+                let fname = f.name.to_string();
+                let ty = Ty::of(&f.ty);
                 let (target, connection) = if entities.contains_key(&ty.name) && ty.list {
                     (ty.name.clone(), false)
                 } else if let Some(node) = self.connections.get(&ty.name) {
@@ -564,10 +529,10 @@ impl Model {
     fn plan_roots(&mut self) {
         let mut query_plans = HashMap::new();
         if let Some(def) = self.type_def(&self.query) {
-            for f in object_fields(def).unwrap_or_default() {
-                let name = f.node.name.node.to_string();
-                let ty = Ty::of(&f.node.ty.node);
-                let has_id_arg = f.node.arguments.iter().any(|a| a.node.name.node == "id");
+            for f in object_fields(def).into_iter().flat_map(|f| f.values()) {
+                let name = f.name.to_string();
+                let ty = Ty::of(&f.ty);
+                let has_id_arg = f.arguments.iter().any(|a| a.name == "id");
                 let plan = if let Some(node) = self.connections.get(&ty.name) {
                     if self.entities.contains_key(node) && !ty.list {
                         QueryPlan::Connection {
@@ -596,9 +561,9 @@ impl Model {
 
         let mut mutation_plans = HashMap::new();
         if let Some(def) = self.mutation.as_deref().and_then(|m| self.type_def(m)) {
-            for f in object_fields(def).unwrap_or_default() {
-                if let Some(plan) = self.plan_write(&f.node) {
-                    mutation_plans.insert(f.node.name.node.to_string(), plan);
+            for f in object_fields(def).into_iter().flat_map(|f| f.values()) {
+                if let Some(plan) = self.plan_write(f) {
+                    mutation_plans.insert(f.name.to_string(), plan);
                 }
             }
         }
@@ -606,7 +571,7 @@ impl Model {
     }
 
     fn plan_write(&self, f: &FieldDefinition) -> Option<WritePlan> {
-        let name = f.name.node.as_str();
+        let name = f.name.as_str();
         let (verb, suffix) = [
             ("create", Verb::Create),
             ("update", Verb::Update),
@@ -618,11 +583,11 @@ impl Model {
             rest.starts_with(|c: char| c.is_ascii_uppercase())
                 .then_some((verb, rest))
         })?;
-        let ret = Ty::of(&f.ty.node);
+        let ret = Ty::of(&f.ty);
         let input_arg = f.arguments.iter().find_map(|a| {
-            let ty = Ty::of(&a.node.ty.node);
-            (a.node.name.node == "input" && self.kinds.get(&ty.name) == Some(&Kind::Input))
-                .then(|| (a.node.name.node.to_string(), ty.list))
+            let ty = Ty::of(&a.ty);
+            (a.name == "input" && self.kinds.get(&ty.name) == Some(&Kind::Input))
+                .then(|| (a.name.to_string(), ty.list))
         });
         if self.entities.contains_key(&ret.name) {
             return Some(WritePlan {
@@ -636,8 +601,8 @@ impl Model {
         }
         let payload = self.type_def(&ret.name)?;
         let payload_fields: Vec<(String, Ty)> = object_fields(payload)?
-            .iter()
-            .map(|p| (p.node.name.node.to_string(), Ty::of(&p.node.ty.node)))
+            .values()
+            .map(|p| (p.name.to_string(), Ty::of(&p.ty)))
             .collect();
         let entity_fields: Vec<&(String, Ty)> = payload_fields
             .iter()

@@ -462,9 +462,8 @@ async fn seeds_save_and_load_and_unknown_data_is_dropped() {
         json!({ "input": { "title": "Saved run" } }),
     )
     .await;
-    let dir = std::env::temp_dir().join(format!("ion-emulator-seed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("seed.json");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed.json");
     e.save_seed(&path).unwrap();
     let again = start(EmulatorOptions::new().seed(Seed::File(path.clone()))).await;
     assert_eq!(
@@ -479,7 +478,6 @@ async fn seeds_save_and_load_and_unknown_data_is_dropped() {
     )
     .await;
     assert_eq!(ids(&d["runs"]), [7]);
-    std::fs::remove_dir_all(&dir).unwrap();
 
     let empty = start(EmulatorOptions::new().seed(Seed::Empty)).await;
     let d = data(

@@ -9,9 +9,8 @@ use serde_json::json;
 use super::support::*;
 
 #[tokio::test]
-async fn reference_schema_loads_and_serves() {
+async fn shared_reference_schema_loads_and_serves() {
     let Some(path) = reference_sdl_path() else {
-        eprintln!("reference SDL not found beside the repository; skipping");
         return;
     };
     let t = Instant::now();
@@ -103,17 +102,24 @@ async fn every_operation_in_queries_runs_against_the_demo_seed() {
     let mut ran = 0;
     for file in files {
         let doc = operation_document(&file);
-        let op = async_graphql::parser::parse_query(&doc).unwrap();
-        let (_, def) = op.operations.iter().next().unwrap();
+        let parsed = apollo_compiler::ast::Document::parse(&doc, "operation.graphql").unwrap();
+        let def = parsed
+            .definitions
+            .iter()
+            .find_map(|d| match d {
+                apollo_compiler::ast::Definition::OperationDefinition(op) => Some(op),
+                _ => None,
+            })
+            .unwrap();
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
         let mut vars = serde_json::Map::new();
-        for v in &def.node.variable_definitions {
-            let v = &v.node;
-            if v.var_type.node.nullable || v.default_value.is_some() {
+        for v in &def.variables {
+            if !v.ty.is_non_null() || v.default_value.is_some() {
                 continue;
             }
-            let ty = v.var_type.node.base.to_string();
-            let value = match (name.as_str(), v.name.node.as_str(), ty.as_str()) {
+            // A list variable gets a list of one value of its item type.
+            let ty = v.ty.inner_named_type().to_string();
+            let value = match (name.as_str(), v.name.as_str(), ty.as_str()) {
                 (_, "etag", _) => json!("filled in below"),
                 ("create_file_attachment", "filename", _) => json!("photo.jpg"),
                 (_, "input", t) => match t {
@@ -155,7 +161,12 @@ async fn every_operation_in_queries_runs_against_the_demo_seed() {
                     t["__type"]["enumValues"][1]["name"].clone()
                 }
             };
-            vars.insert(v.name.node.to_string(), value);
+            let value = if v.ty.is_list() {
+                json!([value])
+            } else {
+                value
+            };
+            vars.insert(v.name.to_string(), value);
         }
         if vars.contains_key("etag") {
             let (lookup, id) = match name.as_str() {
@@ -333,16 +344,15 @@ async fn later_starts_reuse_the_schema_and_keep_their_own_data() {
 /// the reference schema. Placeholder variables make some of them fail as ION would (unknown
 /// ids, bad enum values, stale etags); none may fail inside the emulator itself.
 #[tokio::test]
-async fn evidence_operations_run_against_the_reference_schema() {
-    let Some(sdl) = reference_sdl_path() else {
-        eprintln!("reference SDL not found beside the repository; skipping");
+async fn shared_evidence_operations_run_against_the_reference_schema() {
+    let (Some(sdl), Some(manifest)) = (
+        reference_sdl_path(),
+        shared_file("ion-evidence/operations/MANIFEST.tsv"),
+    ) else {
         return;
     };
-    let ops_dir = sdl.parent().unwrap().join("../ion-evidence/operations");
-    let Ok(manifest) = std::fs::read_to_string(ops_dir.join("MANIFEST.tsv")) else {
-        eprintln!("evidence operations not found; skipping");
-        return;
-    };
+    let ops_dir = manifest.parent().unwrap().to_path_buf();
+    let manifest = std::fs::read_to_string(&manifest).unwrap();
     let e = start(EmulatorOptions::new().schema_file(&sdl).seed(Seed::Demo)).await;
     let token = token(&e).await;
     let (mut clean, mut not_emulated, mut refused, mut internal) = (0, 0, 0, Vec::new());

@@ -5,14 +5,38 @@ use std::path::PathBuf;
 use ion_emulator::{Emulator, EmulatorOptions, Seed};
 use serde_json::{Value, json};
 
-/// The full 2023 reference SDL, kept beside the repository in `shared/` (not part of it).
+/// Set to `1` (CI does) to make a test that needs `../shared` fail when it is missing rather
+/// than pass after saying it skipped.
+const REQUIRE_SHARED: &str = "ION_REQUIRE_SHARED";
+
+/// A file of the reference data kept beside the repository in `shared/` (not part of it), or
+/// `None` after saying the test is skipped. Tests that call this are named `shared_*`.
+///
+/// # Panics
+/// When the file is missing and `ION_REQUIRE_SHARED=1`.
+pub fn shared_file(relative: &str) -> Option<PathBuf> {
+    // `shared/` sits beside the repository, which is two levels above this crate.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(relative);
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os(REQUIRE_SHARED).is_none_or(|v| v != "1"),
+        "{REQUIRE_SHARED}=1 but {} is missing",
+        path.display()
+    );
+    eprintln!(
+        "skipped: {} not found (the reference data sits beside the repository)",
+        path.display()
+    );
+    None
+}
+
+/// The full 2023 reference SDL, from `shared/`.
 pub fn reference_sdl_path() -> Option<PathBuf> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        // `shared/` sits beside the repository, which is two levels above this crate.
-        manifest.join("../../../shared/ion-reference/ion-schema-2023.graphql"),
-    ];
-    candidates.into_iter().find(|p| p.is_file())
+    shared_file("ion-reference/ion-schema-2023.graphql")
 }
 
 pub async fn demo() -> Emulator {

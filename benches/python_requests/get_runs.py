@@ -1,4 +1,4 @@
-"""The seed's own way (issue 13, item 6): fetch a token, POST GetRuns, print the result.
+"""The Python `requests` way of ION's quickstart: fetch a token, POST GetRuns, print the result.
 
 What a Python user of ION writes by hand with `requests`, timed beside `ion run
 queries/get_runs.graphql` by `benches/processes/` against the same local emulator. It reads the

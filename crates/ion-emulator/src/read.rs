@@ -1,0 +1,305 @@
+//! Reads: the root queries (connections, lists, lookups, `me`) and every field below them,
+//! answered from the store by ION's conventions (columns, `xId` relations, counts, embedded
+//! JSON), with filters, sorting, `distinctOn` and cursor paging from `query.rs`.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::engine::{Args, Engine, Node, Out, Resolved, Slot};
+use super::model::{Entity, EntityField, Kind, QueryPlan, Ty};
+use super::query::{self, PageArgs, as_id};
+use super::schema::FieldInfo;
+use super::store::{Row, RowRef, Tables};
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        Value::String(s) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// A row as the value of a field (rows name their own type, which interfaces and unions need).
+pub(crate) fn row(row: RowRef) -> Out {
+    Out::Object(Node::Row(row), None)
+}
+
+/// A stored value as a built-in scalar's result: ION stores `1` where a `Float` is read and
+/// `2.0` where an `Int` is, and GraphQL's result coercion wants the declared kind of number.
+fn scalar(ty: &Ty, value: Value) -> Value {
+    fn one(name: &str, value: Value) -> Value {
+        match (name, &value) {
+            ("Float", Value::Number(n)) if !n.is_f64() => n.as_f64().map_or(value, Value::from),
+            ("Int", Value::Number(n)) if n.is_f64() => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() <= f64::from(i32::MAX) => {
+                    Value::from(f as i64)
+                }
+                _ => value,
+            },
+            ("String", Value::Number(_) | Value::Bool(_)) => Value::String(value.to_string()),
+            _ => value,
+        }
+    }
+    match value {
+        Value::Array(items) if ty.list => {
+            Value::Array(items.into_iter().map(|v| one(&ty.name, v)).collect())
+        }
+        v => one(&ty.name, v),
+    }
+}
+
+impl Engine<'_> {
+    /// Filters and sorts rows by a field's `filters`, `sort`, `distinctOn` and extra arguments.
+    fn select(
+        &self,
+        args: &Args<'_>,
+        info: &FieldInfo,
+        entity: &Entity,
+        tables: &Tables,
+        rows: impl Iterator<Item = RowRef>,
+    ) -> Result<Vec<RowRef>, String> {
+        let filters = args.get("filters");
+        let mut extra = Map::new();
+        for a in &info.extra_args {
+            let v = args.get(a);
+            if !v.is_null() {
+                extra.insert(a.clone(), v);
+            }
+        }
+        let filter = self.filter(tables);
+        let filter_type = info.filters_type.as_deref().unwrap_or("");
+        let mut out = Vec::new();
+        for row in rows {
+            if let Some(f) = filters.as_object()
+                && !filter.matches(entity, &row, filter_type, f)?
+            {
+                continue;
+            }
+            if !extra.is_empty() && !filter.matches(entity, &row, "", &extra)? {
+                continue;
+            }
+            out.push(row);
+        }
+        query::sort(entity, &mut out, &strings(&args.get("sort")))?;
+        query::distinct_on(entity, &mut out, &strings(&args.get("distinctOn")))?;
+        Ok(out)
+    }
+
+    fn connection(&self, args: &Args<'_>, rows: Vec<RowRef>) -> Resolved {
+        let int = |n: &str| args.get(n).as_i64();
+        let string = |n: &str| args.get(n).as_str().map(str::to_owned);
+        let page_args = PageArgs {
+            first: int("first"),
+            last: int("last"),
+            after: string("after"),
+            before: string("before"),
+        };
+        let page = query::page(rows, &page_args)?;
+        Ok(Out::Object(Node::Connection(Arc::new(page)), None))
+    }
+
+    pub fn resolve_query(&self, args: &Args<'_>, plan: &QueryPlan, info: &FieldInfo) -> Resolved {
+        match plan {
+            QueryPlan::Connection { entity } => {
+                let e = self.entity(entity)?;
+                let tables = self.store.read();
+                let rows = self.select(args, info, e, &tables, tables.rows(entity).cloned())?;
+                drop(tables);
+                self.connection(args, rows)
+            }
+            QueryPlan::List { entity } => {
+                let e = self.entity(entity)?;
+                let tables = self.store.read();
+                let rows = self.select(args, info, e, &tables, tables.rows(entity).cloned())?;
+                Ok(Out::List(rows.into_iter().map(row).collect()))
+            }
+            QueryPlan::Lookup { entity } => {
+                let Some(id) = as_id(&args.get("id")) else {
+                    return Ok(Out::Null);
+                };
+                Ok(self
+                    .store
+                    .read()
+                    .get(entity, id)
+                    .cloned()
+                    .map_or(Out::Null, row))
+            }
+            QueryPlan::Me { entity } => {
+                let caller = self.caller;
+                if let Some(found) = self.store.read().get(entity, caller.user_id) {
+                    return Ok(row(found.clone()));
+                }
+                // A store without the caller's user (the `empty` seed) still answers `me`.
+                let e = self.entity(entity)?;
+                let mut data = Map::new();
+                data.insert("id".into(), Value::from(caller.user_id));
+                for (k, v) in [
+                    ("name", caller.client_id.clone()),
+                    ("email", format!("{}@emulator.invalid", caller.client_id)),
+                ] {
+                    if e.column(k).is_some() {
+                        data.insert(k.into(), Value::from(v));
+                    }
+                }
+                self.store
+                    .fill_defaults(self.model, e, &mut data, &self.store.clock.now_iso());
+                Ok(row(Arc::new(Row {
+                    entity: self.store.name(entity),
+                    id: caller.user_id,
+                    data,
+                })))
+            }
+            QueryPlan::NotEmulated => Err(format!(
+                "not emulated: {} (the ION emulator serves connections and lookups by convention; \
+                 this query is neither)",
+                info.name
+            )),
+        }
+    }
+
+    /// A field of a value a resolver answered: a row, JSON, a connection, an edge, page info
+    /// or a write's payload.
+    pub fn resolve_field(&self, args: &Args<'_>, parent: &Node, info: &FieldInfo) -> Resolved {
+        let name = info.name.as_str();
+        match parent {
+            // Root fields of a type that is neither the query nor the mutation type
+            // (subscriptions) have nothing to answer from.
+            Node::Root => Ok(Out::Null),
+            Node::Row(r) => self.row_field(args, info, r),
+            Node::Json(v) => Ok(v
+                .get(name)
+                .cloned()
+                .map_or(Out::Null, |v| self.json_value(info, v))),
+            Node::Connection(page) => Ok(match name {
+                "edges" => Out::List(
+                    page.edges
+                        .iter()
+                        .map(|(r, c)| Out::Object(Node::Edge(r.clone(), c.clone()), None))
+                        .collect(),
+                ),
+                "pageInfo" => Out::Object(Node::PageInfo(page.info.clone()), None),
+                _ => Out::Null,
+            }),
+            Node::Edge(r, cursor) => Ok(match name {
+                "node" => row(r.clone()),
+                "cursor" => Out::Leaf(Value::from(cursor.as_str())),
+                _ => Out::Null,
+            }),
+            Node::PageInfo(p) => Ok(match name {
+                "hasNextPage" => Out::Leaf(Value::from(p.has_next_page)),
+                "hasPreviousPage" => Out::Leaf(Value::from(p.has_previous_page)),
+                "startCursor" => p
+                    .start_cursor
+                    .clone()
+                    .map_or(Out::Null, |c| Out::Leaf(c.into())),
+                "endCursor" => p
+                    .end_cursor
+                    .clone()
+                    .map_or(Out::Null, |c| Out::Leaf(c.into())),
+                "count" => Out::Leaf(Value::from(p.count as i64)),
+                "totalCount" => Out::Leaf(Value::from(p.total_count as i64)),
+                _ => Out::Null,
+            }),
+            Node::Payload(map) => Ok(match map.get(name) {
+                Some(Slot::Row(r)) => row(r.clone()),
+                Some(Slot::Rows(rs)) => Out::List(rs.iter().cloned().map(row).collect()),
+                Some(Slot::Value(v)) => self.json_value(info, v.clone()),
+                None => Out::Null,
+            }),
+        }
+    }
+
+    /// A JSON value as the field's type: scalars as they are, objects as nested JSON nodes,
+    /// integers where an entity is expected as references to rows (a seed's
+    /// `"assignees": [3, 4]`).
+    fn json_value(&self, info: &FieldInfo, v: Value) -> Out {
+        if v.is_null() {
+            return Out::Null;
+        }
+        match info.kind {
+            Kind::Scalar | Kind::Enum | Kind::Input => Out::Leaf(scalar(&info.ty, v)),
+            Kind::Object | Kind::Interface | Kind::Union => {
+                let one = |item: Value| -> Option<Out> {
+                    if let (Some(id), true) = (
+                        as_id(&item),
+                        self.model.entities.contains_key(&info.ty.name),
+                    ) {
+                        return self.store.read().get(&info.ty.name, id).cloned().map(row);
+                    }
+                    if !item.is_object() {
+                        return None;
+                    }
+                    let concrete = match info.kind {
+                        Kind::Object => None,
+                        _ => Some(item.get("__typename").and_then(Value::as_str)?.to_owned()),
+                    };
+                    Some(Out::Object(Node::Json(item), concrete))
+                };
+                match v {
+                    Value::Array(items) if info.ty.list => {
+                        Out::List(items.into_iter().filter_map(one).collect())
+                    }
+                    v => one(v).unwrap_or(Out::Null),
+                }
+            }
+        }
+    }
+
+    fn row_field(&self, args: &Args<'_>, info: &FieldInfo, r: &RowRef) -> Resolved {
+        let stored = || {
+            r.data
+                .get(&info.name)
+                .cloned()
+                .map_or(Out::Null, |v| self.json_value(info, v))
+        };
+        let Some(entity) = self.model.entities.get(&*r.entity) else {
+            return Ok(stored());
+        };
+        let plan = entity
+            .fields
+            .get(&info.name)
+            .unwrap_or(&EntityField::Embedded);
+        match plan {
+            EntityField::Column | EntityField::Embedded => Ok(stored()),
+            EntityField::ToOne { target, fk } => {
+                let target_entity = self.entity(target)?;
+                let tables = self.store.read();
+                let Some(parent) = self.filter(&tables).parent(r, target, fk) else {
+                    return Ok(Out::Null);
+                };
+                let kept =
+                    self.select(args, info, target_entity, &tables, std::iter::once(parent))?;
+                Ok(kept.into_iter().next().map_or(Out::Null, row))
+            }
+            EntityField::ToMany {
+                target,
+                fk,
+                connection,
+            } => {
+                let target_entity = self.entity(target)?;
+                let tables = self.store.read();
+                let children = self.filter(&tables).children(target, fk, r.id);
+                let rows = self.select(args, info, target_entity, &tables, children.into_iter())?;
+                drop(tables);
+                if *connection {
+                    self.connection(args, rows)
+                } else {
+                    Ok(Out::List(rows.into_iter().map(row).collect()))
+                }
+            }
+            EntityField::Count { relation } => {
+                let Some(EntityField::ToMany { target, fk, .. }) = entity.fields.get(relation)
+                else {
+                    return Ok(Out::Null);
+                };
+                let tables = self.store.read();
+                let n = self.filter(&tables).children(target, fk, r.id).len();
+                Ok(Out::Leaf(Value::from(n as i64)))
+            }
+        }
+    }
+}
