@@ -40,7 +40,7 @@ async fn a_write_chain_with_etags_and_a_stale_etag_refused() {
     let run = created.create_run.unwrap().run.unwrap();
     assert_eq!(
         run.run_summary.id, 7,
-        "the next id after the seed's six runs"
+        "the next id after the demo seed's six runs"
     );
     assert_eq!(run.run_summary.status, Some(RunStatus::Todo));
     let steps: Vec<_> = run.steps.unwrap().into_iter().flatten().collect();
