@@ -33,8 +33,10 @@
 //!   part of a token).
 //! - A fetch that panics (a bug) or whose task is cancelled (the Tokio runtime that ran it
 //!   shut down: a static client shared across `#[tokio::test]` runtimes, a sync wrapper that
-//!   makes a runtime per call) never leaves the cache waiting for it: the in-flight slot is
-//!   cleared, if it still holds that fetch. A panic is a failed fetch, reported as
+//!   makes a runtime per call, a caller cancelled in the poll that spawned the fetch) never
+//!   leaves the cache waiting for it, even when its runtime dropped it before ever running
+//!   it: the next call finds it dead, clears the in-flight slot and starts a new fetch. A
+//!   panic is a failed fetch, reported as
 //!   [`ErrorKind::Internal`](crate::ErrorKind::Internal) with its message, and starts a backoff window; a cancellation
 //!   says nothing about the endpoint, so it opens no window and the next call starts a new
 //!   fetch at once.

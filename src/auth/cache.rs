@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -93,6 +93,19 @@ struct Inflight {
     id: u64,
     result: Shared<BoxFuture<'static, FetchResult>>,
     abort: tokio::task::AbortHandle,
+    /// Set when the fetch's task is dropped before it recorded its outcome (see
+    /// [`Unfinished`]).
+    abandoned: Arc<AtomicBool>,
+}
+
+impl Inflight {
+    /// Whether this fetch will never record an outcome: its task was dropped (its runtime
+    /// shut down, perhaps before ever polling it) or has ended. A fetch that records its
+    /// outcome takes itself out of the slot first, under the lock, so a task that has ended
+    /// while still in the slot is one that never will.
+    fn is_dead(&self) -> bool {
+        self.abandoned.load(Ordering::Acquire) || self.abort.is_finished()
+    }
 }
 
 /// The last failure and the end of its backoff window.
@@ -139,6 +152,12 @@ impl TokenCache {
     pub(crate) async fn get(&self) -> FetchResult {
         let pending = {
             let mut state = self.inner.lock();
+            if state.inflight.as_ref().is_some_and(Inflight::is_dead) {
+                state.inflight = None;
+                tracing::debug!(
+                    "token request cancelled (its runtime shut down); the next fetch starts now"
+                );
+            }
             let now = self.inner.source.clock.now();
             if let Some(token) = state.current.clone().filter(|t| now < t.usable_until) {
                 let in_backoff = state.failure.as_ref().is_some_and(|f| now < f.retry_at);
@@ -216,15 +235,16 @@ impl Inner {
             http.status = tracing::field::Empty,
             expires_in = tracing::field::Empty,
         );
+        // Made before the spawn and moved into the task, so that it is dropped with the task
+        // even when the task never runs: a runtime that shuts down drops the tasks it never
+        // polled, and one already shutting down drops a new task inside `spawn` itself.
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let guard = Unfinished {
+            abandoned: Arc::clone(&abandoned),
+            armed: true,
+        };
         let task = tokio::spawn(
             async move {
-                // Clears the slot if this task is dropped before it completes (its runtime
-                // shut down); disarmed once the outcome is recorded.
-                let mut guard = Unfinished {
-                    inner: Arc::clone(&inner),
-                    id,
-                    armed: true,
-                };
                 // A panic is a failed fetch like any other: recorded, with its backoff,
                 // instead of unwinding through the task and leaving the slot set.
                 let result = match AssertUnwindSafe(inner.fetch()).catch_unwind().await {
@@ -232,7 +252,7 @@ impl Inner {
                     Err(payload) => Err(panicked(payload.as_ref())),
                 };
                 inner.complete(id, &result);
-                guard.armed = false;
+                guard.disarm();
                 result
             }
             .instrument(span),
@@ -244,7 +264,8 @@ impl Inner {
                 Ok(result) => result,
                 Err(e) if e.is_panic() => Err(panicked(e.into_panic().as_ref())),
                 Err(_) => {
-                    let dropped = weak.upgrade().is_none_or(|inner| inner.lock().shut_down);
+                    // A cancelled fetch frees the slot, so the next call starts a new one.
+                    let dropped = weak.upgrade().is_none_or(|inner| inner.abandon(id));
                     Err(Error::from_kind(
                         ErrorKind::Usage,
                         if dropped {
@@ -263,12 +284,14 @@ impl Inner {
             id,
             result: result.clone(),
             abort,
+            abandoned,
         });
         result
     }
 
-    /// Clears the slot of fetch `id`, whose task was dropped before it completed.
-    fn abandon(&self, id: u64) {
+    /// Clears the slot of fetch `id`, whose task was dropped before it completed; says
+    /// whether the client was dropped (rather than the runtime that ran the fetch).
+    fn abandon(&self, id: u64) -> bool {
         let mut state = self.lock();
         if state.inflight.as_ref().is_some_and(|f| f.id == id) {
             state.inflight = None;
@@ -278,6 +301,7 @@ impl Inner {
                 );
             }
         }
+        state.shut_down
     }
 
     /// Records the outcome of fetch `id`, unless the slot no longer holds it (the client was
@@ -343,17 +367,27 @@ impl Inner {
     }
 }
 
-/// Clears the in-flight slot when a fetch's task is dropped before it completes.
+/// Marks a fetch abandoned when its task is dropped before the fetch recorded its outcome;
+/// the next [`TokenCache::get`] then clears it from the slot and starts a new one.
+///
+/// It only sets a flag: it may be dropped inside `tokio::spawn`, while the state's lock is
+/// held by the caller that is starting the fetch, so it must not take that lock.
 struct Unfinished {
-    inner: Arc<Inner>,
-    id: u64,
+    abandoned: Arc<AtomicBool>,
     armed: bool,
+}
+
+impl Unfinished {
+    /// The fetch recorded its outcome. (Taking `self` moves the guard into the task.)
+    fn disarm(mut self) {
+        self.armed = false;
+    }
 }
 
 impl Drop for Unfinished {
     fn drop(&mut self) {
         if self.armed {
-            self.inner.abandon(self.id);
+            self.abandoned.store(true, Ordering::Release);
         }
     }
 }

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use ion_client::operations::StarterOperations;
-use ion_client::testing::emulator::{DEFAULT_TOKEN_LIFETIME, Endpoint, Fault};
+use ion_client::testing::emulator::{
+    DEFAULT_TOKEN_LIFETIME, Emulator, EmulatorOptions, Endpoint, Fault, Seed,
+};
 use ion_client::{ErrorKind, TransportFailure};
 
 use super::support::*;
@@ -114,4 +116,101 @@ async fn a_wrong_secret_is_keycloaks_authentication_error_and_never_printed() {
     }
     // Nor is the emulator's real secret (this client never had it) anywhere in the error.
     assert!(!format!("{err:?}").contains(e.client_secret()));
+}
+
+/// The emulator on a runtime of its own, so it outlives the runtimes the client's calls are
+/// made on; tokens live `lifetime`.
+fn emulator_on_its_own_runtime(lifetime: Duration) -> (tokio::runtime::Runtime, Emulator) {
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = EmulatorOptions::new()
+        .seed(Seed::Demo)
+        .token_lifetime(lifetime);
+    let emulator = server.block_on(Emulator::start(options)).unwrap();
+    (server, emulator)
+}
+
+/// A runtime for one call, as a synchronous wrapper builds them: dropped when the call
+/// returns, with whatever it spawned and never ran.
+fn call_on_a_runtime_of_its_own<T>(call: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(call)
+}
+
+/// The token cache survives a background refresh whose runtime is dropped before the refresh
+/// task is ever polled: a call that finds its token due for refresh spawns the refresh and
+/// returns at once (`access_token`), then its runtime goes away.
+#[test]
+fn a_refresh_dropped_before_its_first_poll_does_not_strand_the_token_cache() {
+    let lifetime = Duration::from_secs(30);
+    let (_server, e) = emulator_on_its_own_runtime(lifetime);
+    let clock = manual_clock();
+    let client = client(config(&e, &clock));
+    let advance = |by: Duration| {
+        clock.advance(by);
+        e.advance_clock(by);
+    };
+
+    call_on_a_runtime_of_its_own(client.get_runs()).unwrap();
+    // 24 s of 30: due for refresh (from 22.5 s), still usable (until 27 s).
+    advance(Duration::from_secs(24));
+    call_on_a_runtime_of_its_own(client.access_token()).unwrap();
+    assert_eq!(e.counters().token_requests, 1, "the refresh never ran");
+    // 32 s: the first token is past its use; every call must fetch or share a new one.
+    advance(Duration::from_secs(8));
+    for call in 3..=6 {
+        call_on_a_runtime_of_its_own(client.get_runs())
+            .unwrap_or_else(|err| panic!("call {call}: {err}"));
+    }
+    let c = e.counters();
+    assert_eq!((c.token_requests, c.graphql_requests), (2, 5));
+}
+
+/// The same for callers cancelled in the poll that started a token fetch: a `select!` that
+/// another branch wins at once (the fetch task was spawned and never ran), and a zero timeout
+/// (the fetch runs until its runtime is dropped, its request held by the token endpoint).
+#[test]
+fn a_fetch_whose_caller_is_cancelled_does_not_strand_the_token_cache() {
+    let (_server, e) = emulator_on_its_own_runtime(DEFAULT_TOKEN_LIFETIME);
+    let clock = manual_clock();
+    let client = client(config(&e, &clock));
+
+    let lost_the_race = call_on_a_runtime_of_its_own(async {
+        tokio::select! {
+            biased;
+            data = client.get_runs() => Some(data),
+            () = std::future::ready(()) => None,
+        }
+    });
+    assert!(lost_the_race.is_none(), "the ready branch wins");
+    assert_eq!(e.counters().token_requests, 0, "the fetch never ran");
+
+    e.faults()
+        .inject(Endpoint::Token, Fault::slow(Duration::from_secs(3600)));
+    call_on_a_runtime_of_its_own(async {
+        let timed_out = tokio::time::timeout(Duration::ZERO, client.get_runs()).await;
+        assert!(timed_out.is_err(), "a zero timeout elapses");
+        // The fetch goes on without its caller until the token endpoint has its request.
+        let arrived = async {
+            while e.counters().token_requests == 0 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), arrived)
+            .await
+            .expect("the token request arrives");
+    });
+
+    for call in 1..=4 {
+        call_on_a_runtime_of_its_own(client.get_runs())
+            .unwrap_or_else(|err| panic!("call {call}: {err}"));
+    }
+    let c = e.counters();
+    assert_eq!((c.token_requests, c.graphql_requests), (2, 4));
 }
