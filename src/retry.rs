@@ -17,7 +17,11 @@
 //! new token. This is safe for a mutation because ION's auth layer rejects a request before
 //! it executes. A second 401 is returned as
 //! [`ErrorKind::Authentication`](crate::ErrorKind::Authentication) with ION's message. The
-//! replay does not count against the attempts or the budget.
+//! replay does not count against the attempts or the budget. When that second 401 refused a
+//! token fetched for the replay (ION refuses every token: clock skew, a wrong realm or
+//! audience, revoked permissions), the client keeps the token and, for a window of 1 s
+//! doubling to 30 s, returns 401s at once without fetching or replaying; the window closes
+//! as soon as ION accepts a request (see [`auth`](crate::auth)).
 //!
 //! **Token failures** are not retried by the operation that met them: the token cache
 //! makes one attempt per backoff window (see [`auth`](crate::auth)) and every caller waiting

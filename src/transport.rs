@@ -43,7 +43,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use tracing::Instrument;
 use url::Url;
 
-use crate::auth::cache::{CachedToken, TokenCache};
+use crate::auth::cache::{AfterUnauthorized, CachedToken, TokenCache};
 use crate::auth::keycloak::TokenSource;
 use crate::clock::Clock;
 use crate::error::human_duration;
@@ -289,38 +289,50 @@ impl Transport {
             match outcome {
                 Attempt::Delivered(mut delivered) => {
                     self.budget.on_success();
+                    self.tokens.accepted();
                     delivered.attempts = attempts;
                     return Ok(delivered);
                 }
                 Attempt::Unauthorized { message, trace_id } => {
                     last_trace = trace_id.or(last_trace);
-                    // Only the token that was refused is forgotten: when another caller has
-                    // already replaced it, the replacement is used.
-                    self.tokens.invalidate(token.generation);
-                    if replayed {
+                    let refused = |said: String| {
                         let error = Error::from_kind(
                             ErrorKind::Authentication {
                                 status: Some(401),
                                 error: None,
                                 description: Some(message.clone()),
                             },
-                            format!(
-                                "authentication failed: ION answered 401 to {} {} again after a \
-                                 token refresh: {message}",
-                                out.kind, out.name
-                            ),
+                            format!("authentication failed: ION answered 401 to {said}"),
                         );
-                        return Err(error.with_context(
-                            Some(out.name),
-                            last_trace.as_deref(),
-                            attempts,
-                        ));
+                        error.with_context(Some(out.name), last_trace.as_deref(), attempts)
+                    };
+                    if replayed {
+                        // A token fetched for this very request was refused: fetching more
+                        // would not help, so the cache keeps it and holds off.
+                        self.tokens.refused_fresh_token();
+                        return Err(refused(format!(
+                            "{} {} again after a token refresh: {message}",
+                            out.kind, out.name
+                        )));
                     }
-                    tracing::debug!(
-                        "ION answered 401; replaying once with a new token (safe: the auth layer \
-                         rejects before executing)"
-                    );
-                    replayed = true;
+                    match self.tokens.unauthorized(token.generation) {
+                        AfterUnauthorized::Refetch => {
+                            tracing::debug!(
+                                "ION answered 401; replaying once with a new token (safe: the \
+                                 auth layer rejects before executing)"
+                            );
+                            replayed = true;
+                        }
+                        AfterUnauthorized::Refused(wait) => {
+                            return Err(refused(format!(
+                                "{} {}: {message} (it refused a freshly fetched token too; no \
+                                 new token is fetched for {})",
+                                out.kind,
+                                out.name,
+                                human_duration(wait)
+                            )));
+                        }
+                    }
                 }
                 Attempt::Failed {
                     error,

@@ -114,12 +114,32 @@ struct Failure {
     retry_at: Instant,
 }
 
+/// ION refused a token fetched in answer to its 401: until `until`, a 401 is returned
+/// without fetching another.
+struct Refusal {
+    until: Instant,
+}
+
+/// What a caller does after ION answered 401 to its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterUnauthorized {
+    /// The token is forgotten (unless already replaced): fetch one and replay the request.
+    Refetch,
+    /// ION refused a fresh token moments ago: return the 401 now, without a token request.
+    /// The window ends after this long.
+    Refused(Duration),
+}
+
 #[derive(Default)]
 struct State {
     current: Option<Arc<CachedToken>>,
     inflight: Option<Inflight>,
     failure: Option<Failure>,
     consecutive_failures: u32,
+    /// The window in which ION's 401s fetch no new token, after it refused a fresh one.
+    refusal: Option<Refusal>,
+    /// Refusals of fresh tokens since ION last accepted one: each doubles the next window.
+    consecutive_refusals: u32,
     shut_down: bool,
     /// The id of the last fetch started.
     fetches: u64,
@@ -129,6 +149,8 @@ struct Inner {
     source: TokenSource,
     state: Mutex<State>,
     generations: AtomicU64,
+    /// Whether a refusal is recorded, read without the lock on every accepted request.
+    refusing: AtomicBool,
 }
 
 /// The token cache of one client. Its rules are in the [`auth`](super) module docs.
@@ -143,6 +165,7 @@ impl TokenCache {
                 source,
                 state: Mutex::new(State::default()),
                 generations: AtomicU64::new(0),
+                refusing: AtomicBool::new(false),
             }),
         }
     }
@@ -182,9 +205,15 @@ impl TokenCache {
         pending.await
     }
 
-    /// Forgets `generation` if it is still the current token (after ION answered 401 to it).
-    pub(crate) fn invalidate(&self, generation: u64) {
+    /// ION answered 401 to token `generation`: within a refusal window the 401 stands;
+    /// otherwise the token is forgotten if it is still the current one (when another caller
+    /// has already replaced it, the replacement serves) and the caller fetches and replays.
+    pub(crate) fn unauthorized(&self, generation: u64) -> AfterUnauthorized {
         let mut state = self.inner.lock();
+        let now = self.inner.source.clock.now();
+        if let Some(refusal) = state.refusal.as_ref().filter(|r| now < r.until) {
+            return AfterUnauthorized::Refused(refusal.until.saturating_duration_since(now));
+        }
         if state
             .current
             .as_ref()
@@ -192,6 +221,42 @@ impl TokenCache {
         {
             tracing::debug!(generation, "token rejected by ION; fetching a new one");
             state.current = None;
+        }
+        AfterUnauthorized::Refetch
+    }
+
+    /// ION answered 401 again to a request replayed with a token fetched for it: ION refuses
+    /// fresh tokens (clock skew, a wrong realm or audience, revoked permissions), so the
+    /// token is kept and a window opens in which 401s fetch no new token (1 s, doubling to
+    /// 30 s with each refusal until ION accepts a token again). Returns the window's length.
+    pub(crate) fn refused_fresh_token(&self) -> Duration {
+        let mut state = self.inner.lock();
+        let now = self.inner.source.clock.now();
+        if let Some(refusal) = state.refusal.as_ref().filter(|r| now < r.until) {
+            // Concurrent replays refused together open one window.
+            return refusal.until.saturating_duration_since(now);
+        }
+        state.consecutive_refusals = state.consecutive_refusals.saturating_add(1);
+        let window = backoff(state.consecutive_refusals);
+        tracing::warn!(
+            retry_in = %human_duration(window),
+            "ION refused a freshly fetched token; its 401s fetch no new token until then"
+        );
+        state.refusal = Some(Refusal {
+            until: instant_after(now, window),
+        });
+        self.inner.refusing.store(true, Ordering::Release);
+        window
+    }
+
+    /// ION answered a request without a 401: its tokens are accepted, so any refusal window
+    /// closes and the next one starts again from 1 s. Costs one atomic read otherwise.
+    pub(crate) fn accepted(&self) {
+        if self.inner.refusing.load(Ordering::Acquire) {
+            let mut state = self.inner.lock();
+            state.refusal = None;
+            state.consecutive_refusals = 0;
+            self.inner.refusing.store(false, Ordering::Release);
         }
     }
 
@@ -320,9 +385,7 @@ impl Inner {
             }
             Err(error) => {
                 state.consecutive_failures = state.consecutive_failures.saturating_add(1);
-                let backoff = TOKEN_RETRY_INITIAL
-                    .saturating_mul(2u32.saturating_pow(state.consecutive_failures - 1))
-                    .min(TOKEN_RETRY_MAX);
+                let backoff = backoff(state.consecutive_failures);
                 // The endpoint's own `Retry-After` wins when it asks for longer.
                 let asked = error.retry_after().unwrap_or_default();
                 let window = backoff.max(asked.min(TOKEN_MAX_RETRY_AFTER));
@@ -365,6 +428,14 @@ impl Inner {
             usable_until: instant_after(started, lifetime.saturating_sub(expiry_margin(lifetime))),
         }))
     }
+}
+
+/// The window after the `n`th failure in a row (from 1): `TOKEN_RETRY_INITIAL` doubling up to
+/// `TOKEN_RETRY_MAX`.
+fn backoff(n: u32) -> Duration {
+    TOKEN_RETRY_INITIAL
+        .saturating_mul(2u32.saturating_pow(n.saturating_sub(1)))
+        .min(TOKEN_RETRY_MAX)
 }
 
 /// Marks a fetch abandoned when its task is dropped before the fetch recorded its outcome;

@@ -135,6 +135,7 @@ pub struct State {
     graphql_script: Mutex<VecDeque<Reply>>,
     responder: Mutex<Responder>,
     valid_tokens: Mutex<HashSet<String>>,
+    refuse_every_token: std::sync::atomic::AtomicBool,
     seen_auth: Mutex<Vec<Option<String>>>,
     token_forms: Mutex<Vec<Vec<(String, String)>>>,
     token_auth_headers: Mutex<Vec<Option<String>>>,
@@ -176,6 +177,7 @@ impl MockIon {
                 |op: &Value| json!({"data": {"echo": op.get("variables").cloned().unwrap_or(Value::Null)}}),
             )),
             valid_tokens: Mutex::new(HashSet::new()),
+            refuse_every_token: std::sync::atomic::AtomicBool::new(false),
             seen_auth: Mutex::new(Vec::new()),
             token_forms: Mutex::new(Vec::new()),
             token_auth_headers: Mutex::new(Vec::new()),
@@ -285,6 +287,13 @@ impl MockIon {
     /// Makes every token issued so far invalid ("Token is expired.").
     pub fn expire_tokens(&self) {
         lock(&self.state.valid_tokens).clear();
+    }
+    /// Answers 401 to every token, the ones issued later too (clock skew, a wrong realm or
+    /// audience, revoked permissions), until turned off again.
+    pub fn refuse_every_token(&self, refuse: bool) {
+        self.state
+            .refuse_every_token
+            .store(refuse, Ordering::SeqCst);
     }
 
     /// Waits until at least `n` token requests have arrived.
@@ -535,7 +544,8 @@ async fn graphql(
         }
         Reply::After(fault) => after = Some(fault),
     }
-    let valid = lock(&state.valid_tokens).contains(&bare);
+    let valid = !state.refuse_every_token.load(Ordering::SeqCst)
+        && lock(&state.valid_tokens).contains(&bare);
     if !valid {
         return Ok(json_response(
             401,

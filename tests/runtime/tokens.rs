@@ -285,6 +285,55 @@ async fn concurrent_401s_invalidate_one_token_and_cause_one_refetch() {
     );
 }
 
+/// ION refusing every token, fresh ones too: after the one replay with a new token, the
+/// client keeps that token and answers 401s at once, without a token request, for a backoff
+/// window (1 s doubling to 30 s); each window's end allows one refetch and replay.
+#[tokio::test]
+async fn a_persistent_401_fetches_one_token_per_backoff_window() {
+    let (ion, clock, client) = setup();
+    ion.refuse_every_token(true);
+    // 1,000 calls, 100 ms apart: refetches at 0, 1, 3, 7, 15, 31, 61 and 91 s.
+    for call in 0..1000 {
+        let err = client.execute::<Echo>(vars()).await.expect_err("refused");
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::Authentication {
+                    status: Some(401),
+                    ..
+                }
+            ),
+            "call {call}: {err:?}"
+        );
+        clock.advance(Duration::from_millis(100));
+    }
+    assert_eq!(ion.token_requests(), 1 + 8);
+    assert_eq!(ion.graphql_requests(), 1000 + 8);
+    assert!(clock.sleeps().is_empty(), "no call waited");
+
+    // Within a window the error says so.
+    let err = client.execute::<Echo>(vars()).await.expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "authentication failed: ION answered 401 to query Echo: Token is expired. (it refused \
+         a freshly fetched token too; no new token is fetched for 21s)"
+    );
+    // ION accepts tokens again: the kept token serves at once, and the windows start over.
+    ion.refuse_every_token(false);
+    client.execute::<Echo>(vars()).await.expect("accepted");
+    assert_eq!(ion.token_requests(), 9);
+    ion.refuse_every_token(true);
+    assert!(client.execute::<Echo>(vars()).await.is_err());
+    assert_eq!(
+        ion.token_requests(),
+        10,
+        "a refetch: the windows started over"
+    );
+    clock.advance(Duration::from_secs(1));
+    assert!(client.execute::<Echo>(vars()).await.is_err());
+    assert_eq!(ion.token_requests(), 11, "after a 1 s window");
+}
+
 #[tokio::test]
 async fn dropping_the_client_leaves_no_task_behind() {
     let ion = MockIon::start();
