@@ -16,10 +16,10 @@ use bytes::Bytes;
 use graphql_client::Response;
 use serde_json::value::RawValue;
 
-use crate::response::{Envelope, decode_error, encode, graphql_error};
+use crate::response::{Envelope, GraphqlErrors, decode_error, encode, graphql_error};
 use crate::transport::{Delivered, Outgoing};
 use crate::wire::json_error_summary;
-use crate::{Client, Error, ErrorKind, GraphqlError, Operation, OperationKind};
+use crate::{Client, Error, ErrorKind, Operation, OperationKind};
 
 /// Distinguishes batches, so a slot cannot read another batch's response.
 static BATCH_IDS: AtomicU64 = AtomicU64::new(1);
@@ -236,10 +236,10 @@ fn split_array(
             // The server may refuse the batch as a whole with one envelope of errors.
             #[derive(serde::Deserialize)]
             struct Refusal {
-                errors: Vec<GraphqlError>,
+                errors: GraphqlErrors,
             }
             match serde_json::from_str::<Refusal>(text) {
-                Ok(r) if !r.errors.is_empty() => {
+                Ok(r) if !r.errors.kept.is_empty() => {
                     Err(graphql_error(label, kind, r.errors, None, delivered))
                 }
                 _ => Err(decode_error(

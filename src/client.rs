@@ -6,6 +6,7 @@ use std::sync::Arc;
 use graphql_client::Response;
 
 use crate::response::{Decoded, Envelope, OnePass, decode_error, encode};
+use crate::secret::Redactor;
 use crate::transport::{Delivered, Outgoing, Transport};
 use crate::wire::json_error_summary;
 use crate::{Config, Environment, Error, Operation, OperationKind};
@@ -188,7 +189,9 @@ impl Client {
     }
 
     /// Runs any document, untyped, for the command line and tools, and returns the whole JSON
-    /// response body (`data`, `errors` and `extensions` as the server sent them).
+    /// response body (`data`, `errors` and `extensions` as the server sent them), with the
+    /// access token and the client secret replaced by `[redacted]` wherever the server echoed
+    /// them (strings and object keys, at any depth).
     ///
     /// The request's kind decides the retry policy: build it with [`RawRequest::mutation`]
     /// whenever the document may write.
@@ -215,10 +218,14 @@ impl Client {
                 check: None,
             })
             .await?;
-        serde_json::from_slice(&delivered.body).map_err(|e| {
+        let mut body: serde_json::Value = serde_json::from_slice(&delivered.body).map_err(|e| {
             let reason = json_error_summary(&e);
             decode_error(name, "", &reason, Some(e), &delivered)
-        })
+        })?;
+        // A server may echo the token or the secret anywhere: in a message, a path, an
+        // extension, the data. The body is handed back without them.
+        Redactor::new(&delivered.secrets()).json(&mut body);
+        Ok(body)
     }
 }
 

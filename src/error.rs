@@ -6,9 +6,11 @@
 //! was found.
 //!
 //! Invariant: no message, `Debug` output, field or [`source`](std::error::Error::source) of
-//! an error ever holds a client secret or an access token. Body excerpts are redacted before
-//! they are stored; a source whose text would show a secret is not kept, and a reqwest
-//! source is kept without its URL.
+//! an error ever holds a client secret or an access token, as written or escaped (as `Debug`
+//! and JSON escape it). Body excerpts, GraphQL errors and partial data are redacted before
+//! they are stored; a source whose text would show a secret, or is longer than 4 KiB, is not
+//! kept, and a reqwest source is kept without its URL. Text from a server is kept within
+//! bounds: at most 100 GraphQL errors of 1,000 characters, quoted values of 80.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -327,6 +329,9 @@ struct Inner {
     source: Option<Arc<dyn StdError + Send + Sync>>,
 }
 
+/// The longest text of a source kept with an error.
+const MAX_SOURCE_BYTES: usize = 4 * 1024;
+
 /// An error that can be kept as an [`Error`]'s source, in the form safe to keep.
 pub(crate) trait Source: StdError + Send + Sync + Sized + 'static {
     /// The error without what must not be shown (a reqwest error's URL).
@@ -388,7 +393,10 @@ impl Error {
     /// message would have redacted it.
     pub(crate) fn with_source(mut self, source: impl Source, secrets: &[&str]) -> Error {
         let source = source.sanitized();
-        if !crate::secret::chain_shows_any(&source, secrets) {
+        // A source whose text is longer than a message may be (serde quoting a huge value
+        // it could not read) is not kept either: the message says what it said, clipped.
+        let too_long = source.to_string().len() > MAX_SOURCE_BYTES;
+        if !too_long && !crate::secret::chain_shows_any(&source, secrets) {
             self.inner_mut().source = Some(Arc::new(source));
         }
         self

@@ -10,9 +10,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::secret::redact;
+mod errors;
+
+pub(crate) use errors::GraphqlErrors;
+
+use crate::secret::Redactor;
 use crate::transport::Delivered;
-use crate::wire::json_error_summary;
+use crate::wire::{MESSAGE_CHARS, clip, clip_reason, json_error_summary};
 use crate::{Error, ErrorKind, GraphqlError, OperationKind};
 
 /// The request body: `{"query", "operationName", "variables"}`.
@@ -130,7 +134,7 @@ pub(crate) struct Envelope<'a> {
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
     #[serde(default)]
-    errors: Option<Vec<GraphqlError>>,
+    errors: Option<GraphqlErrors>,
     #[serde(default)]
     extensions: Option<std::collections::HashMap<String, serde_json::Value>>,
 }
@@ -164,7 +168,7 @@ impl<'a> Envelope<'a> {
     }
 
     fn errors(&self) -> &[GraphqlError] {
-        self.errors.as_deref().unwrap_or(&[])
+        self.errors.as_ref().map_or(&[], |e| &e.kept)
     }
 
     /// The typed data, or the errors as an `Error`.
@@ -218,10 +222,17 @@ impl<'a> Envelope<'a> {
                 ));
             }
         };
+        // Untyped server JSON handed back is redacted as errors are: a server may echo the
+        // token or the secret anywhere in it.
+        let redactor = Redactor::new(&delivered.secrets());
+        let errors = self
+            .errors
+            .map(|e| e.redacted(&redactor).kept)
+            .filter(|e| !e.is_empty());
         Ok(Response {
             data,
-            errors: self.errors.filter(|e| !e.is_empty()),
-            extensions: self.extensions,
+            errors,
+            extensions: self.extensions.map(|e| redacted_map(e, &redactor)),
         })
     }
 }
@@ -263,14 +274,17 @@ pub(crate) fn decode_error(
     source: Option<serde_json::Error>,
     delivered: &Delivered,
 ) -> Error {
+    // serde quotes the value it could not read, which may be an echoed token and as large as
+    // the response: quoted values are clipped, and everything is redacted.
+    let secrets = delivered.secrets();
+    let redactor = Redactor::new(&secrets);
+    let reason = clip_reason(reason, &redactor);
+    let path = clip(path, MESSAGE_CHARS, &redactor);
     let at = if path.is_empty() {
         String::new()
     } else {
         format!(" at {path}")
     };
-    // serde quotes the value it could not read, which may be an echoed token.
-    let secrets = delivered.secrets();
-    let reason = redact(reason, &secrets);
     // A replayed response that no longer fits names its fixture: the usual cause is an
     // edited `.graphql` file, fixed by re-recording.
     let fixture = match &delivered.fixture {
@@ -283,7 +297,7 @@ pub(crate) fn decode_error(
     let error = Error::from_kind(
         ErrorKind::Decode {
             operation: operation.to_owned(),
-            path: path.to_owned(),
+            path,
         },
         format!("cannot decode the response to {operation}{at}: {reason}{fixture}"),
     );
@@ -302,17 +316,20 @@ pub(crate) fn decode_error(
 pub(crate) fn graphql_error(
     operation: &str,
     kind: OperationKind,
-    errors: Vec<GraphqlError>,
+    errors: GraphqlErrors,
     data: Option<serde_json::Value>,
     delivered: &Delivered,
 ) -> Error {
-    // A server (or a proxy) may echo the token or the secret in a message or an extension.
-    let secrets = delivered.secrets();
-    let errors: Vec<GraphqlError> = errors
-        .into_iter()
-        .map(|e| redact_graphql_error(e, &secrets))
-        .collect();
+    // A server (or a proxy) may echo the token or the secret in a message, a path, an
+    // extension or the partial data.
+    let redactor = Redactor::new(&delivered.secrets());
+    let errors = errors.redacted(&redactor);
+    let data = data.map(|mut data| {
+        redactor.json(&mut data);
+        data
+    });
     let summary = summarize_graphql_errors(&errors);
+    let errors = errors.kept;
     let error = if kind == OperationKind::Mutation && errors.iter().any(is_etag_conflict) {
         Error::from_kind(
             ErrorKind::EtagConflict { errors, data },
@@ -329,6 +346,19 @@ pub(crate) fn graphql_error(
         delivered.trace_id.as_deref(),
         delivered.attempts,
     )
+}
+
+/// An untyped JSON map from the server (`extensions`) with the secrets removed.
+fn redacted_map(
+    map: std::collections::HashMap<String, serde_json::Value>,
+    redactor: &Redactor,
+) -> std::collections::HashMap<String, serde_json::Value> {
+    let mut value = serde_json::Value::Object(map.into_iter().collect());
+    redactor.json(&mut value);
+    match value {
+        serde_json::Value::Object(map) => map.into_iter().collect(),
+        _ => std::collections::HashMap::new(),
+    }
 }
 
 /// Whether a GraphQL error says a write's `etag` is stale.
@@ -367,8 +397,8 @@ pub(crate) fn is_etag_conflict(error: &GraphqlError) -> bool {
 }
 
 /// Summarises GraphQL errors for a message: the first error and how many more there are.
-fn summarize_graphql_errors(errors: &[GraphqlError]) -> String {
-    let Some(first) = errors.first() else {
+fn summarize_graphql_errors(errors: &GraphqlErrors) -> String {
+    let Some(first) = errors.kept.first() else {
         return "no error message".to_owned();
     };
     let mut out = String::new();
@@ -378,28 +408,11 @@ fn summarize_graphql_errors(errors: &[GraphqlError]) -> String {
         out.push_str(": ");
     }
     out.push_str(&first.message);
-    if errors.len() > 1 {
-        out.push_str(&format!(" (and {} more)", errors.len() - 1));
+    let more = errors.total.max(errors.kept.len()).saturating_sub(1);
+    if more > 0 {
+        out.push_str(&format!(" (and {more} more)"));
     }
     out
-}
-
-/// A GraphQL error with the secrets removed from its message and from every string in its
-/// extensions.
-fn redact_graphql_error(mut error: GraphqlError, secrets: &[&str]) -> GraphqlError {
-    fn walk(value: &mut serde_json::Value, secrets: &[&str]) {
-        match value {
-            serde_json::Value::String(s) => *s = redact(s, secrets),
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, secrets)),
-            serde_json::Value::Object(map) => map.values_mut().for_each(|v| walk(v, secrets)),
-            _ => {}
-        }
-    }
-    error.message = redact(&error.message, secrets);
-    if let Some(extensions) = error.extensions.as_mut() {
-        extensions.values_mut().for_each(|v| walk(v, secrets));
-    }
-    error
 }
 
 #[cfg(test)]
@@ -432,10 +445,9 @@ mod tests {
 
     #[test]
     fn graphql_error_summary_names_the_first_and_counts_the_rest() {
-        let errors: Vec<GraphqlError> = serde_json::from_value(serde_json::json!([
-            {"message": "boom", "path": ["runs", 0, "title"]},
-            {"message": "bang"}
-        ]))
+        let errors: GraphqlErrors = serde_json::from_str(
+            r#"[{"message": "boom", "path": ["runs", 0, "title"]}, {"message": "bang"}]"#,
+        )
         .unwrap_or_default();
         assert_eq!(
             summarize_graphql_errors(&errors),

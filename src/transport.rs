@@ -13,13 +13,18 @@
 //!   `ERROR_BODY_BYTES` (256 KiB: GraphQL `errors[]` of a 400/422 and error pages fit many
 //!   times over); an error message quotes at most 200 characters, taken from the first 16 KiB
 //!   of the body (`EXCERPT_CHARS`, `EXCERPT_INPUT_BYTES` in `wire`), so a 64 MiB error page
-//!   costs the work of 16 KiB.
+//!   costs the work of 16 KiB. The `errors[]` of any answer are read with bounded visitors:
+//!   at most 100 errors kept (the rest counted), 64 path segments and locations each,
+//!   messages of 1,000 characters read from their first 16 KiB, extensions up to 16 KiB of
+//!   JSON; a decode error quotes at most 80 characters of the value it could not read.
 //! - **Mutations.** A mutation is re-sent only after a connect failure or the one replay after
 //!   a 401 (see [`retry`](crate::retry)); a reset or timeout after sending, a `200` whose JSON
 //!   ends early, or a 5xx is [`ErrorKind::OutcomeUnknown`], never a second execution.
 //! - **Secrets.** The `Authorization` header is marked sensitive; the token in use and the
-//!   client secret are redacted from every excerpt, ION's 401/403 messages and GraphQL
-//!   `errors[]`, so no `Error` or log line carries them.
+//!   client secret (as written, `Debug`-escaped or JSON-escaped) are redacted from every
+//!   excerpt, ION's 401/403 messages, GraphQL `errors[]` (messages, path keys, extensions),
+//!   partial data, decode errors, and the JSON [`Client::execute_raw`](crate::Client::execute_raw)
+//!   returns, so no `Error`, log line or untyped response carries them.
 //! - **Proxies and redirects.** reqwest's own reading of proxy variables is off; the proxy
 //!   [`Config`] resolved (see [its docs](crate::config#proxies)) is asked per request, and
 //!   loopback targets (the emulator, a local token URL) never go through one. Redirects are

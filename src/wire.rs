@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 
 use crate::TransportFailure;
-use crate::secret::redact;
+use crate::secret::Redactor;
 
 /// Reads at most `cap` bytes of a body and drops the rest unread (the connection is closed
 /// rather than drained).
@@ -146,15 +146,16 @@ pub(crate) const EXCERPT_INPUT_BYTES: usize = 16 * 1024;
 /// message says "502 Bad Gateway" rather than a wall of markup. `secrets` lists strings that
 /// must never appear (the current token, the client secret).
 pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let body = if body.len() > EXCERPT_INPUT_BYTES {
-        // Drop as many bytes as the longest secret from the end of the prefix as well, so a
-        // secret cut in two by the prefix cannot leave its first part behind unredacted.
-        let longest = secrets.iter().map(|s| s.len()).max().unwrap_or(0);
-        &body[..EXCERPT_INPUT_BYTES.saturating_sub(longest)]
-    } else {
-        body
-    };
+    let redactor = Redactor::new(secrets);
+    let cut = body.len() > EXCERPT_INPUT_BYTES;
+    let body = &body[..body.len().min(EXCERPT_INPUT_BYTES)];
     let text = String::from_utf8_lossy(body);
+    // A secret cut in two by the prefix would escape redaction: its first part is dropped.
+    let text = if cut {
+        redactor.without_partial_tail(&text)
+    } else {
+        &text
+    };
     let trimmed = text.trim_start();
     let looks_html = trimmed.starts_with('<');
     let plain = if looks_html {
@@ -162,16 +163,104 @@ pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
     } else {
         trimmed.to_owned()
     };
-    let plain = redact(&plain, secrets);
+    let plain = redactor.text(&plain);
     let collapsed = plain.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.is_empty() {
         return "(empty body)".to_owned();
     }
-    let mut out: String = collapsed.chars().take(EXCERPT_CHARS).collect();
-    if collapsed.chars().count() > EXCERPT_CHARS {
-        out.push('…');
+    truncated(&collapsed, EXCERPT_CHARS, false)
+}
+
+/// The longest message text kept from a server's answer (a GraphQL error's message, a
+/// decode error's reason): ION's messages are a line or two; a validation message quoting a
+/// large input value is cut rather than kept whole.
+pub(crate) const MESSAGE_CHARS: usize = 1000;
+
+/// The longest value quoted inside a decode error's reason (serde quotes the value it could
+/// not read, which a server can make as large as the response).
+pub(crate) const QUOTED_CHARS: usize = 80;
+
+/// `text` as an error keeps it: only its first [`EXCERPT_INPUT_BYTES`] read (a secret cut in
+/// two there is dropped, not half shown), redacted, and cut to `max_chars` characters with
+/// `…` marking a cut.
+pub(crate) fn clip(text: &str, max_chars: usize, redactor: &Redactor) -> String {
+    let cut = text.len() > EXCERPT_INPUT_BYTES;
+    let head = if cut {
+        redactor.without_partial_tail(&text[..floor_char_boundary(text, EXCERPT_INPUT_BYTES)])
+    } else {
+        text
+    };
+    truncated(&redactor.text(head), max_chars, cut)
+}
+
+/// A decode error's reason as an error keeps it: every quoted value in it (serde's
+/// `"..."`, escaped as Rust's `Debug` does, and `` `...` ``) clipped to [`QUOTED_CHARS`] and
+/// redacted, the rest redacted, the whole cut to [`MESSAGE_CHARS`].
+pub(crate) fn clip_reason(reason: &str, redactor: &Redactor) -> String {
+    let mut out = String::new();
+    let mut rest = reason;
+    while let Some(open) = rest.find(['"', '`']) {
+        let quote = rest.as_bytes()[open];
+        out.push_str(&clip(&rest[..=open], MESSAGE_CHARS, redactor));
+        let inside = &rest[open + 1..];
+        let close = if quote == b'"' {
+            closing_quote(inside)
+        } else {
+            inside.find('`')
+        };
+        let (quoted, after) = match close {
+            Some(i) => (&inside[..i], &inside[i..]),
+            None => (inside, ""),
+        };
+        out.push_str(&clip(quoted, QUOTED_CHARS, redactor));
+        if out.len() > MESSAGE_CHARS * 4 {
+            rest = "";
+            break;
+        }
+        match after.chars().next() {
+            Some(c) => {
+                out.push(c);
+                rest = &after[c.len_utf8()..];
+            }
+            None => {
+                rest = "";
+            }
+        }
     }
-    out
+    out.push_str(&clip(rest, MESSAGE_CHARS, redactor));
+    truncated(&out, MESSAGE_CHARS, false)
+}
+
+/// Where a `Debug`-escaped string's closing `"` is, in the text after its opening one.
+fn closing_quote(inside: &str) -> Option<usize> {
+    let bytes = inside.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The largest index `<= at` that is a character boundary of `text`.
+pub(crate) fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// `text` cut to `max_chars` characters, `…` marking a cut (or an earlier one, `cut`).
+fn truncated(text: &str, max_chars: usize, cut: bool) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None if cut => format!("{text}…"),
+        None => text.to_owned(),
+    }
 }
 
 /// Visible text of an HTML page: drops tags, comments, scripts and styles; decodes the common
@@ -273,6 +362,57 @@ mod tests {
         assert!(!e.contains("tok-"));
         let page = format!("<h1>502 Bad Gateway</h1>{}", "<i></i>".repeat(10_000_000));
         assert_eq!(excerpt(page.as_bytes(), &[]), "502 Bad Gateway");
+    }
+
+    #[test]
+    fn a_secret_straddling_the_excerpts_prefix_is_dropped_whole() {
+        let secret = "tok-SENSITIVE-0123456789";
+        for before in [EXCERPT_INPUT_BYTES - 10, EXCERPT_INPUT_BYTES - 30] {
+            let body = format!("{}{secret}{}", " ".repeat(before), "x".repeat(100_000));
+            let e = excerpt(body.as_bytes(), &[secret]);
+            assert!(!e.contains("tok-"), "{e}");
+        }
+    }
+
+    #[test]
+    fn clips_read_a_prefix_redact_and_mark_the_cut() {
+        let r = Redactor::new(&["tok-SENSITIVE"]);
+        assert_eq!(clip("short tok-SENSITIVE", 100, &r), "short [redacted]");
+        assert_eq!(clip("abcdef", 3, &r), "abc…");
+        let huge = format!("{}tok-SENSITIVE", "a".repeat(EXCERPT_INPUT_BYTES - 5));
+        let clipped = clip(&huge, 20_000, &r);
+        assert!(
+            !clipped.contains("tok-"),
+            "{}",
+            &clipped[clipped.len() - 20..]
+        );
+        assert!(clipped.ends_with("a…"));
+    }
+
+    #[test]
+    fn decode_reasons_keep_their_shape_with_quoted_values_clipped() {
+        let r = Redactor::new(&["se\"cret"]);
+        let long = "y".repeat(500);
+        let reason = format!(
+            "invalid type: string {:?}, expected i64",
+            format!("se\"cret {long}")
+        );
+        assert_eq!(
+            clip_reason(&reason, &r),
+            format!(
+                "invalid type: string \"[redacted] {}…\", expected i64",
+                "y".repeat(69)
+            )
+        );
+        let variant = format!("unknown variant `{long}`, expected `OPEN` or `CLOSED`");
+        assert_eq!(
+            clip_reason(&variant, &r),
+            format!(
+                "unknown variant `{}…`, expected `OPEN` or `CLOSED`",
+                "y".repeat(80)
+            )
+        );
+        assert_eq!(clip_reason("unterminated \"abc", &r), "unterminated \"abc");
     }
 
     #[test]

@@ -153,3 +153,157 @@ async fn real_hosts_go_through_https_proxy() {
         "the token request tunnels through the proxy; the secret stays inside TLS"
     );
 }
+
+/// A body that echoes the token (and the client secret) everywhere a server can put text:
+/// messages, path keys, extension keys and values, partial data, top-level extensions.
+const ECHOING: &str = r#"{
+    "data": {"thing": null, "echo": "data {token}"},
+    "errors": [{
+        "message": "token {token} refused",
+        "path": ["thing", "{token}", 0],
+        "extensions": {"{token}": ["seen {token}"], "secret": "s3cr3t-Value-Never-Logged"}
+    }],
+    "extensions": {"trace": "{token}"}
+}"#;
+
+fn assert_no_secret(text: &str) {
+    assert!(!text.contains(TOKEN_PREFIX), "token in {text}");
+    assert!(!text.contains(SECRET), "secret in {text}");
+}
+
+#[tokio::test]
+async fn execute_raw_returns_the_body_without_the_token_or_secret() {
+    let (ion, _, client) = setup();
+    ion.script([Reply::Before(Fault::status(200, ECHOING))]);
+    let body = client
+        .execute_raw(ion_client::RawRequest::query("query Echo { thing { id } }"))
+        .await
+        .expect("a body");
+    assert_no_secret(&body.to_string());
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "data": {"thing": null, "echo": "data [redacted]"},
+            "errors": [{
+                "message": "token [redacted] refused",
+                "path": ["thing", "[redacted]", 0],
+                "extensions": {"[redacted]": ["seen [redacted]"], "secret": "[redacted]"}
+            }],
+            "extensions": {"trace": "[redacted]"}
+        })
+    );
+}
+
+#[tokio::test]
+async fn errors_partial_data_and_extensions_are_redacted_on_every_typed_path() {
+    let (ion, _, client) = setup();
+    ion.script([
+        Reply::Before(Fault::status(200, ECHOING)),
+        Reply::Before(Fault::status(200, ECHOING)),
+    ]);
+    let err = client.execute::<Echo>(vars()).await.expect_err("errors[]");
+    assert_clean(&err);
+    assert_eq!(
+        err.partial_data(),
+        Some(&serde_json::json!({"thing": null, "echo": "data [redacted]"}))
+    );
+    assert_eq!(
+        err.to_string(),
+        "GraphQL errors in query Echo: thing.[redacted].0: token [redacted] refused"
+    );
+
+    let full = client
+        .execute_full::<GetThing>(vars())
+        .await
+        .expect("data and errors");
+    let shown = format!("{:?} {:?}", full.errors, full.extensions);
+    assert_no_secret(&shown);
+    let errors = full.errors.expect("errors");
+    assert_eq!(errors[0].message, "token [redacted] refused");
+    assert_eq!(
+        full.extensions.and_then(|e| e.get("trace").cloned()),
+        Some(serde_json::json!("[redacted]"))
+    );
+}
+
+/// A `200` whose `errors[]` a server made as large as the response limit allows: the error
+/// keeps a bounded part of it, and nothing of the token.
+#[tokio::test]
+async fn huge_graphql_errors_are_kept_within_bounds() {
+    let (ion, _, client) = setup();
+    let huge_message = format!(
+        r#"{{"data":null,"errors":[{{"message":"{}{{token}}{}"}}]}}"#,
+        // The token straddles the end of the 16 KiB an error reads of a message.
+        "m".repeat(16 * 1024 - 5),
+        "m".repeat(16 * 1024 * 1024)
+    );
+    let many = format!(
+        r#"{{"data":null,"errors":[{}]}}"#,
+        vec![r#"{"message":"boom {token}"}"#; 100_000].join(",")
+    );
+    let deep = format!(
+        r#"{{"data":null,"errors":[{{"message":"","path":[{}]}}]}}"#,
+        vec!["0"; 4 * 1024 * 1024].join(",")
+    );
+    ion.script([huge_message, many, deep].map(|body| Reply::Before(Fault::status(200, &body))));
+
+    let err = client.execute::<Echo>(vars()).await.expect_err("huge");
+    assert_clean(&err);
+    assert!(
+        err.to_string().len() < 1200,
+        "{} bytes",
+        err.to_string().len()
+    );
+    let message = &err.graphql_errors()[0].message;
+    assert_eq!(message.chars().count(), 1001);
+    assert!(!format!("{err:?}").contains("tok-"), "no half of the token");
+
+    let err = client.execute::<Echo>(vars()).await.expect_err("many");
+    assert_clean(&err);
+    assert_eq!(err.graphql_errors().len(), 100);
+    assert_eq!(
+        err.to_string(),
+        "GraphQL errors in query Echo: boom [redacted] (and 99999 more)"
+    );
+
+    let err = client.execute::<Echo>(vars()).await.expect_err("deep");
+    let path = err.graphql_errors()[0].path.as_ref().expect("a path");
+    assert_eq!(path.len(), 64);
+    assert!(err.to_string().len() < 200, "{err}");
+}
+
+/// A wrongly typed value as large as the response, holding a token with a `"` in it: serde
+/// quotes it `Debug`-escaped (`\"`), and the decode error keeps a clipped quote without it.
+#[tokio::test]
+async fn a_huge_wrongly_typed_value_is_quoted_clipped_and_redacted() {
+    let (ion, _, client) = setup();
+    let token = format!(r#"{TOKEN_PREFIX}with"quote"#);
+    ion.script_tokens([crate::support::TokenReply::Status(
+        200,
+        serde_json::json!({"access_token": token, "expires_in": 300}).to_string(),
+    )]);
+    let value = format!("{token} {}", "v".repeat(16 * 1024 * 1024));
+    let body = serde_json::json!({"data": {"thing": {"id": value, "title": "x"}}}).to_string();
+    ion.script([Reply::Before(Fault::status(200, &body))]);
+    let err = client
+        .execute::<GetThing>(vars())
+        .await
+        .expect_err("decode");
+    assert_clean(&err);
+    assert!(
+        !format!("{err:?}").contains("with\\\"quote"),
+        "escaped form"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "cannot decode the response to GetThing at data.thing.id: invalid type: string \
+             \"[redacted] {}…\", expected i64",
+            "v".repeat(69)
+        )
+    );
+    assert!(
+        std::error::Error::source(&err).is_none(),
+        "serde's quote is not kept"
+    );
+}
