@@ -305,10 +305,13 @@ pub struct ConfigBuilder {
 
 impl fmt::Debug for ConfigBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // URLs as messages quote them: a `user:pass@` in one is never shown.
+        let url = |s: &Option<Sourced>| s.as_ref().map(|s| redact_url(&s.value));
         f.debug_struct("ConfigBuilder")
-            .field("environment", &self.environment.as_ref().map(|s| &s.value))
-            .field("api_url", &self.api_url.as_ref().map(|s| &s.value))
-            .field("token_url", &self.token_url.as_ref().map(|s| &s.value))
+            .field("environment", &url(&self.environment))
+            .field("api_url", &url(&self.api_url))
+            .field("token_url", &url(&self.token_url))
+            .field("auth_server", &url(&self.auth_server))
             .field("client_id", &self.client_id.as_ref().map(|s| &s.value))
             .field("client_secret", &self.client_secret)
             .finish_non_exhaustive()
@@ -1012,6 +1015,19 @@ mod tests {
             assert!(!shown.contains("sek"), "{shown}");
             assert!(shown.contains("[redacted]"), "{shown}");
         }
+        let with_credentials = Config::builder()
+            .with_env_from(|name| {
+                (name == "ION_ENV" || name == "ION_AUTH_SERVER")
+                    .then(|| "https://bob:hunter2@env.example".to_owned())
+            })
+            .api_url("https://bob:hunter2@api.example")
+            .token_url("https://bob:hunter2@auth.example/token");
+        let shown = format!("{with_credentials:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("bob"),
+            "{shown}"
+        );
+        assert!(shown.contains("https://[redacted]@api.example"), "{shown}");
     }
 
     #[test]
