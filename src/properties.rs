@@ -119,13 +119,23 @@ proptest! {
         );
     }
 
-    /// `expires_in`: any JSON; the lifetime used is always within the bounds.
+    /// `expires_in`: any JSON, and numbers beyond `f64`; the lifetime used is always within
+    /// the bounds.
     #[test]
-    fn expires_in_is_always_within_bounds(value in json()) {
+    fn expires_in_is_always_within_bounds(
+        value in json(),
+        huge in "-?[1-9][0-9]{0,3}(\\.[0-9]{1,3})?[eE][+-]?[0-9]{3,5}",
+        pick_huge in any::<bool>(),
+    ) {
         use crate::auth::keycloak::{
             DEFAULT_TOKEN_LIFETIME, Lifetime, MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME,
         };
-        let used = match crate::auth::keycloak::token_lifetime(Some(&value)) {
+        let raw = if pick_huge {
+            serde_json::value::RawValue::from_string(huge).expect("a JSON number")
+        } else {
+            serde_json::value::to_raw_value(&value).expect("JSON")
+        };
+        let used = match crate::auth::keycloak::token_lifetime(Some(&raw)) {
             Lifetime::Given(d) | Lifetime::Clamped { used: d, .. } => d,
             Lifetime::Default | Lifetime::Unreadable(_) => DEFAULT_TOKEN_LIFETIME,
         };

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use url::Url;
 
 use crate::clock::Clock;
@@ -170,7 +171,7 @@ pub(crate) async fn exchange(src: &TokenSource) -> Result<Issued, Error> {
             ));
         };
         header.set_sensitive(true);
-        let lifetime = match token_lifetime(parsed.expires_in.as_ref()) {
+        let lifetime = match token_lifetime(parsed.expires_in.as_deref()) {
             Lifetime::Given(lifetime) => lifetime,
             Lifetime::Default => DEFAULT_TOKEN_LIFETIME,
             Lifetime::Clamped { given, used } => {
@@ -227,19 +228,25 @@ pub(crate) enum Lifetime {
 }
 
 /// Reads `expires_in`: an integer, a float or a numeric string, clamped to
-/// `MIN_TOKEN_LIFETIME..=MAX_TOKEN_LIFETIME`. Never panics, whatever the value.
-pub(crate) fn token_lifetime(value: Option<&serde_json::Value>) -> Lifetime {
-    use serde_json::Value;
-    let seconds = match value {
-        None | Some(Value::Null) => return Lifetime::Default,
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-        Some(_) => None,
+/// `MIN_TOKEN_LIFETIME..=MAX_TOKEN_LIFETIME`. Read from the JSON text, so a number beyond
+/// `f64` (`1e400`, valid JSON) is a huge value clamped like any other rather than an error.
+/// Never panics, whatever the value.
+pub(crate) fn token_lifetime(value: Option<&RawValue>) -> Lifetime {
+    let Some(text) = value.map(|v| v.get().trim()).filter(|t| *t != "null") else {
+        return Lifetime::Default;
     };
-    let given = || {
-        let text = value.map(ToString::to_string).unwrap_or_default();
-        text.chars().take(40).collect::<String>()
+    let seconds = if text.starts_with('"') {
+        serde_json::from_str::<String>(text)
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+    } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        // JSON's number syntax is a subset of Rust's float syntax; a number beyond `f64`
+        // reads as an infinity.
+        text.parse::<f64>().ok()
+    } else {
+        None
     };
+    let given = || text.chars().take(40).collect::<String>();
     let Some(seconds) = seconds.filter(|s| !s.is_nan()) else {
         return Lifetime::Unreadable(given());
     };
@@ -343,7 +350,7 @@ fn wait(retry_after: Option<Duration>) -> String {
 struct TokenResponse {
     access_token: Option<String>,
     #[serde(default)]
-    expires_in: Option<serde_json::Value>,
+    expires_in: Option<Box<RawValue>>,
 }
 
 /// Keycloak's error body.
@@ -359,40 +366,50 @@ mod tests {
 
     #[test]
     fn expires_in_is_read_leniently_and_clamped() {
-        use serde_json::json;
         let secs = Duration::from_secs;
-        let read = |v: serde_json::Value| token_lifetime(Some(&v));
-        assert_eq!(read(json!(3599)), Lifetime::Given(secs(3599)));
-        assert_eq!(read(json!("3599")), Lifetime::Given(secs(3599)));
-        assert_eq!(read(json!(" 300 ")), Lifetime::Given(secs(300)));
+        let read = |json: &str| {
+            let raw = RawValue::from_string(json.to_owned()).expect("JSON");
+            token_lifetime(Some(&raw))
+        };
+        assert_eq!(read("3599"), Lifetime::Given(secs(3599)));
+        assert_eq!(read(r#""3599""#), Lifetime::Given(secs(3599)));
+        assert_eq!(read(r#"" 300 ""#), Lifetime::Given(secs(300)));
         assert_eq!(
-            read(json!(299.5)),
+            read("299.5"),
             Lifetime::Given(Duration::from_millis(299_500))
         );
         assert_eq!(token_lifetime(None), Lifetime::Default);
-        assert_eq!(read(json!(null)), Lifetime::Default);
+        assert_eq!(read("null"), Lifetime::Default);
         let clamped = |given: &str, used| Lifetime::Clamped {
             given: given.to_owned(),
             used,
         };
-        assert_eq!(read(json!(0)), clamped("0", MIN_TOKEN_LIFETIME));
-        assert_eq!(read(json!(-5)), clamped("-5", MIN_TOKEN_LIFETIME));
-        assert_eq!(read(json!("2")), clamped("\"2\"", MIN_TOKEN_LIFETIME));
+        assert_eq!(read("0"), clamped("0", MIN_TOKEN_LIFETIME));
+        assert_eq!(read("-5"), clamped("-5", MIN_TOKEN_LIFETIME));
+        assert_eq!(read(r#""2""#), clamped(r#""2""#, MIN_TOKEN_LIFETIME));
         assert_eq!(
-            read(json!(u64::MAX)),
+            read("18446744073709551615"),
             clamped("18446744073709551615", MAX_TOKEN_LIFETIME)
         );
-        assert_eq!(read(json!(1e300)), clamped("1e+300", MAX_TOKEN_LIFETIME));
+        assert_eq!(read("1e300"), clamped("1e300", MAX_TOKEN_LIFETIME));
+        // Beyond f64: valid JSON all the same.
+        assert_eq!(read("1e400"), clamped("1e400", MAX_TOKEN_LIFETIME));
+        assert_eq!(read("-1E+400"), clamped("-1E+400", MIN_TOKEN_LIFETIME));
+        assert_eq!(read("1e-400"), clamped("1e-400", MIN_TOKEN_LIFETIME));
         assert_eq!(
-            read(json!("soon")),
-            Lifetime::Unreadable("\"soon\"".to_owned())
+            read(r#""soon""#),
+            Lifetime::Unreadable(r#""soon""#.to_owned())
         );
-        assert_eq!(read(json!(true)), Lifetime::Unreadable("true".to_owned()));
+        assert_eq!(read("true"), Lifetime::Unreadable("true".to_owned()));
         assert_eq!(
-            read(json!("NaN")),
-            Lifetime::Unreadable("\"NaN\"".to_owned())
+            read(r#""NaN""#),
+            Lifetime::Unreadable(r#""NaN""#.to_owned())
         );
-        assert_eq!(read(json!("inf")), clamped("\"inf\"", MAX_TOKEN_LIFETIME));
+        assert_eq!(read(r#""inf""#), clamped(r#""inf""#, MAX_TOKEN_LIFETIME));
+        assert_eq!(
+            read(r#"{"a": 1}"#),
+            Lifetime::Unreadable(r#"{"a": 1}"#.to_owned())
+        );
     }
 
     #[test]

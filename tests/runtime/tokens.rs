@@ -491,6 +491,28 @@ async fn a_huge_expires_in_is_clamped_without_overflow() {
     ion.wait_token_requests(2).await;
 }
 
+/// `1e400` is valid JSON beyond `f64`: a huge lifetime like any other, clamped to a day.
+#[tokio::test]
+async fn an_expires_in_beyond_f64_is_clamped_like_any_huge_value() {
+    let logs = LogCapture::install();
+    let (ion, clock, client) = setup();
+    ion.script_tokens([TokenReply::Status(
+        200,
+        r#"{"access_token":"tok-SENSITIVE-x","expires_in":1e400}"#.to_owned(),
+    )]);
+    ion.script((0..2).map(|_| {
+        crate::support::Reply::Before(crate::support::Fault::status(200, r#"{"data":{"echo":1}}"#))
+    }));
+    client.execute::<Echo>(vars()).await.expect("served");
+    assert!(logs.text().contains("expires_in is outside 30s..=86400s"));
+    clock.advance(Duration::from_secs(17 * 3600));
+    client
+        .execute::<Echo>(vars())
+        .await
+        .expect("served at 17 h");
+    assert_eq!(ion.token_requests(), 1);
+}
+
 #[tokio::test]
 async fn expires_in_zero_does_not_turn_caching_off() {
     let logs = LogCapture::install();
