@@ -90,8 +90,15 @@ pub(crate) type BodyCheck<'a> = &'a (dyn Fn(&[u8]) -> bool + Send + Sync);
 pub(crate) trait Exchange: Send + Sync {
     /// A stored response and the fixture it came from, or `None` to use the network.
     fn replay(&self, operation: &str, request: &[u8]) -> Option<Result<(Bytes, String), Error>>;
-    /// Stores a response that came from the network.
-    fn record(&self, operation: &str, request: &[u8], response: &[u8]) -> Result<(), Error>;
+    /// Stores a response that came from the network, without `secrets` (the token the
+    /// request carried and the client secret).
+    fn record(
+        &self,
+        operation: &str,
+        request: &[u8],
+        response: &[u8],
+        secrets: &[&str],
+    ) -> Result<(), Error>;
 }
 
 /// A response that carries a GraphQL envelope (status 200, or a 400/422 with `errors[]`).
@@ -229,11 +236,14 @@ impl Transport {
                     trace_id: None,
                     attempts: 0,
                     fixture: Some(fixture),
-                    secrets: vec![self.client_secret.clone()],
+                    // Fixtures were redacted when recorded, and a replaying client's
+                    // credentials are placeholders, not secrets: nothing to remove (its
+                    // placeholder would remove ordinary words from replayed errors).
+                    secrets: Vec::new(),
                 });
             }
             let delivered = self.send_inner(&out).instrument(span).await?;
-            exchange.record(out.name, &out.body, &delivered.body)?;
+            exchange.record(out.name, &out.body, &delivered.body, &delivered.secrets())?;
             return Ok(delivered);
         }
         self.send_inner(&out).instrument(span).await
