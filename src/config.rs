@@ -33,7 +33,9 @@
 //! for `http://` ones, `ALL_PROXY` for either when the specific one is unset, and `NO_PROXY`
 //! (comma-separated host names, each matching itself and its subdomains, a leading `.` or `*.`
 //! ignored, IP addresses matched exactly, `*` for every host). Lower-case names are read when
-//! the upper-case one is unset. [`ConfigBuilder::proxy`] sets one explicitly.
+//! the upper-case one is unset. [`ConfigBuilder::proxy`] sets one explicitly. A proxy is an
+//! `http://` or `https://` proxy (CONNECT) or a SOCKS one (`socks5h://` asks the proxy to
+//! resolve names, `socks5://` resolves them here; `socks4://`, `socks4a://` alike).
 //!
 //! Loopback endpoints (`localhost`, `127.0.0.0/8`, `::1`: the emulator, a local token URL)
 //! never go through a proxy, whatever the variables say, so a local `http://` token request
@@ -428,8 +430,8 @@ impl ConfigBuilder {
     }
 
     /// Sends every request to a non-loopback host through this proxy (`http://host:port`,
-    /// credentials allowed in the URL), instead of what the environment says. Loopback hosts
-    /// never use a proxy.
+    /// `socks5h://host:port`, credentials allowed in the URL), instead of what the environment
+    /// says. Loopback hosts never use a proxy.
     pub fn proxy(mut self, url: impl Into<String>) -> ConfigBuilder {
         let url = url.into();
         self.proxy_https = None;

@@ -96,8 +96,9 @@ pub(super) fn no_proxy_entries(list: &str) -> Vec<String> {
         .collect()
 }
 
-/// Parses a proxy URL (`http://proxy:3128`, a bare `proxy:3128` meaning `http://`), never
-/// quoting credentials.
+/// Parses a proxy URL (`http://proxy:3128`, a bare `proxy:3128` meaning `http://`, `https://`,
+/// or SOCKS: `socks5h://` resolves names at the proxy, `socks5://` here), never quoting
+/// credentials.
 pub(super) fn parse_proxy(raw: &str) -> Result<url::Url, Invalid> {
     let raw = raw.trim();
     let with_scheme = if raw.contains("://") {
@@ -108,7 +109,10 @@ pub(super) fn parse_proxy(raw: &str) -> Result<url::Url, Invalid> {
     match url::Url::parse(&with_scheme) {
         Ok(url)
             if url.has_host()
-                && matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") =>
+                && matches!(
+                    url.scheme(),
+                    "http" | "https" | "socks4" | "socks4a" | "socks5" | "socks5h"
+                ) =>
         {
             Ok(url)
         }

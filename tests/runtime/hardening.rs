@@ -307,3 +307,81 @@ async fn a_huge_wrongly_typed_value_is_quoted_clipped_and_redacted() {
         "serde's quote is not kept"
     );
 }
+
+/// A SOCKS5 proxy on 127.0.0.1 that records the target of each CONNECT and refuses it.
+struct RecordingSocks {
+    port: u16,
+    targets: Arc<Mutex<Vec<String>>>,
+}
+
+impl RecordingSocks {
+    fn start() -> RecordingSocks {
+        use std::io::Read;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let targets = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&targets);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { return };
+                // Greeting: version 5, the methods offered; answer "no authentication".
+                let mut head = [0u8; 2];
+                if s.read_exact(&mut head).is_err() {
+                    continue;
+                }
+                let mut methods = vec![0u8; usize::from(head[1])];
+                let _ = s.read_exact(&mut methods);
+                let _ = s.write_all(&[5, 0]);
+                // Request: version, CONNECT, reserved, a domain name (socks5h) and a port.
+                let mut request = [0u8; 5];
+                if s.read_exact(&mut request).is_err() || request[3] != 3 {
+                    continue;
+                }
+                let mut host = vec![0u8; usize::from(request[4])];
+                let mut port = [0u8; 2];
+                let _ = s.read_exact(&mut host);
+                let _ = s.read_exact(&mut port);
+                seen.lock().expect("lock").push(format!(
+                    "{}:{}",
+                    String::from_utf8_lossy(&host),
+                    u16::from_be_bytes(port)
+                ));
+                // "Connection refused".
+                let _ = s.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]);
+            }
+        });
+        RecordingSocks { port, targets }
+    }
+    fn targets(&self) -> Vec<String> {
+        self.targets.lock().expect("lock").clone()
+    }
+}
+
+/// `socks5h://` proxies (as `ALL_PROXY` often names them) are used: the token request asks
+/// the proxy for the token host by name, so nothing is resolved here.
+#[tokio::test]
+async fn real_hosts_go_through_a_socks5_proxy() {
+    let proxy = RecordingSocks::start();
+    let clock = manual_clock();
+    let url = format!("socks5h://127.0.0.1:{}", proxy.port);
+    let env = Environment::custom(
+        "https://api.ion.example",
+        "https://auth.ion.example/realms/api-keys/protocol/openid-connect/token",
+    )
+    .expect("environment");
+    let client = client(
+        ion_client::Config::builder()
+            .environment(env)
+            .client_id("id")
+            .client_secret(SECRET)
+            .clock(clock as Arc<dyn ion_client::Clock>)
+            .with_env_from(|name| (name == "ALL_PROXY").then(|| url.clone())),
+    );
+    let err = client
+        .execute::<Echo>(vars())
+        .await
+        .expect_err("the proxy refuses");
+    assert_clean(&err);
+    assert!(matches!(err.kind(), ErrorKind::Transport { .. }), "{err:?}");
+    assert_eq!(proxy.targets(), vec!["auth.ion.example:443".to_owned()]);
+}
