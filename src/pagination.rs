@@ -16,7 +16,8 @@
 //!
 //! - a page says `hasNextPage` without an `endCursor`;
 //! - an `endCursor` was seen before (an immediate repeat or a cycle A → B → A), which would
-//!   loop forever;
+//!   loop forever (cursors are remembered as 16-byte digests, so following a server's large
+//!   cursors costs 16 bytes a page);
 //! - [`DEFAULT_MAX_EMPTY_PAGES`] (3) pages in a row say `hasNextPage` but hold no edges;
 //! - an optional page cap ([`Pages::max_pages`]) is reached while the server has more.
 //!
@@ -60,7 +61,9 @@ pub enum NextPage {
 }
 
 /// The cursor-following rules, page by page: which page comes next, or why to stop (see the
-/// [module docs](self)). It holds the cursors seen so far, not the pages.
+/// [module docs](self)). It holds a 16-byte digest of each cursor seen so far (128 bits of
+/// SHA-256), not the cursors or the pages: a server sending large cursors costs it 16 bytes
+/// a page, whatever their size.
 ///
 /// # Example
 ///
@@ -79,11 +82,22 @@ pub enum NextPage {
 /// ```
 #[derive(Debug, Clone)]
 pub struct PageFollower {
-    seen: HashSet<String>,
+    seen: HashSet<CursorDigest>,
     pages: u64,
     empty_run: u32,
     max_pages: Option<u64>,
     max_empty_pages: u32,
+}
+
+/// What [`PageFollower`] keeps of a cursor: two cursors with one digest are not a practical
+/// concern at 128 bits.
+type CursorDigest = [u8; 16];
+
+fn digest(cursor: &str) -> CursorDigest {
+    let full = ring::digest::digest(&ring::digest::SHA256, cursor.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full.as_ref()[..16]);
+    out
 }
 
 impl Default for PageFollower {
@@ -121,7 +135,7 @@ impl PageFollower {
     /// Records that the first request starts after `cursor` (an `after` the caller gave), so
     /// a server that leads back to it is caught as a cycle.
     pub fn starting_after(&mut self, cursor: impl Into<String>) {
-        self.seen.insert(cursor.into());
+        self.seen.insert(digest(&cursor.into()));
     }
 
     /// The pages recorded so far.
@@ -151,7 +165,7 @@ impl PageFollower {
         let Some(end) = info.end_cursor.clone() else {
             return Err(PageStop::MissingEndCursor { page });
         };
-        if !self.seen.insert(end.clone()) {
+        if !self.seen.insert(digest(&end)) {
             return Err(PageStop::CursorRepeated { page, cursor: end });
         }
         if edges == Some(0) {
@@ -548,6 +562,24 @@ mod tests {
                 cursor: "Z".into()
             })
         );
+    }
+
+    #[test]
+    fn long_cursors_are_remembered_by_a_fixed_size_digest() {
+        let mut f = PageFollower::new();
+        let cursor = |n: usize| format!("{n}:{}", "c".repeat(64 * 1024));
+        for n in 0..100 {
+            assert_eq!(
+                f.follow(Some(&info(true, Some(&cursor(n)))), Some(1)),
+                Ok(NextPage::After(cursor(n)))
+            );
+        }
+        assert_eq!(f.seen.len(), 100);
+        assert_eq!(std::mem::size_of::<CursorDigest>(), 16);
+        assert!(matches!(
+            f.follow(Some(&info(true, Some(&cursor(42)))), Some(1)),
+            Err(PageStop::CursorRepeated { page: 101, .. })
+        ));
     }
 
     #[test]
