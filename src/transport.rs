@@ -27,8 +27,10 @@
 //!   returns, so no `Error`, log line or untyped response carries them.
 //! - **Proxies and redirects.** reqwest's own reading of proxy variables is off; the proxy
 //!   [`Config`] resolved (see [its docs](crate::config#proxies)) is asked per request, and
-//!   loopback targets (the emulator, a local token URL) never go through one. Redirects are
-//!   not followed: a 3xx is an error naming its `Location`.
+//!   loopback targets (the emulator, a local token URL) never go through one. `localhost`,
+//!   which counts as loopback by its name, is not resolved through DNS or a hosts file: it is
+//!   pinned to `127.0.0.1` and `::1`. Redirects are not followed: a 3xx is an error naming
+//!   its `Location`.
 //! - **TLS.** rustls with the platform's trust store for `https://` endpoints; the store is not
 //!   loaded when both endpoints are loopback `http://`.
 //! - **Tracing.** Each operation runs in a DEBUG span `ion_operation` (name, kind,
@@ -753,8 +755,15 @@ fn auth_message(body: &[u8], secrets: &[&str]) -> String {
     excerpt(body, secrets)
 }
 
+/// Where `localhost` goes: the loopback addresses, IPv4 first (the emulator listens there).
+/// Port 0 keeps the URL's port.
+const LOCALHOST: [std::net::SocketAddr; 2] = [
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0),
+    std::net::SocketAddr::new(std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), 0),
+];
+
 /// The HTTP client: rustls with the ring provider and the platform's trust store, one
-/// connection pool, redirects off, the connect timeout.
+/// connection pool, redirects off, the connect timeout, `localhost` pinned to loopback.
 fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
@@ -790,6 +799,9 @@ fn build_http(config: &Config) -> Result<reqwest::Client, Error> {
         builder = builder.proxy(reqwest::Proxy::custom(move |url| proxy.proxy_for(url)));
     }
     builder
+        // `localhost` counts as loopback by its name (plain http allowed, never proxied), so
+        // it must reach loopback whatever a resolver or a hosts file says.
+        .resolve_to_addrs("localhost", &LOCALHOST)
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)

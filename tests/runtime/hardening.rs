@@ -385,3 +385,19 @@ async fn real_hosts_go_through_a_socks5_proxy() {
     assert!(matches!(err.kind(), ErrorKind::Transport { .. }), "{err:?}");
     assert_eq!(proxy.targets(), vec!["auth.ion.example:443".to_owned()]);
 }
+
+/// `localhost` endpoints (plain http, never proxied, as loopback) reach the loopback
+/// addresses for the token request and the API alike, pinned rather than resolved.
+#[tokio::test]
+async fn localhost_endpoints_reach_loopback() {
+    let ion = MockIon::start();
+    let clock = manual_clock();
+    let base = format!("http://localhost:{}", ion.port());
+    let client = client(
+        ion.config(&clock)
+            .api_url(&base)
+            .token_url(format!("{base}{}", crate::support::TOKEN_PATH)),
+    );
+    client.execute::<Echo>(vars()).await.expect("served");
+    assert_eq!((ion.token_requests(), ion.graphql_requests()), (1, 1));
+}
