@@ -193,19 +193,21 @@ impl Client {
     /// access token and the client secret replaced by `[redacted]` wherever the server echoed
     /// them (strings and object keys, at any depth).
     ///
-    /// The request's kind decides the retry policy: build it with [`RawRequest::mutation`]
-    /// whenever the document may write.
+    /// The request's [kind](RawRequest::kind) decides the retry policy: the kind of the
+    /// operation the document selects, so a mutation is never replayed once it may have run,
+    /// however the request was built.
     ///
     /// # Errors
     ///
     /// Every failure below GraphQL (authentication, HTTP status, transport, a body that is not
     /// JSON); GraphQL `errors[]` are part of the returned body.
     pub async fn execute_raw(&self, request: RawRequest<'_>) -> Result<serde_json::Value, Error> {
+        let kind = request.kind();
         let RawRequest {
             query,
             operation_name,
-            kind,
             variables,
+            ..
         } = request;
         let name = operation_name.unwrap_or("anonymous");
         let body = encode(query, operation_name, &variables, name)?;
@@ -240,41 +242,56 @@ enum Typed<T> {
 /// An untyped request for [`Client::execute_raw`]: the document, which operation in it to run,
 /// whether it reads or writes, and its variables.
 ///
+/// Its [kind](RawRequest::kind), which decides the retry policy, is read from the document:
+/// the operation it selects is a query or a mutation whatever the constructor said. The kind
+/// given ([`RawRequest::mutation`], [`RawRequest::new`]) only counts when it is stricter (a
+/// mutation) or when the document cannot be read: a document that reads as a mutation is
+/// always a mutation, never retried once it may have run.
+///
 /// # Example
 ///
 /// ```
-/// use ion_client::RawRequest;
+/// use ion_client::{OperationKind, RawRequest};
 ///
 /// let request = RawRequest::query("query Run($id: ID!) { run(id: $id) { id } }")
 ///     .operation_name("Run")
 ///     .variables(serde_json::json!({"id": 5}));
-/// assert_eq!(request.kind(), ion_client::OperationKind::Query);
+/// assert_eq!(request.kind(), OperationKind::Query);
+///
+/// // The document says mutation: so does the request.
+/// let write = RawRequest::query("mutation Archive($id: ID!) { archiveRun(id: $id) { id } }");
+/// assert_eq!(write.kind(), OperationKind::Mutation);
 /// ```
 #[derive(Debug, Clone)]
 pub struct RawRequest<'a> {
     query: &'a str,
     operation_name: Option<&'a str>,
-    kind: OperationKind,
+    /// The kind the caller gave: it can make the request stricter, never looser.
+    declared: OperationKind,
     variables: serde_json::Value,
 }
 
 impl<'a> RawRequest<'a> {
-    /// A document that only reads: retried as a query.
+    /// A document to run with the retry policy its operation's kind calls for (a query is
+    /// retried; a mutation, even sent this way, never once it may have run).
     pub fn query(document: &'a str) -> RawRequest<'a> {
         RawRequest::new(document, OperationKind::Query)
     }
 
-    /// A document that may write: never replayed once it may have executed.
+    /// A document that may write: never replayed once it may have executed, whatever its
+    /// operation reads as.
     pub fn mutation(document: &'a str) -> RawRequest<'a> {
         RawRequest::new(document, OperationKind::Mutation)
     }
 
-    /// A document of the given kind, with no operation name and empty variables.
+    /// A document with a kind given by the caller, with no operation name and empty
+    /// variables. [`OperationKind::Mutation`] always holds; [`OperationKind::Query`] holds
+    /// unless the document's operation is a mutation.
     pub fn new(document: &'a str, kind: OperationKind) -> RawRequest<'a> {
         RawRequest {
             query: document,
             operation_name: None,
-            kind,
+            declared: kind,
             variables: serde_json::Value::Object(serde_json::Map::new()),
         }
     }
@@ -298,8 +315,16 @@ impl<'a> RawRequest<'a> {
         self
     }
 
-    /// Query or mutation.
+    /// Query or mutation: a mutation when the operation the document selects is one (when
+    /// no name selects one of several, when any of them is) or when the request was built as
+    /// one; the kind given when the document cannot be read; a query otherwise.
     pub fn kind(&self) -> OperationKind {
-        self.kind
+        let read = crate::document::operation_kind(self.query, self.operation_name);
+        match (self.declared, read) {
+            (OperationKind::Mutation, _) | (_, Some(OperationKind::Mutation)) => {
+                OperationKind::Mutation
+            }
+            _ => OperationKind::Query,
+        }
     }
 }

@@ -27,6 +27,7 @@ mod batch;
 mod client;
 pub mod clock;
 pub mod config;
+mod document;
 pub mod environment;
 pub mod error;
 mod id;

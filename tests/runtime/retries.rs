@@ -326,6 +326,47 @@ async fn a_mutation_reset_after_sending_is_outcome_unknown_and_not_replayed() {
     assert_eq!(ion.mutations_executed(), 1);
 }
 
+/// `RawRequest::query` with a mutation document: the document's kind decides, so the
+/// mutation is not replayed after a 503 or a reset after it executed, where a query is.
+#[tokio::test]
+async fn a_mutation_sent_as_a_raw_query_is_never_replayed() {
+    let raw = |document| {
+        ion_client::RawRequest::query(document)
+            .operation_name("EchoWrite")
+            .variables(serde_json::json!({"id": 7}))
+    };
+    let documents = [
+        "mutation EchoWrite($id: ID!) { echo(id: $id) }",
+        "query Other { a }\nmutation EchoWrite($id: ID!) { echo(id: $id) }",
+    ];
+    for document in documents {
+        for reply in [
+            Reply::Before(Fault::status(503, "unavailable")),
+            Reply::After(Fault::Reset),
+        ] {
+            let (ion, clock, client) = setup();
+            let executes = matches!(reply, Reply::After(_));
+            ion.script([reply]);
+            let err = client.execute_raw(raw(document)).await.expect_err("failed");
+            assert!(
+                matches!(err.kind(), ErrorKind::OutcomeUnknown { .. }),
+                "{document}: {err:?}"
+            );
+            assert_eq!(ion.graphql_requests(), 1, "{document}: not replayed");
+            assert_eq!(ion.mutations_executed(), usize::from(executes));
+            assert!(clock.sleeps().is_empty());
+        }
+    }
+    // The same 503 for a query document: retried.
+    let (ion, _, client) = setup();
+    ion.script([Reply::Before(Fault::status(503, "unavailable"))]);
+    client
+        .execute_raw(ion_client::RawRequest::query("query Echo { echo }"))
+        .await
+        .expect("retried");
+    assert_eq!(ion.graphql_requests(), 2);
+}
+
 #[tokio::test]
 async fn a_mutation_with_a_truncated_response_is_outcome_unknown() {
     let ion = MockIon::start();
