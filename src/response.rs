@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-mod errors;
+pub(crate) mod errors;
 
 pub(crate) use errors::GraphqlErrors;
 
