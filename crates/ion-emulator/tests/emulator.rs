@@ -8,6 +8,10 @@ mod support;
 
 #[path = "emulator/auth.rs"]
 mod auth;
+#[path = "emulator/conventions.rs"]
+mod conventions;
+#[path = "emulator/coverage.rs"]
+mod coverage;
 #[path = "emulator/data.rs"]
 mod data;
 #[path = "emulator/faults.rs"]
