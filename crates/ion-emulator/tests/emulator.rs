@@ -16,5 +16,7 @@ mod coverage;
 mod data;
 #[path = "emulator/faults.rs"]
 mod faults;
+#[path = "emulator/handlers.rs"]
+mod handlers;
 #[path = "emulator/schemas.rs"]
 mod schemas;
