@@ -12,14 +12,14 @@ use super::plan::{Container, LinkPlan, Member, Storage};
 use super::query::as_id;
 use super::rows::Rows;
 use super::store::RowRef;
-use super::write::{Written, sent_etag};
+use super::write::{Written, required, sent_etag};
 
 /// The id in an input field, or the error naming it.
 fn id_in(input: &Map<String, Value>, field: &str) -> Result<i64, String> {
     input
         .get(field)
         .and_then(as_id)
-        .ok_or_else(|| format!("an `{field}` is required"))
+        .ok_or_else(|| required(field))
 }
 
 /// The row with this id, or ION's "does not exist".

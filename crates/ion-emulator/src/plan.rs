@@ -622,7 +622,8 @@ impl Model {
                 .find_map(|v| ty.strip_prefix(v))?;
             let known = payload.iter().any(|e| e == named)
                 || payload.is_empty() && self.entities.contains_key(named);
-            known.then(|| named.to_owned())
+            // A name that extends the entity's (`deleteRunNotes`) is judged above, not here.
+            (known && !words.starts_with(&name_words(named))).then(|| named.to_owned())
         });
         if let Some(e) = input_named {
             return Some((e, false));
@@ -1346,5 +1347,83 @@ impl Model {
         }
         out.retain(|_, v| !v.is_empty());
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_split_into_verb_and_pair() {
+        assert_eq!(split_verb("addUserToTeam"), Some(("add", "UserToTeam")));
+        assert_eq!(split_verb("Query"), None);
+        assert_eq!(split_pair("UserToTeam"), Some(("User", "Team")));
+        assert_eq!(
+            split_pair("InventoryFromPurchaseOrderLine"),
+            Some(("Inventory", "PurchaseOrderLine"))
+        );
+        assert_eq!(
+            split_pair("PartsToKitFromMbom"),
+            Some(("Parts", "KitFromMbom"))
+        );
+        assert_eq!(split_pair("Tolerance"), None);
+        assert_eq!(upper_snake("checkIn"), "CHECK_IN");
+        assert!(participles("cancel").contains(&"CANCELED".to_owned()));
+        assert!(participles("archive").contains(&"ARCHIVED".to_owned()));
+    }
+
+    const SDL: &str = r#"
+        type Query { run(id: ID!): Run }
+        type Mutation {
+          archiveRun(input: ArchiveRunInput!): ArchiveRun
+          addLabelToRun(input: LabelToRunInput!): AddLabelToRun
+          deleteRunNotes(input: DeleteRunInput!): DeleteRun
+          updateRunTitle(input: UpdateRunInput!): UpdateRun
+          splitRun(input: ArchiveRunInput!): ArchiveRun
+        }
+        type Run { id: Int! _etag: String title: String archived: Boolean! labels: [Label] }
+        type Label { id: Int! value: String }
+        type ArchiveRun { run: Run }
+        type AddLabelToRun { run: Run }
+        type DeleteRun { id: Int }
+        type UpdateRun { run: Run }
+        input ArchiveRunInput { id: ID! etag: String! archived: Boolean }
+        input LabelToRunInput { runId: Int! labelId: Int! }
+        input DeleteRunInput { id: ID! etag: String! }
+        input UpdateRunInput { id: ID! etag: String! title: String }
+    "#;
+
+    #[test]
+    fn verbs_plan_what_their_names_and_shapes_say() {
+        let m = Model::parse(SDL).unwrap_or_else(|e| panic!("{e}"));
+        let plan = |name: &str| m.mutation_plans.get(name).map(MutationPlan::convention);
+        assert_eq!(plan("archiveRun"), Some(Convention::StateChange));
+        assert_eq!(plan("addLabelToRun"), Some(Convention::Link));
+        assert_eq!(
+            plan("updateRunTitle"),
+            Some(Convention::Update),
+            "`title` is a column"
+        );
+        assert_eq!(
+            plan("deleteRunNotes"),
+            None,
+            "a delete of part of a run is not a delete"
+        );
+        assert_eq!(
+            plan("splitRun"),
+            None,
+            "`split` names no flag, status or counter"
+        );
+        let Some(MutationPlan::Link(link)) = m.mutation_plans.get("addLabelToRun") else {
+            panic!("addLabelToRun is not a link");
+        };
+        assert_eq!(
+            link.storage,
+            Storage::List {
+                field: Some("labels".into()),
+                inverse: None
+            }
+        );
     }
 }

@@ -12,7 +12,7 @@ use super::plan::{
 use super::query::{self, as_id};
 use super::rows::Rows;
 use super::store::RowRef;
-use super::write::{Written, find_row, sent_etag};
+use super::write::{Written, find_row, required, sent_etag};
 
 /// Foreign keys that say who wrote a row, not where it belongs.
 const NOT_PARENTS: [&str; 3] = ["createdById", "updatedById", "entityId"];
@@ -125,7 +125,7 @@ fn existing(
     let id = input
         .get(field)
         .and_then(as_id)
-        .ok_or_else(|| format!("an `{field}` is required"))?;
+        .ok_or_else(|| required(field))?;
     rows.row(entity, id)
         .ok_or_else(|| format!("{entity} matching id {id} does not exist."))
 }
@@ -453,5 +453,27 @@ impl Engine<'_> {
             written.primary.push(rows.set_values(&row, values));
         }
         Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_count_up_their_last_letters_or_digits() {
+        for (current, next) in [
+            ("A", "B"),
+            ("Z", "AA"),
+            ("AZ", "BA"),
+            ("b", "c"),
+            ("7", "8"),
+            ("A9", "A10"),
+            ("1.0", "1.1"),
+            ("", "A"),
+            ("A-", "A-1"),
+        ] {
+            assert_eq!(next_revision(current), next, "after {current:?}");
+        }
     }
 }

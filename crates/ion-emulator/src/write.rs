@@ -24,6 +24,15 @@ pub(crate) struct Written {
     pub related: Vec<RowRef>,
 }
 
+/// The error for an input that lacks a field: ION's `an \`id\` is required` for ids.
+pub(crate) fn required(field: &str) -> String {
+    if field == "id" {
+        "an `id` is required".to_owned()
+    } else {
+        format!("`{field}` is required")
+    }
+}
+
 /// An input's etag, under `etag` or `_etag`.
 pub(crate) fn sent_etag<'i>(inputs: &Inputs, input: &'i Map<String, Value>) -> Option<&'i str> {
     inputs
@@ -45,7 +54,7 @@ pub(crate) fn find_row(
             let id = input
                 .get(field)
                 .and_then(as_id)
-                .ok_or_else(|| format!("an `{field}` is required"))?;
+                .ok_or_else(|| required(field))?;
             match rows.row(&entity.name, id) {
                 Some(row) => Ok(Some(row)),
                 None if missing_ok => Ok(None),
@@ -217,7 +226,7 @@ impl Engine<'_> {
                         let owner_entity = rows.entity(&owner.entity)?;
                         let key = RowKey::Id(owner.field.clone());
                         let owner_row = find_row(rows, owner_entity, &key, &input, false)?
-                            .ok_or_else(|| format!("an `{}` is required", owner.field))?;
+                            .ok_or_else(|| required(&owner.field))?;
                         rows.check_etag(&owner_row, sent)?;
                         input.remove(&owner.field);
                         input.insert(owner.fk.clone(), Value::from(owner_row.id));
