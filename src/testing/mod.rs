@@ -58,7 +58,9 @@ use std::time::Duration;
 
 /// The local ION: the `ion-emulator` crate, so tests need no dependency of their own on it.
 pub use ion_emulator as emulator;
-pub use ion_emulator::{Emulator, EmulatorError, EmulatorOptions, Seed};
+pub use ion_emulator::{
+    Emulator, EmulatorError, EmulatorOptions, Handler, HandlerError, Rows, Seed,
+};
 
 use crate::{Client, Config, ConfigBuilder, Environment, Error};
 pub use fixtures::Fixtures;
@@ -152,6 +154,7 @@ pub fn config_builder(emulator: &Emulator) -> Result<ConfigBuilder, Error> {
 pub struct TestIonBuilder {
     options: Option<EmulatorOptions>,
     seed: Option<Seed>,
+    handlers: Vec<(String, Handler)>,
 }
 
 impl TestIonBuilder {
@@ -161,8 +164,65 @@ impl TestIonBuilder {
         self
     }
 
-    /// Full emulator options (schema, clients, token lifetime); a [`seed`](Self::seed) set on
-    /// this builder still wins.
+    /// Answers the root field `field` with your own code, for what the emulator's conventions
+    /// cannot serve (`splitPartInventory`, ...; the emulator's `CONVENTIONS.md` lists them) or
+    /// to serve a field differently. The handler gets the field's arguments as JSON and the
+    /// emulator's [`Rows`], whose writes stamp ids and `_etag`s as the emulator's own do, and
+    /// returns the field's value as JSON or a [`HandlerError`]; see [`Handler`].
+    ///
+    /// # Example
+    /// ```
+    /// use ion_client::RawRequest;
+    /// use ion_client::testing::TestIon;
+    /// use serde_json::json;
+    ///
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ion = TestIon::builder()
+    ///     .handler("splitPartInventory", |args, rows| {
+    ///         let input = &args["input"];
+    ///         let id = input["id"].as_i64().ok_or("an `id` is required")?;
+    ///         let original = rows.get("PartInventory", id).ok_or("no such inventory")?;
+    ///         let quantity = input["quantity"].as_f64().unwrap_or(0.0);
+    ///         let left = original["quantity"].as_f64().unwrap_or(0.0) - quantity;
+    ///         let etag = input["etag"].as_str();
+    ///         rows.update("PartInventory", id, etag, &json!({ "quantity": left }))?;
+    ///         let split = json!({ "partId": original["partId"], "quantity": quantity });
+    ///         Ok(json!({ "partInventory": rows.create("PartInventory", &split)? }))
+    ///     })
+    ///     .start()
+    ///     .await?;
+    /// let read = RawRequest::query("{ partInventory(id: 9) { _etag } }");
+    /// let etag = ion.client().execute_raw(read).await?["data"]["partInventory"]["_etag"].clone();
+    /// let split = "mutation($etag: String!) {
+    ///     splitPartInventory(input: { id: 9, etag: $etag, quantity: 4 }) {
+    ///         partInventory { quantity _etag part { id } }
+    ///     }
+    /// }";
+    /// let request = || RawRequest::mutation(split).variables(json!({ "etag": etag }));
+    /// let answer = ion.client().execute_raw(request()).await?;
+    /// let new_row = &answer["data"]["splitPartInventory"]["partInventory"];
+    /// assert_eq!(new_row["quantity"], 4.0);
+    /// assert_eq!(new_row["_etag"].as_str().map(str::len), Some(32));
+    /// // The write gave row 9 a new etag: the one read before is stale now.
+    /// let again = ion.client().execute_raw(request()).await?;
+    /// assert!(again["errors"][0]["message"].as_str().unwrap().starts_with("Etag mismatch"));
+    /// # Ok(())
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(example()).unwrap();
+    /// ```
+    pub fn handler<F>(mut self, field: impl Into<String>, handler: F) -> TestIonBuilder
+    where
+        F: Fn(&serde_json::Value, &mut Rows<'_>) -> Result<serde_json::Value, HandlerError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.handlers.push((field.into(), Handler::new(handler)));
+        self
+    }
+
+    /// Full emulator options (schema, clients, token lifetime); a [`seed`](Self::seed) or
+    /// [`handler`](Self::handler) set on this builder still wins.
     pub fn options(mut self, options: EmulatorOptions) -> TestIonBuilder {
         self.options = Some(options);
         self
@@ -181,6 +241,9 @@ impl TestIonBuilder {
         let mut options = self.options.unwrap_or_default();
         if let Some(seed) = self.seed {
             options = options.seed(seed);
+        }
+        for (field, handler) in self.handlers {
+            options = options.handler(field, move |args, rows| handler.call(args, rows));
         }
         let emulator = Emulator::start(options).await?;
         let client = Client::new(config_builder(&emulator)?.build()?)?;

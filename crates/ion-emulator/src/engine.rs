@@ -17,9 +17,11 @@ use apollo_compiler::response::{GraphQLError, JsonMap, JsonValue};
 use serde_json::{Map, Value, json};
 
 use super::faults::CounterCells;
+use super::handler::Handler;
 use super::model::{Entity, Model};
 use super::query::{self, Filter, PageInfo};
-use super::schema::{Executable, Spec};
+use super::rows::Rows;
+use super::schema::{Executable, FieldInfo, Spec};
 use super::store::{RowRef, Store, Tables};
 
 /// Who is calling: attached to every GraphQL request after authentication.
@@ -29,11 +31,13 @@ pub(crate) struct Caller {
     pub user_id: i64,
 }
 
-/// One emulator's own state: its rows and its counters. The executable schema holds none of
-/// it, so one schema serves every emulator of a process.
+/// One emulator's own state: its rows, its counters and its user's handlers. The executable
+/// schema holds none of it, so one schema serves every emulator of a process.
 pub(crate) struct Instance {
     pub store: Arc<Store>,
     pub counters: Arc<CounterCells>,
+    /// Root field → the user's handler for it.
+    pub handlers: HashMap<String, Handler>,
 }
 
 /// The schema, one instance's state and the caller, for the length of one request.
@@ -42,6 +46,7 @@ pub(crate) struct Engine<'a> {
     pub model: &'a Model,
     pub store: &'a Store,
     pub counters: &'a CounterCells,
+    pub handlers: &'a HashMap<String, Handler>,
     pub caller: &'a Caller,
 }
 
@@ -54,14 +59,18 @@ pub(crate) enum Node {
     Connection(Arc<query::Page>),
     Edge(RowRef, String),
     PageInfo(PageInfo),
-    Payload(HashMap<String, Slot>),
+    Payload(Arc<Payload>),
 }
 
-/// A field of a write's payload.
-pub(crate) enum Slot {
-    Row(RowRef),
-    Rows(Vec<RowRef>),
-    Value(Value),
+/// What a write answers its payload's fields from.
+pub(crate) struct Payload {
+    /// The rows the write made, changed or removed, first the one the mutation is named for.
+    pub primary: Vec<RowRef>,
+    /// Other rows it involved (the run a kit was made for, the team a user joined).
+    pub related: Vec<RowRef>,
+    /// The first input object, whose values echo in same-named scalar fields
+    /// (`addLabelToItem { labelId entityId }`).
+    pub input: Map<String, Value>,
 }
 
 /// What a resolver answers.
@@ -135,9 +144,12 @@ impl ObjectValue for Object<'_> {
         };
         let args = Args(info.arguments());
         let out = match (&self.node, &field.spec) {
+            (Node::Root, spec) if engine.handlers.contains_key(&field.name) => {
+                engine.resolve_handler(&args, matches!(spec, Spec::Mutation(_)), field)
+            }
             (Node::Root, Spec::Query(plan)) => engine.resolve_query(&args, plan, field),
             (Node::Root, Spec::Mutation(plan)) => {
-                engine.resolve_mutation(&args, plan.as_ref(), field)
+                engine.resolve_mutation(&args, plan.as_deref(), field)
             }
             (node, _) => engine.resolve_field(&args, node, field),
         };
@@ -184,6 +196,54 @@ impl Engine<'_> {
             tables,
         }
     }
+
+    /// Runs one mutation's writes under the store's lock: all of them, or, when `f` fails,
+    /// none.
+    pub fn transaction<T>(
+        &self,
+        f: impl FnOnce(&mut Rows<'_>) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let mut tables = self.store.write();
+        let mut rows = Rows::new(
+            self.model,
+            self.store,
+            &mut tables,
+            &self.executable.generated,
+            self.caller.user_id,
+        );
+        let result = f(&mut rows);
+        if result.is_err() {
+            rows.rollback();
+        }
+        result
+    }
+
+    /// A root field the user serves with a handler. A panicking handler fails the field, not
+    /// the request.
+    fn resolve_handler(&self, args: &Args<'_>, mutation: bool, info: &FieldInfo) -> Resolved {
+        if mutation {
+            self.counters.mutation();
+        }
+        let Some(handler) = self.handlers.get(&info.name) else {
+            return Ok(Out::Null);
+        };
+        let arguments = Value::Object(args.iter().map(|(k, v)| (k.to_owned(), v)).collect());
+        let value = self.transaction(|rows| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handler.call(&arguments, rows)
+            }))
+            .unwrap_or_else(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(format!("the handler for {} panicked: {why}", info.name).into())
+            })
+            .map_err(|e| e.message().to_owned())
+        })?;
+        Ok(self.json_value(info, value))
+    }
 }
 
 /// Runs one GraphQL request (`{"query", "operationName", "variables"}`) and answers the
@@ -225,6 +285,7 @@ pub(crate) fn execute(
         model: &executable.model,
         store: &instance.store,
         counters: &instance.counters,
+        handlers: &instance.handlers,
         caller,
     };
     let root = Object {

@@ -5,8 +5,10 @@
 //! object types with an `id` are tables; `xs(filters, sort, first, after, ...)` roots returning
 //! `XsConnection` page through them; `x(id:)` looks one up; `xId` columns link rows
 //! (`RunStep.run` ↔ `runId`, `Run.steps` ↔ `RunStep.runId`); `createX`/`updateX`/`deleteX`
-//! write them with ION's `_etag` optimistic concurrency. So every type of `schema/ion.graphql`,
-//! or of the full reference schema, works without further code.
+//! write them with ION's `_etag` optimistic concurrency, and the other verbs ION uses
+//! (`addXToY`, `archiveX`, `reorderX`, `copyX`, ...) follow their names. So every type of
+//! `schema/ion.graphql`, or of the full reference schema, works without further code; what
+//! no convention can answer, a [`Handler`] of yours can ([`EmulatorOptions::handler`]).
 //!
 //! # Example
 //! ```no_run
@@ -22,24 +24,30 @@
 //! ```
 //!
 //! # What is not emulated
-//! Mutations other than `create*`/`update*`/`delete*` (`addLabelToItem`, `cancelRun`, ...)
-//! and roots that are neither connections nor lookups answer a GraphQL error naming the
-//! field; many-to-many relations are empty unless a seed spells them out as a list of ids;
-//! computed fields (`percentComplete`, `prettyStr`, ...) are whatever the seed stores;
-//! permissions, webhooks, file uploads and rate limits (other than injected ones) are absent.
+//! Root fields no convention answers (listed below) answer a GraphQL error
+//! `not emulated: NAME` unless a handler serves them; computed fields (`percentComplete`,
+//! `prettyStr`, ...) are whatever the seed stores; permissions, webhooks, file storage and
+//! rate limits (other than injected ones) are absent.
+//!
+#![doc = include_str!("../CONVENTIONS.md")]
 
 mod auth;
 mod engine;
 mod faults;
+mod handler;
 mod http;
+mod link;
 mod model;
+mod plan;
 mod query;
 mod read;
+mod rows;
 mod schema;
 mod store;
+mod verbs;
 mod write;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -48,6 +56,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use faults::{Counters, Endpoint, Fault, FaultKind, Faults, RecordedRequest};
+pub use handler::{Handler, HandlerError};
+pub use plan::Convention;
+pub use rows::Rows;
 
 use engine::Instance;
 use faults::CounterCells;
@@ -91,6 +102,9 @@ pub enum EmulatorError {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// A handler names a field that is not a root field of the schema.
+    #[error("emulator handler: {0}")]
+    Handler(String),
     /// Writing a seed file failed.
     #[error("emulator i/o on {path}: {source}")]
     Io {
@@ -228,6 +242,7 @@ pub struct EmulatorOptions {
     clients: Vec<ClientCredentials>,
     token_lifetime: Duration,
     port: u16,
+    handlers: BTreeMap<String, Handler>,
 }
 
 impl Default for EmulatorOptions {
@@ -245,6 +260,7 @@ impl EmulatorOptions {
             clients: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             port: 0,
+            handlers: BTreeMap::new(),
         }
     }
 
@@ -289,6 +305,35 @@ impl EmulatorOptions {
         self.port = port;
         self
     }
+
+    /// Answers the root field `field` (a query or a mutation) with `handler` instead of a
+    /// convention: for what no convention can serve (the fields `CONVENTIONS.md` lists as
+    /// needing a handler), or to serve a field differently. A second handler for the same
+    /// field replaces the first. See [`Handler`] for what it is given and returns.
+    ///
+    /// # Example
+    /// ```
+    /// use ion_emulator::{EmulatorOptions, HandlerError};
+    /// use serde_json::json;
+    ///
+    /// let options = EmulatorOptions::new().handler("generateRunSummary", |args, _rows| {
+    ///     let runs = args["input"]["runIds"].as_array().map_or(0, Vec::len);
+    ///     if runs == 0 {
+    ///         return Err(HandlerError::new("runIds is empty"));
+    ///     }
+    ///     Ok(json!({ "message": format!("summary of {runs} runs queued") }))
+    /// });
+    /// ```
+    pub fn handler<F>(mut self, field: impl Into<String>, handler: F) -> EmulatorOptions
+    where
+        F: Fn(&serde_json::Value, &mut Rows<'_>) -> Result<serde_json::Value, HandlerError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.handlers.insert(field.into(), Handler::new(handler));
+        self
+    }
 }
 
 /// Facts about a started emulator.
@@ -301,8 +346,10 @@ pub struct EmulatorStats {
     pub entities: usize,
     /// Query roots answered from the store (connections, lookups, `me`, lists).
     pub emulated_queries: usize,
-    /// Mutation roots answered as create/update/delete.
+    /// Mutation roots answered by a convention or a handler.
     pub emulated_mutations: usize,
+    /// Every root field of the query and mutation types and what answers it.
+    pub roots: Vec<RootField>,
     /// Rows per entity after seeding.
     pub rows: BTreeMap<String, usize>,
     /// Seed data the schema has no place for (types or fields), dropped at start.
@@ -313,6 +360,65 @@ pub struct EmulatorStats {
     /// Time from `start` to listening (parse, analyse, seed, build the executable schema when
     /// not cached).
     pub startup: Duration,
+}
+
+/// A root field of the schema and what answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RootField {
+    /// The field's name (`runs`, `createRun`).
+    pub name: String,
+    /// Whether it is a field of the mutation type (else of the query type).
+    pub mutation: bool,
+    /// The convention or handler that answers it; `None` when only a handler could, and it
+    /// answers `not emulated: NAME`.
+    pub answered_by: Option<Convention>,
+}
+
+/// Every root field of the query and mutation types and what answers it, in schema order;
+/// a handler for a field that is neither is an error naming it.
+fn root_fields(
+    model: &model::Model,
+    handlers: &BTreeMap<String, Handler>,
+) -> Result<Vec<RootField>, EmulatorError> {
+    let mut roots = Vec::new();
+    for (type_name, mutation) in [
+        (Some(model.query.as_str()), false),
+        (model.mutation.as_deref(), true),
+    ] {
+        let Some(type_name) = type_name else {
+            continue;
+        };
+        for (name, _) in model.object_fields(type_name) {
+            let answered_by = if handlers.contains_key(&name) {
+                Some(Convention::Handler)
+            } else if mutation {
+                model
+                    .mutation_plans
+                    .get(&name)
+                    .map(plan::MutationPlan::convention)
+            } else {
+                model
+                    .query_plans
+                    .get(&name)
+                    .and_then(model::QueryPlan::convention)
+            };
+            roots.push(RootField {
+                name,
+                mutation,
+                answered_by,
+            });
+        }
+    }
+    if let Some(unknown) = handlers
+        .keys()
+        .find(|h| !roots.iter().any(|r| &r.name == *h))
+    {
+        return Err(EmulatorError::Handler(format!(
+            "`{unknown}` is not a field of the schema's query or mutation type"
+        )));
+    }
+    Ok(roots)
 }
 
 /// A running emulator. Dropping it stops the server and aborts every connection task.
@@ -357,10 +463,12 @@ impl Emulator {
         for d in &dropped {
             tracing::debug!(dropped = %d, "seed data the schema has no place for");
         }
+        let roots = root_fields(model, &options.handlers)?;
         let counters = Arc::new(CounterCells::default());
         let instance = Arc::new(Instance {
             store: Arc::new(store),
             counters: counters.clone(),
+            handlers: options.handlers.into_iter().collect::<HashMap<_, _>>(),
         });
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
@@ -386,12 +494,15 @@ impl Emulator {
         let stats = EmulatorStats {
             types: model.types().count(),
             entities: model.entities.len(),
-            emulated_queries: model
-                .query_plans
-                .values()
-                .filter(|p| !matches!(p, model::QueryPlan::NotEmulated))
+            emulated_queries: roots
+                .iter()
+                .filter(|r| !r.mutation && r.answered_by.is_some())
                 .count(),
-            emulated_mutations: model.mutation_plans.len(),
+            emulated_mutations: roots
+                .iter()
+                .filter(|r| r.mutation && r.answered_by.is_some())
+                .count(),
+            roots,
             rows: instance.store.row_counts(),
             dropped_seed_data: dropped,
             schema_cached,

@@ -1,8 +1,9 @@
 //! What the emulator knows about a schema: the parsed SDL plus the ION conventions read from it.
 //!
 //! Nothing here is written for a particular ION type. Entities, their columns, their relations,
-//! connection roots and write mutations are all recognised from names and shapes, so any SDL
-//! that follows ION's conventions (the full reference schema included) is served without code.
+//! connection roots and lookups are all recognised from names and shapes, so any SDL that
+//! follows ION's conventions (the full reference schema included) is served without code. The
+//! mutation conventions are read in `plan.rs`.
 //!
 //! Invariant: every name stored here exists in the parsed document; resolvers look names up
 //! with `[]`-free accessors and treat a miss as "not emulated", never as a panic.
@@ -14,6 +15,8 @@ use apollo_compiler::collections::IndexMap;
 use apollo_compiler::schema::{Component, ExtendedType};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
+
+use super::plan::MutationPlan;
 
 /// The GraphQL built-in scalars, which an SDL never declares.
 const BUILTIN_SCALARS: [&str; 5] = ["Int", "Float", "String", "Boolean", "ID"];
@@ -65,6 +68,15 @@ pub(crate) enum EntityField {
         fk: String,
         connection: bool,
     },
+    /// Rows of `target` reached through the rows of a keyless join entity: those whose `own_fk`
+    /// points at this row, each pointing at a target row through `target_fk` (`Team.users` ↔
+    /// `TeamUser.teamId` and `TeamUser.userId`).
+    Through {
+        target: String,
+        join: String,
+        own_fk: String,
+        target_fk: String,
+    },
     /// ION's `_<Relation>Count` fields: the number of rows of a to-many relation.
     Count { relation: String },
     /// Anything else: answered from JSON stored in the row under the field's name (attributes,
@@ -72,10 +84,14 @@ pub(crate) enum EntityField {
     Embedded,
 }
 
-/// An object type with an `id`: one table in the store.
+/// One table in the store: an object type with an `id`, or a keyless one ION finds by its
+/// columns (join rows such as `TeamUser`, attributes, `DatagridValue`).
 #[derive(Debug, Clone)]
 pub(crate) struct Entity {
     pub name: String,
+    /// Whether ION identifies the type by an `id`. Rows of a keyless entity carry an internal
+    /// id that only the store sees.
+    pub keyed: bool,
     /// Scalar and enum fields, in schema order.
     pub columns: Vec<(String, Ty)>,
     /// How each field is answered.
@@ -90,8 +106,25 @@ impl Entity {
         self.columns.iter().find(|(n, _)| n == name).map(|(_, t)| t)
     }
 
-    pub fn has_etag(&self) -> bool {
-        self.column("_etag").is_some()
+    /// The column holding the row's etag: `_etag`, or `Etag` on attributes and allocations.
+    pub fn etag_column(&self) -> Option<&'static str> {
+        ["_etag", "Etag"]
+            .into_iter()
+            .find(|c| self.column(c).is_some())
+    }
+
+    /// The creation timestamp column (`_created`, or `Created`).
+    pub fn created_column(&self) -> Option<&'static str> {
+        ["_created", "Created"]
+            .into_iter()
+            .find(|c| self.column(c).is_some())
+    }
+
+    /// The update timestamp column (`_updated`, or `Updated`).
+    pub fn updated_column(&self) -> Option<&'static str> {
+        ["_updated", "Updated"]
+            .into_iter()
+            .find(|c| self.column(c).is_some())
     }
 
     /// Whether the store keeps a key of this name for this entity: a column, the foreign key
@@ -121,6 +154,12 @@ pub(crate) enum QueryPlan {
     Lookup {
         entity: String,
     },
+    /// `partProcedure(partId: ID!, procedureId: ID!)`: the first row whose columns equal the
+    /// arguments, as (argument, column) pairs.
+    KeyLookup {
+        entity: String,
+        keys: Vec<(String, String)>,
+    },
     /// `me`: the calling user.
     Me {
         entity: String,
@@ -130,28 +169,6 @@ pub(crate) enum QueryPlan {
         entity: String,
     },
     NotEmulated,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verb {
-    Create,
-    Update,
-    Delete,
-}
-
-/// How a root mutation field writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct WritePlan {
-    pub verb: Verb,
-    pub entity: String,
-    /// The argument carrying the fields (`input`), and whether it is a list (`createRuns`).
-    pub input_arg: Option<(String, bool)>,
-    /// The payload field that gets the written row(s), and whether it is a list.
-    pub row_field: Option<(String, bool)>,
-    /// A payload field `id: Int` (delete payloads) that gets the row's id.
-    pub id_field: Option<String>,
-    /// The mutation returns the entity itself rather than a payload object.
-    pub returns_entity: bool,
 }
 
 /// The parsed schema and the conventions found in it.
@@ -170,7 +187,7 @@ pub(crate) struct Model {
     /// Enum → its values in order.
     pub enums: HashMap<String, Vec<String>>,
     pub query_plans: HashMap<String, QueryPlan>,
-    pub mutation_plans: HashMap<String, WritePlan>,
+    pub mutation_plans: HashMap<String, MutationPlan>,
 }
 
 /// `RunStep` → `runStep`.
@@ -197,6 +214,135 @@ fn object_fields(def: &ExtendedType) -> Option<&Fields> {
         ExtendedType::Interface(i) => Some(&i.fields),
         _ => None,
     }
+}
+
+/// Foreign keys every ION row carries, which say who wrote it rather than what it joins.
+const BOOKKEEPING_FKS: [&str; 2] = ["createdById", "updatedById"];
+
+/// The entity a `<name>Id` column spells (`userId` → `User`, `partInventoryId` →
+/// `PartInventory`).
+fn named_entity<'a>(entities: &'a HashMap<String, Entity>, column: &str) -> Option<&'a str> {
+    let stem = column.strip_suffix("Id")?;
+    entities
+        .keys()
+        .find(|e| lower_first(e) == stem)
+        .map(String::as_str)
+}
+
+/// The column of `join` pointing at `target`: the one named `preferred` when it does, else the
+/// only one.
+fn join_column(
+    entities: &HashMap<String, Entity>,
+    plans: &HashMap<String, HashMap<String, EntityField>>,
+    join: &Entity,
+    target: &str,
+    preferred: &str,
+    except: Option<&str>,
+) -> Option<String> {
+    let points_at = |c: &str| {
+        let to_one = plans.get(&join.name).is_some_and(|p| {
+            p.values().any(
+                |f| matches!(f, EntityField::ToOne { target: t, fk } if fk == c && t == target),
+            )
+        });
+        to_one || named_entity(entities, c) == Some(target)
+    };
+    let candidates: Vec<&String> = join
+        .columns
+        .iter()
+        .map(|(c, _)| c)
+        .filter(|c| Some(c.as_str()) != except && points_at(c))
+        .collect();
+    if let Some(c) = candidates.iter().find(|c| c.as_str() == preferred) {
+        return Some((*c).clone());
+    }
+    match candidates.as_slice() {
+        [c] => Some((*c).clone()),
+        _ => None,
+    }
+}
+
+/// A many-to-many relation `owner.field: [target]` kept in the rows of a keyless join entity
+/// named after both sides (`Team.users` ↔ `TeamUser`, `User.roles` ↔ `UserRole`), or, for a
+/// relation of a type with itself, named after the type and holding `<field, singular>Id`
+/// (`Issue.relatedIssues` ↔ `IssueRelation.relatedIssueId`, the other side `originIssueId`).
+fn through(
+    entities: &HashMap<String, Entity>,
+    plans: &HashMap<String, HashMap<String, EntityField>>,
+    owner: &Entity,
+    field: &str,
+    target: &str,
+) -> Option<EntityField> {
+    let found = entities.values().filter(|j| !j.keyed).find_map(|join| {
+        if owner.name == target {
+            if !join.name.starts_with(&owner.name) {
+                return None;
+            }
+            let target_fk = format!("{}Id", singular(field));
+            join.column(&target_fk)?;
+            let target_fk = join_column(entities, plans, join, target, &target_fk, None)?;
+            let own_fk = join_column(entities, plans, join, target, "", Some(&target_fk))?;
+            Some((join, own_fk, target_fk))
+        } else {
+            if join.name != format!("{}{target}", owner.name)
+                && join.name != format!("{target}{}", owner.name)
+            {
+                return None;
+            }
+            let own = format!("{}Id", lower_first(&owner.name));
+            let own_fk = join_column(entities, plans, join, &owner.name, &own, None)?;
+            let other = format!("{}Id", lower_first(target));
+            let target_fk = join_column(entities, plans, join, target, &other, Some(&own_fk))?;
+            Some((join, own_fk, target_fk))
+        }
+    })?;
+    let (join, own_fk, target_fk) = found;
+    Some(EntityField::Through {
+        target: target.to_owned(),
+        join: join.name.clone(),
+        own_fk,
+        target_fk,
+    })
+}
+
+/// The singular of a field or type name, by its last word (`relatedIssues` →
+/// `relatedIssue`, `inventories` → `inventory`).
+pub(crate) fn singular(s: &str) -> String {
+    if let Some(stem) = s.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    if s.ends_with("ss") {
+        return s.to_owned();
+    }
+    s.strip_suffix('s').unwrap_or(s).to_owned()
+}
+
+/// A name's words, each singular, lowercased and run together: the spelling in which
+/// `StepEdge` and `StepsEdge`, or `ApiKey` and `APIKey`, agree.
+pub(crate) fn name_words(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for (i, c) in chars.iter().enumerate() {
+        let starts_word = c.is_ascii_uppercase()
+            && i > 0
+            && (chars[i - 1].is_ascii_lowercase()
+                || chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())
+                    && chars[i - 1].is_ascii_uppercase());
+        if (starts_word || *c == '_') && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        if *c != '_' {
+            current.push(*c);
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+        .iter()
+        .map(|w| singular(&w.to_lowercase()))
+        .collect::<String>()
 }
 
 impl Model {
@@ -337,9 +483,12 @@ impl Model {
             .keys()
             .filter_map(|c| self.field_ty(c, "edges").map(|t| t.name))
             .collect();
+        let nodes: HashSet<&String> = self.connections.values().collect();
 
-        // First pass: which types are entities and what their columns are.
+        // First pass: which types are entities and what their columns are. Types with an `id`
+        // first; then keyless ones, which need to know the others to spot their foreign keys.
         let mut entities = HashMap::new();
+        let mut keyless = Vec::new();
         for (name, def) in self.types() {
             let name = name.as_str();
             let ExtendedType::Object(o) = def else {
@@ -352,14 +501,10 @@ impl Model {
             {
                 continue;
             }
-            let Some(id) = o.fields.values().find(|f| f.name == "id") else {
-                continue;
-            };
-            let id_ty = Ty::of(&id.ty);
-            if id_ty.list || !(id_ty.name == "Int" || id_ty.name == "ID") {
-                continue;
-            }
-            let has_etag = o.fields.values().any(|f| f.name == "_etag");
+            let has_etag = o
+                .fields
+                .values()
+                .any(|f| f.name == "_etag" || f.name == "Etag");
             if payloads.contains(name) && !has_etag {
                 continue;
             }
@@ -376,15 +521,42 @@ impl Model {
                 .iter()
                 .map(|(c, _)| (sort_spelling(c), c.clone()))
                 .collect();
-            entities.insert(
-                name.to_owned(),
-                Entity {
-                    name: name.to_owned(),
-                    columns,
-                    fields: HashMap::new(),
-                    sort_keys,
-                },
-            );
+            let keyed = o.fields.values().any(|f| {
+                let ty = Ty::of(&f.ty);
+                f.name == "id" && !ty.list && (ty.name == "Int" || ty.name == "ID")
+            });
+            let entity = Entity {
+                name: name.to_owned(),
+                keyed,
+                columns,
+                fields: HashMap::new(),
+                sort_keys,
+            };
+            if keyed {
+                entities.insert(name.to_owned(), entity);
+            } else {
+                keyless.push((entity, has_etag, nodes.contains(&name.to_owned())));
+            }
+        }
+        // A keyless type is a table when it carries an etag (attributes, `DatagridValue`), is
+        // the node of a connection (`logs`), or joins two entities (`TeamUser`: `teamId` and
+        // `userId`).
+        for (entity, has_etag, node) in keyless {
+            let joins = entity
+                .columns
+                .iter()
+                .filter(|(c, _)| !BOOKKEEPING_FKS.contains(&c.as_str()))
+                .filter(|(c, _)| {
+                    let field = c
+                        .strip_suffix("Id")
+                        .and_then(|f| self.field_ty(&entity.name, f));
+                    field.is_some_and(|t| entities.contains_key(&t.name))
+                        || named_entity(&entities, c).is_some()
+                })
+                .count();
+            if has_etag || node || joins >= 2 {
+                entities.insert(entity.name.clone(), entity);
+            }
         }
 
         // Second pass: to-one relations (they decide the foreign keys of to-many ones).
@@ -412,7 +584,7 @@ impl Model {
             plans.insert(name.clone(), fields);
         }
 
-        // Third pass: to-many relations and counts.
+        // Third pass: to-many relations, many-to-many relations through join rows, counts.
         let mut to_many = Vec::new();
         for (name, entity) in &entities {
             let Some(def) = self.type_def(name) else {
@@ -453,17 +625,21 @@ impl Model {
                         .collect();
                     (back.len() == 1).then(|| back[0].clone())
                 };
-                if let Some(fk) = fk {
-                    to_many.push((
-                        name.clone(),
-                        fname,
-                        EntityField::ToMany {
-                            target,
-                            fk,
-                            connection,
-                        },
-                    ));
-                }
+                let plan = match fk {
+                    Some(fk) => EntityField::ToMany {
+                        target,
+                        fk,
+                        connection,
+                    },
+                    None if !connection => {
+                        match through(&entities, &plans, entity, &fname, &target) {
+                            Some(plan) => plan,
+                            None => continue,
+                        }
+                    }
+                    None => continue,
+                };
+                to_many.push((name.clone(), fname, plan));
             }
         }
         for (owner, field, plan) in to_many {
@@ -474,7 +650,9 @@ impl Model {
         for (name, fields) in plans.iter_mut() {
             let relations: Vec<String> = fields
                 .iter()
-                .filter(|(_, p)| matches!(p, EntityField::ToMany { .. }))
+                .filter(|(_, p)| {
+                    matches!(p, EntityField::ToMany { .. } | EntityField::Through { .. })
+                })
                 .map(|(n, _)| n.clone())
                 .collect();
             let Some(entity) = entities.get(name) else {
@@ -505,9 +683,23 @@ impl Model {
         self.entities = entities;
     }
 
+    /// The entity a foreign-key column points at: the target of the to-one relation it backs
+    /// (`startedById` ↔ `startedBy: User`), else the entity its name spells (`userId` → `User`).
+    pub fn fk_target<'s>(&'s self, entity: &'s Entity, column: &str) -> Option<&'s str> {
+        let to_one = entity.fields.values().find_map(|f| match f {
+            EntityField::ToOne { target, fk } if fk == column => Some(target.as_str()),
+            _ => None,
+        });
+        to_one.or_else(|| {
+            named_entity(&self.entities, column)
+                .and_then(|n| self.entities.get_key_value(n))
+                .map(|(k, _)| k.as_str())
+        })
+    }
+
     /// Finds an entity by a name as it appears in a mutation (`ApiKey` for `APIKey`, `Runs`
     /// for `Run`).
-    fn entity_named(&self, suffix: &str) -> Option<String> {
+    pub fn entity_named(&self, suffix: &str) -> Option<String> {
         let mut candidates = vec![suffix.to_owned()];
         if let Some(s) = suffix.strip_suffix("ies") {
             candidates.push(format!("{s}y"));
@@ -541,13 +733,18 @@ impl Model {
                     } else {
                         QueryPlan::NotEmulated
                     }
-                } else if self.entities.contains_key(&ty.name) {
+                } else if let Some(entity) = self.entities.get(&ty.name) {
                     if ty.list {
                         QueryPlan::List { entity: ty.name }
                     } else if has_id_arg {
                         QueryPlan::Lookup { entity: ty.name }
                     } else if name == "me" {
                         QueryPlan::Me { entity: ty.name }
+                    } else if let Some(keys) = self.key_arguments(entity, f) {
+                        QueryPlan::KeyLookup {
+                            entity: ty.name,
+                            keys,
+                        }
                     } else {
                         QueryPlan::NotEmulated
                     }
@@ -562,7 +759,7 @@ impl Model {
         let mut mutation_plans = HashMap::new();
         if let Some(def) = self.mutation.as_deref().and_then(|m| self.type_def(m)) {
             for f in object_fields(def).into_iter().flat_map(|f| f.values()) {
-                if let Some(plan) = self.plan_write(f) {
+                if let Some(plan) = self.plan_mutation(f) {
                     mutation_plans.insert(f.name.to_string(), plan);
                 }
             }
@@ -570,84 +767,44 @@ impl Model {
         self.mutation_plans = mutation_plans;
     }
 
-    fn plan_write(&self, f: &FieldDefinition) -> Option<WritePlan> {
-        let name = f.name.as_str();
-        let (verb, suffix) = [
-            ("create", Verb::Create),
-            ("update", Verb::Update),
-            ("delete", Verb::Delete),
-        ]
-        .into_iter()
-        .find_map(|(prefix, verb)| {
-            let rest = name.strip_prefix(prefix)?;
-            rest.starts_with(|c: char| c.is_ascii_uppercase())
-                .then_some((verb, rest))
-        })?;
-        let ret = Ty::of(&f.ty);
-        let input_arg = f.arguments.iter().find_map(|a| {
+    /// Each argument of a lookup as the column it equals: the column of its name, else the one
+    /// column of its enum type (`gateType` ↔ `issueApprovalGateType`). `None` unless every
+    /// argument has one.
+    fn key_arguments(&self, entity: &Entity, f: &FieldDefinition) -> Option<Vec<(String, String)>> {
+        let mut keys = Vec::new();
+        for a in &f.arguments {
             let ty = Ty::of(&a.ty);
-            (a.name == "input" && self.kinds.get(&ty.name) == Some(&Kind::Input))
-                .then(|| (a.name.to_string(), ty.list))
-        });
-        if self.entities.contains_key(&ret.name) {
-            return Some(WritePlan {
-                verb,
-                entity: ret.name.clone(),
-                input_arg,
-                row_field: None,
-                id_field: None,
-                returns_entity: true,
-            });
-        }
-        let payload = self.type_def(&ret.name)?;
-        let payload_fields: Vec<(String, Ty)> = object_fields(payload)?
-            .values()
-            .map(|p| (p.name.to_string(), Ty::of(&p.ty)))
-            .collect();
-        let entity_fields: Vec<&(String, Ty)> = payload_fields
-            .iter()
-            .filter(|(_, t)| self.entities.contains_key(&t.name))
-            .collect();
-        let entity = self
-            .entity_named(suffix)
-            .or_else(|| match entity_fields.as_slice() {
-                [(_, t)] => Some(t.name.clone()),
-                _ => entity_fields
+            let column = if entity.column(&a.name).is_some() {
+                a.name.to_string()
+            } else {
+                let same_type: Vec<&String> = entity
+                    .columns
                     .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(suffix))
-                    .map(|(_, t)| t.name.clone()),
-            })
-            // Only a plain write of that entity (`updateRunStepFieldValue` writes a
-            // RunStepField); `createKitForRun` or `createOrUpdateMultipleParts` do more than
-            // a generic write could honestly claim, so they stay "not emulated".
-            .filter(|e| {
-                suffix.len() >= e.len() && suffix[..e.len()].eq_ignore_ascii_case(e)
-                    || self.entity_named(suffix).as_deref() == Some(e.as_str())
-            })?;
-        let of_entity: Vec<&&(String, Ty)> = entity_fields
-            .iter()
-            .filter(|(_, t)| t.name == entity)
-            .collect();
-        let row_field = of_entity
-            .iter()
-            .find(|(n, _)| *n == lower_first(&entity) || n.eq_ignore_ascii_case(suffix))
-            .or(of_entity.first())
-            .map(|(n, t)| (n.clone(), t.list));
-        let id_field = payload_fields
-            .iter()
-            .find(|(n, t)| n == "id" && !t.list && (t.name == "Int" || t.name == "ID"))
-            .map(|(n, _)| n.clone());
-        if row_field.is_none() && id_field.is_none() {
-            return None;
+                    .filter(|(_, t)| {
+                        t.name == ty.name && self.kinds.get(&t.name) == Some(&Kind::Enum)
+                    })
+                    .map(|(c, _)| c)
+                    .collect();
+                match same_type.as_slice() {
+                    [c] => (*c).clone(),
+                    _ => return None,
+                }
+            };
+            keys.push((a.name.to_string(), column));
         }
-        Some(WritePlan {
-            verb,
-            entity,
-            input_arg,
-            row_field,
-            id_field,
-            returns_entity: false,
-        })
+        (!keys.is_empty()).then_some(keys)
+    }
+
+    pub fn object_fields(&self, type_name: &str) -> Vec<(String, Ty)> {
+        self.type_def(type_name)
+            .and_then(object_fields)
+            .map(|fields| {
+                fields
+                    .values()
+                    .map(|f| (f.name.to_string(), Ty::of(&f.ty)))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Whether an input type is one of ION's per-column operator filters (`StringFilter`,
@@ -663,6 +820,7 @@ impl Model {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::plan::{RowKey, Verb};
 
     const SDL: &str = r#"
         type Query {
@@ -757,20 +915,81 @@ mod tests {
             }
         );
         assert_eq!(m.query_plans["version"], QueryPlan::NotEmulated);
-        let create = &m.mutation_plans["createRun"];
-        assert_eq!(create.row_field, Some(("run".into(), false)));
-        let update = &m.mutation_plans["updateRuns"];
+        let write = |name: &str| match &m.mutation_plans[name] {
+            MutationPlan::Write(w) => w.clone(),
+            other => panic!("{name}: {other:?}"),
+        };
+        let create = write("createRun");
+        assert_eq!((create.verb, create.entity.as_str()), (Verb::Create, "Run"));
+        let update = write("updateRuns");
         assert_eq!(
-            (update.entity.as_str(), update.input_arg.clone()),
+            (update.entity.as_str(), update.inputs.arg.clone()),
             ("Run", Some(("input".into(), true)))
         );
-        let delete = &m.mutation_plans["deleteRun"];
-        assert_eq!(delete.id_field.as_deref(), Some("id"));
+        assert_eq!(write("deleteRun").key, Some(RowKey::Id("id".into())));
         assert!(!m.mutation_plans.contains_key("archiveRun"));
         assert!(!m.mutation_plans.contains_key("createKitForRun"));
         assert!(!m.entities.contains_key("DeleteRun"));
         assert!(m.is_operator_filter("StringFilter"));
         assert!(!m.is_operator_filter("RunsInputFilters"));
+    }
+
+    #[test]
+    fn keyless_types_are_tables_and_join_many_to_many_relations() {
+        let m = Model::parse(
+            r#"
+            type Query { teams(first: Int): TeamsConnection teamUser(teamId: ID!, userId: ID!): TeamUser }
+            type Team { id: Int! name: String users: [User] teamUsers: [TeamUser] _UsersCount: Int }
+            type User { id: Int! teams: [Team] }
+            type TeamUser { teamId: Int userId: Int team: Team }
+            type RunAttribute { key: String! Etag: String! runId: Int }
+            type Note { text: String runId: Int }
+            type TeamsConnection { pageInfo: PageInfo! edges: [TeamsEdge]! }
+            type TeamsEdge { node: Team cursor: String! }
+            type PageInfo { hasNextPage: Boolean! }
+        "#,
+        )
+        .unwrap();
+        assert!(!m.entities["TeamUser"].keyed && m.entities["Team"].keyed);
+        assert_eq!(m.entities["RunAttribute"].etag_column(), Some("Etag"));
+        assert!(!m.entities.contains_key("Note"));
+        let through = EntityField::Through {
+            target: "User".into(),
+            join: "TeamUser".into(),
+            own_fk: "teamId".into(),
+            target_fk: "userId".into(),
+        };
+        assert_eq!(m.entities["Team"].fields["users"], through);
+        assert_eq!(
+            m.entities["Team"].fields["_UsersCount"],
+            EntityField::Count {
+                relation: "users".into()
+            }
+        );
+        assert!(matches!(
+            &m.entities["User"].fields["teams"],
+            EntityField::Through { own_fk, .. } if own_fk == "userId"
+        ));
+        assert_eq!(
+            m.query_plans["teamUser"],
+            QueryPlan::KeyLookup {
+                entity: "TeamUser".into(),
+                keys: vec![
+                    ("teamId".into(), "teamId".into()),
+                    ("userId".into(), "userId".into())
+                ],
+            }
+        );
+    }
+
+    #[test]
+    fn names_agree_word_for_word() {
+        assert_eq!(name_words("StepsEdge"), name_words("StepEdge"));
+        assert_eq!(name_words("APIKeyObject"), "apikeyobject");
+        assert_eq!(name_words("ApiKey"), "apikey");
+        assert_eq!(name_words("MBomItems"), name_words("MbomItem"));
+        assert_eq!(singular("inventories"), "inventory");
+        assert_eq!(singular("address"), "address");
     }
 
     #[test]

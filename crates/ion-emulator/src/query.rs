@@ -187,6 +187,24 @@ impl Filter<'_> {
         self.tables.get(target, id).cloned()
     }
 
+    /// The rows a many-to-many relation reaches through its join rows, in join-row order.
+    pub fn through(&self, plan: &EntityField, row: &RowRef) -> Vec<RowRef> {
+        let EntityField::Through {
+            target,
+            join,
+            own_fk,
+            target_fk,
+        } = plan
+        else {
+            return Vec::new();
+        };
+        self.children(join, own_fk, row.id)
+            .iter()
+            .filter_map(|j| j.data.get(target_fk).and_then(as_id))
+            .filter_map(|id| self.tables.get(target, id).cloned())
+            .collect()
+    }
+
     /// The related rows of a relation field, if the field is one.
     fn related(&self, entity: &Entity, row: &RowRef, field: &str) -> Option<Vec<RowRef>> {
         match entity.fields.get(field)? {
@@ -194,6 +212,7 @@ impl Filter<'_> {
                 Some(self.parent(row, target, fk).into_iter().collect())
             }
             EntityField::ToMany { target, fk, .. } => Some(self.children(target, fk, row.id)),
+            through @ EntityField::Through { .. } => Some(self.through(through, row)),
             _ => None,
         }
     }
@@ -278,7 +297,8 @@ impl Filter<'_> {
                             let target = match entity.fields.get(key) {
                                 Some(
                                     EntityField::ToOne { target, .. }
-                                    | EntityField::ToMany { target, .. },
+                                    | EntityField::ToMany { target, .. }
+                                    | EntityField::Through { target, .. },
                                 ) => target,
                                 _ => continue,
                             };

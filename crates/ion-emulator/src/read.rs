@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::engine::{Args, Engine, Node, Out, Resolved, Slot};
+use super::engine::{Args, Engine, Node, Out, Payload, Resolved};
 use super::model::{Entity, EntityField, Kind, QueryPlan, Ty};
 use super::query::{self, PageArgs, as_id};
 use super::schema::FieldInfo;
-use super::store::{Row, RowRef, Tables};
+use super::store::{Row, RowRef, Tables, coerce};
 
 fn strings(v: &Value) -> Vec<String> {
     match v {
@@ -128,6 +128,20 @@ impl Engine<'_> {
                     .cloned()
                     .map_or(Out::Null, row))
             }
+            QueryPlan::KeyLookup { entity, keys } => {
+                let e = self.entity(entity)?;
+                let tables = self.store.read();
+                let found = tables.rows(entity).find(|r| {
+                    keys.iter().all(|(arg, column)| {
+                        let want = e
+                            .column(column)
+                            .map_or_else(|| args.get(arg), |t| coerce(t, args.get(arg)));
+                        let stored = r.data.get(column).unwrap_or(&Value::Null);
+                        query::compare(stored, &want) == Some(std::cmp::Ordering::Equal)
+                    })
+                });
+                Ok(found.cloned().map_or(Out::Null, row))
+            }
             QueryPlan::Me { entity } => {
                 let caller = self.caller;
                 if let Some(found) = self.store.read().get(entity, caller.user_id) {
@@ -154,8 +168,8 @@ impl Engine<'_> {
                 })))
             }
             QueryPlan::NotEmulated => Err(format!(
-                "not emulated: {} (the ION emulator serves connections and lookups by convention; \
-                 this query is neither)",
+                "not emulated: {} (no convention of the ION emulator answers this query; serve \
+                 it with a handler)",
                 info.name
             )),
         }
@@ -204,34 +218,77 @@ impl Engine<'_> {
                 "totalCount" => Out::Leaf(Value::from(p.total_count as i64)),
                 _ => Out::Null,
             }),
-            Node::Payload(map) => Ok(match map.get(name) {
-                Some(Slot::Row(r)) => row(r.clone()),
-                Some(Slot::Rows(rs)) => Out::List(rs.iter().cloned().map(row).collect()),
-                Some(Slot::Value(v)) => self.json_value(info, v.clone()),
-                None => Out::Null,
-            }),
+            Node::Payload(p) => Ok(self.payload_field(p, info)),
         }
+    }
+
+    /// A field of a write's payload: rows of the field's type among those the write involved
+    /// (the ones it wrote first), scalars from the first written row's column of that name or
+    /// else from the input field of that name.
+    fn payload_field(&self, p: &Payload, info: &FieldInfo) -> Out {
+        if self.model.entities.contains_key(&info.ty.name) {
+            let mut seen = std::collections::HashSet::new();
+            let rows: Vec<RowRef> = p
+                .primary
+                .iter()
+                .chain(&p.related)
+                .filter(|r| *r.entity == *info.ty.name && seen.insert(r.id))
+                .cloned()
+                .collect();
+            return if info.ty.list {
+                Out::List(rows.into_iter().map(row).collect())
+            } else {
+                rows.into_iter().next().map_or(Out::Null, row)
+            };
+        }
+        if !matches!(info.kind, Kind::Scalar | Kind::Enum) {
+            return Out::Null;
+        }
+        if let Some(first) = p.primary.first() {
+            let is_column = self
+                .model
+                .entities
+                .get(&*first.entity)
+                .is_some_and(|e| e.column(&info.name).is_some());
+            if let Some(v) = first.data.get(&info.name).filter(|_| is_column) {
+                return self.json_value(info, v.clone());
+            }
+        }
+        p.input.get(&info.name).map_or(Out::Null, |v| {
+            self.json_value(info, coerce(&info.ty, v.clone()))
+        })
     }
 
     /// A JSON value as the field's type: scalars as they are, objects as nested JSON nodes,
     /// integers where an entity is expected as references to rows (a seed's
-    /// `"assignees": [3, 4]`).
-    fn json_value(&self, info: &FieldInfo, v: Value) -> Out {
+    /// `"assignees": [3, 4]`), objects naming a stored row by `id` as that row, and integers
+    /// where an interface or union is expected as the row with that global `entityId` (a
+    /// plan item's `results`).
+    pub(crate) fn json_value(&self, info: &FieldInfo, v: Value) -> Out {
         if v.is_null() {
             return Out::Null;
         }
         match info.kind {
             Kind::Scalar | Kind::Enum | Kind::Input => Out::Leaf(scalar(&info.ty, v)),
             Kind::Object | Kind::Interface | Kind::Union => {
+                let is_entity = self.model.entities.contains_key(&info.ty.name);
                 let one = |item: Value| -> Option<Out> {
-                    if let (Some(id), true) = (
-                        as_id(&item),
-                        self.model.entities.contains_key(&info.ty.name),
-                    ) {
+                    if let (Some(id), true) = (as_id(&item), is_entity) {
                         return self.store.read().get(&info.ty.name, id).cloned().map(row);
+                    }
+                    if let (Some(entity_id), false) = (as_id(&item), info.kind == Kind::Object) {
+                        return self.store.read().by_entity_id(entity_id).cloned().map(row);
                     }
                     if !item.is_object() {
                         return None;
+                    }
+                    if is_entity
+                        && let Some(stored) = item
+                            .get("id")
+                            .and_then(as_id)
+                            .and_then(|id| self.store.read().get(&info.ty.name, id).cloned())
+                    {
+                        return Some(row(stored));
                     }
                     let concrete = match info.kind {
                         Kind::Object => None,
@@ -291,13 +348,24 @@ impl Engine<'_> {
                     Ok(Out::List(rows.into_iter().map(row).collect()))
                 }
             }
-            EntityField::Count { relation } => {
-                let Some(EntityField::ToMany { target, fk, .. }) = entity.fields.get(relation)
-                else {
-                    return Ok(Out::Null);
-                };
+            EntityField::Through { target, .. } => {
+                let target_entity = self.entity(target)?;
                 let tables = self.store.read();
-                let n = self.filter(&tables).children(target, fk, r.id).len();
+                let related = self.filter(&tables).through(plan, r);
+                let rows = self.select(args, info, target_entity, &tables, related.into_iter())?;
+                Ok(Out::List(rows.into_iter().map(row).collect()))
+            }
+            EntityField::Count { relation } => {
+                let tables = self.store.read();
+                let n = match entity.fields.get(relation) {
+                    Some(EntityField::ToMany { target, fk, .. }) => {
+                        self.filter(&tables).children(target, fk, r.id).len()
+                    }
+                    Some(through @ EntityField::Through { .. }) => {
+                        self.filter(&tables).through(through, r).len()
+                    }
+                    _ => return Ok(Out::Null),
+                };
                 Ok(Out::Leaf(Value::from(n as i64)))
             }
         }

@@ -8,11 +8,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use apollo_compiler::schema::ExtendedType;
 
-use super::model::{Kind, Model, QueryPlan, Ty, WritePlan};
+use super::model::{Kind, Model, QueryPlan, Ty};
+use super::plan::MutationPlan;
 
 /// A schema ready to serve: the model and the resolvers' view of every field.
 pub(crate) struct Executable {
     pub model: Model,
+    /// Entity → string columns a create fills with a fresh token (see
+    /// `Model::generated_columns`).
+    pub generated: HashMap<String, Vec<String>>,
     /// Object type → field → what its resolver needs.
     fields: HashMap<String, HashMap<String, FieldInfo>>,
 }
@@ -35,8 +39,8 @@ pub(crate) struct FieldInfo {
 pub(crate) enum Spec {
     /// A root query field, by its plan.
     Query(QueryPlan),
-    /// A root mutation field; `None` when the mutation is not one the emulator writes.
-    Mutation(Option<WritePlan>),
+    /// A root mutation field; `None` when no convention answers it.
+    Mutation(Option<Box<MutationPlan>>),
     /// Any other field: read from the value of its parent.
     Field,
 }
@@ -76,7 +80,13 @@ impl Executable {
                             .unwrap_or(QueryPlan::NotEmulated),
                     )
                 } else if Some(name.as_str()) == model.mutation.as_deref() {
-                    Spec::Mutation(model.mutation_plans.get(field_name.as_str()).cloned())
+                    Spec::Mutation(
+                        model
+                            .mutation_plans
+                            .get(field_name.as_str())
+                            .cloned()
+                            .map(Box::new),
+                    )
                 } else {
                     Spec::Field
                 };
@@ -103,7 +113,12 @@ impl Executable {
             }
             fields.insert(name.to_string(), planned);
         }
-        Ok(Executable { model, fields })
+        let generated = model.generated_columns();
+        Ok(Executable {
+            model,
+            generated,
+            fields,
+        })
     }
 
     /// The field `field` of the object type `ty`, if the schema has it.

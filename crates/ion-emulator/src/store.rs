@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::{Map, Value};
 
-use super::model::{Entity, Kind, Model, Ty};
+use super::model::{Entity, EntityField, Kind, Model, Ty};
 
 /// The moment every seed row was created and last updated, so seeds are deterministic.
 pub(crate) const SEED_TIME: &str = "2024-01-15T08:00:00.000000+00:00";
@@ -95,10 +95,28 @@ impl Tables {
 
     pub fn put(&mut self, row: Row) -> RowRef {
         let row = Arc::new(row);
+        self.put_ref(row.clone());
+        row
+    }
+
+    /// Stores a row as it is (an undone write puts the previous row back).
+    pub fn put_ref(&mut self, row: RowRef) {
         let table = self.map.entry(row.entity.to_string()).or_default();
         table.next_id = table.next_id.max(row.id + 1);
-        table.rows.insert(row.id, row.clone());
-        row
+        table.rows.insert(row.id, row);
+    }
+
+    /// The row of any entity carrying ION's global `entityId` (what `addLabelToItem` and
+    /// union-typed lists point at).
+    pub fn by_entity_id(&self, entity_id: i64) -> Option<&RowRef> {
+        let mut names: Vec<&String> = self.map.keys().collect();
+        names.sort();
+        names.into_iter().find_map(|name| {
+            self.map[name]
+                .rows
+                .values()
+                .find(|r| r.data.get("entityId").and_then(Value::as_i64) == Some(entity_id))
+        })
     }
 
     pub fn remove(&mut self, entity: &str, id: i64) -> Option<RowRef> {
@@ -180,6 +198,9 @@ impl Store {
             );
         };
         let mut tables = store.write();
+        // Many-to-many links a seed spells as a list of ids on either side
+        // (`"User": [{"teams": [1]}]`), kept as join rows: (join type, row).
+        let mut links: Vec<(String, Map<String, Value>)> = Vec::new();
         for (type_name, rows) in seed {
             if type_name.starts_with('$') {
                 continue;
@@ -210,7 +231,20 @@ impl Store {
                 };
                 let mut data = Map::new();
                 for (k, v) in obj {
-                    if entity.keeps(k) {
+                    if let Some(EntityField::Through {
+                        join,
+                        own_fk,
+                        target_fk,
+                        ..
+                    }) = entity.fields.get(k)
+                    {
+                        for target in v.as_array().into_iter().flatten() {
+                            let mut link = Map::new();
+                            link.insert(own_fk.clone(), Value::from(id));
+                            link.insert(target_fk.clone(), coerce_scalar("Int", target.clone()));
+                            links.push((join.clone(), link));
+                        }
+                    } else if entity.keeps(k) {
                         let v = match entity.column(k) {
                             Some(ty) => coerce(ty, v.clone()),
                             None => v.clone(),
@@ -224,14 +258,19 @@ impl Store {
                     }
                 }
                 data.insert("id".into(), Value::from(id));
-                if entity.has_etag() && !data.get("_etag").is_some_and(Value::is_string) {
+                if let Some(etag) = entity.etag_column()
+                    && !data.get(etag).is_some_and(Value::is_string)
+                {
                     data.insert(
-                        "_etag".into(),
+                        etag.into(),
                         Value::from(stable_hex(&format!("{type_name}:{id}"))),
                     );
                 }
-                for ts in ["_created", "_updated"] {
-                    if entity.column(ts).is_some() && data.get(ts).is_none_or(Value::is_null) {
+                for ts in [entity.created_column(), entity.updated_column()]
+                    .into_iter()
+                    .flatten()
+                {
+                    if data.get(ts).is_none_or(Value::is_null) {
                         data.insert(ts.into(), Value::from(SEED_TIME));
                     }
                 }
@@ -249,6 +288,39 @@ impl Store {
                     data,
                 });
             }
+        }
+        for (join, link) in links {
+            let Some(entity) = model.entities.get(&join) else {
+                continue;
+            };
+            let known = tables
+                .rows(&join)
+                .any(|r| link.iter().all(|(k, v)| r.data.get(k) == Some(v)));
+            if known {
+                continue;
+            }
+            let id = tables.next_id(&join);
+            let mut data = link;
+            data.insert("id".into(), Value::from(id));
+            if let Some(etag) = entity.etag_column() {
+                data.insert(
+                    etag.into(),
+                    Value::from(stable_hex(&format!("{join}:{id}"))),
+                );
+            }
+            for ts in [entity.created_column(), entity.updated_column()]
+                .into_iter()
+                .flatten()
+            {
+                data.insert(ts.into(), Value::from(SEED_TIME));
+            }
+            store.fill_defaults(model, entity, &mut data, SEED_TIME);
+            let name = store.name(&join);
+            tables.put(Row {
+                entity: name,
+                id,
+                data,
+            });
         }
         // Entity ids continue after the largest one a seed used.
         let max_entity = model

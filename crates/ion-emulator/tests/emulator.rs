@@ -8,9 +8,15 @@ mod support;
 
 #[path = "emulator/auth.rs"]
 mod auth;
+#[path = "emulator/conventions.rs"]
+mod conventions;
+#[path = "emulator/coverage.rs"]
+mod coverage;
 #[path = "emulator/data.rs"]
 mod data;
 #[path = "emulator/faults.rs"]
 mod faults;
+#[path = "emulator/handlers.rs"]
+mod handlers;
 #[path = "emulator/schemas.rs"]
 mod schemas;

@@ -439,16 +439,23 @@ async fn fields_that_are_not_emulated_say_so() {
     let e = demo().await;
     let body = gql(
         &e,
-        "mutation { addLabelToItem(input: { labelId: 1, entityId: 1 }) { __typename } }",
+        "mutation { splitPartInventory(input: { id: 1, etag: \"x\", quantity: 1 }) { __typename } }",
         json!({}),
     )
     .await;
     assert_eq!(
         body["errors"][0]["message"],
-        "not emulated: addLabelToItem (the ION emulator writes only createX, updateX and deleteX by convention)"
+        "not emulated: splitPartInventory (no convention of the ION emulator answers this \
+         mutation; serve it with a handler)"
     );
-    assert_eq!(body["errors"][0]["path"], json!(["addLabelToItem"]));
-    assert_eq!(body["data"], json!({ "addLabelToItem": null }));
+    assert_eq!(body["errors"][0]["path"], json!(["splitPartInventory"]));
+    assert_eq!(body["data"], json!({ "splitPartInventory": null }));
+    let body = gql(&e, "{ prismaticIntegration { token } }", json!({})).await;
+    assert_eq!(
+        body["errors"][0]["message"],
+        "not emulated: prismaticIntegration (no convention of the ION emulator answers this \
+         query; serve it with a handler)"
+    );
 }
 
 #[tokio::test]
