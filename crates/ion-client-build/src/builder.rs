@@ -173,3 +173,64 @@ impl Builder {
         }
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn mkfifo(path: &Path) {
+        let made = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+    }
+
+    /// The build reads its inputs by the `files` rules: a FIFO among the queries or as the
+    /// schema is refused without waiting for a writer, and a link to `/dev/zero` among the
+    /// queries is refused by name, never read.
+    #[test]
+    fn inputs_that_are_not_regular_files_are_refused_unread() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("queries")).expect("mkdir");
+        std::fs::write(root.join("queries/me.graphql"), "query Me { me { id } }").expect("write");
+        mkfifo(&root.join("queries/pipe.graphql"));
+        let err = Builder::new()
+            .generate_from(root)
+            .expect_err("a FIFO among the queries");
+        assert!(
+            err.to_string()
+                .ends_with("pipe.graphql is a named pipe, not a regular file"),
+            "{err}"
+        );
+
+        std::fs::remove_file(root.join("queries/pipe.graphql")).expect("rm");
+        std::os::unix::fs::symlink("/dev/zero", root.join("queries/zero.graphql")).expect("link");
+        let err = Builder::new()
+            .generate_from(root)
+            .expect_err("a link among the queries");
+        assert!(
+            err.to_string().contains("zero.graphql is a symbolic link"),
+            "{err}"
+        );
+
+        std::fs::remove_file(root.join("queries/zero.graphql")).expect("rm");
+        mkfifo(&root.join("schema.graphql"));
+        let err = Builder::new()
+            .schema("schema.graphql")
+            .generate_from(root)
+            .expect_err("a FIFO as the schema");
+        assert!(
+            err.to_string().starts_with("cannot read the schema: ")
+                && err
+                    .to_string()
+                    .ends_with("is a named pipe, not a regular file"),
+            "{err}"
+        );
+        assert!(
+            Builder::new().generate_from(root).is_ok(),
+            "the rest builds"
+        );
+    }
+}
