@@ -397,3 +397,49 @@ async fn shared_evidence_operations_run_against_the_reference_schema() {
     );
     assert!(clean >= 40, "only {clean} evidence operations ran cleanly");
 }
+
+/// Schema and seed files are read as `ion` reads `.graphql` files: a FIFO is refused without
+/// waiting for a writer, a device (here `/dev/zero` behind a link, which would never end) is
+/// never read.
+#[cfg(unix)]
+#[tokio::test]
+async fn schema_and_seed_files_that_are_not_regular_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let zero = dir.path().join("zero.json");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+
+    // Bounded: a blocking open would hang here forever.
+    let bounded = |options: EmulatorOptions| async {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            ion_emulator::Emulator::start(options),
+        )
+        .await
+        .expect("refused at once, not blocked")
+    };
+    let err = bounded(EmulatorOptions::new().schema_file(&fifo))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EmulatorError::Schema(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("pipe is a named pipe, not a regular file"),
+        "{err}"
+    );
+    for (seed, want) in [
+        (&fifo, "pipe is a named pipe, not a regular file"),
+        (&zero, "zero.json is a device, not a regular file"),
+    ] {
+        let err = bounded(EmulatorOptions::new().seed(Seed::File(seed.clone())))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, EmulatorError::Seed(_)), "{err}");
+        assert!(err.to_string().contains(want), "{err}");
+    }
+}
