@@ -183,34 +183,67 @@ fn check_required(op: &ast::OperationDefinition, variables: &Value) -> anyhow::R
 
 /// Appends the fragments the file uses from the `fragments/` folder beside it (the layout of
 /// `queries/`) and from the files beside it, as the build does, so `ion run queries/x.graphql`
-/// sends what the typed function sends. Folders are listed by the build's rules
-/// (`ion_client_build::files`).
+/// sends what the typed function sends. Folders are searched and files read by the build's
+/// rules (`ion_client_build::files`).
+///
+/// A neighbour that cannot be read (a symbolic link, a FIFO, a device, an oversized file) or
+/// does not parse is left out: it matters only when a fragment the file uses is defined
+/// nowhere else, since it may be defined there, and then the error names every file left out.
+/// A fragment defined nowhere at all is left to validation (or the server) to report.
 fn with_shared_fragments(file: &Path, text: String) -> anyhow::Result<String> {
     // `x.graphql` has the empty path as its parent: its folder is the current one.
     let dir = match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut candidates = Vec::new();
+    let mut found = files::search(dir, false);
     let fragments = dir.join("fragments");
     if fragments.is_dir() {
-        candidates.extend(files::graphql_files(&fragments)?);
+        let below = files::search(&fragments, true);
+        found.files.extend(below.files);
+        found.refused.extend(below.refused);
     }
-    candidates.extend(files::graphql_files_in(dir)?);
+    let mut left_out: Vec<String> = found.refused.iter().map(ToString::to_string).collect();
     let own = std::fs::canonicalize(file).ok();
     let mut library = Vec::new();
-    for path in candidates {
+    for path in found.files {
         if std::fs::canonicalize(&path).ok() == own {
             continue;
         }
-        // An unreadable or oversized neighbour only matters if the file uses a fragment from
-        // it, and then the server's (or validation's) "unknown fragment" names it.
-        if let Ok(source) = files::read_source(&path) {
-            library.push(source);
+        match files::read_source(&path) {
+            Ok(source) => library.push(source),
+            Err(e) => left_out.push(e.to_string()),
         }
     }
     let source = SourceFile::new(file, text);
-    ion_client_build::with_fragments(&source, &library).map_err(|d| anyhow!("{d}"))
+    let assembled =
+        ion_client_build::with_fragments(&source, &library).map_err(|d| anyhow!("{d}"))?;
+    // One line per syntax error: the file and where, not apollo-compiler's full report.
+    left_out.extend(
+        assembled
+            .skipped
+            .iter()
+            .flat_map(|d| &d.0)
+            .map(ToString::to_string),
+    );
+    if !assembled.missing.is_empty() && !left_out.is_empty() {
+        bail!(
+            "{} uses {}, defined in no file beside it that could be read; these were left out:\n{}",
+            file.display(),
+            assembled
+                .missing
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            left_out
+                .iter()
+                .map(|why| format!("  {}", why.trim_end()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    Ok(assembled.text)
 }
 
 /// `--all-pages`: every node of the paginated connection as one JSON line on stdout, with a
