@@ -287,6 +287,18 @@ pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<SourceFile>, FileError> {
 mod tests {
     use super::*;
 
+    /// Reads `path` on a thread of its own and waits a limited time: a blocking open fails the
+    /// test instead of hanging it (the blocked thread is left behind).
+    fn bounded_read(path: &Path, cap: u64) -> Result<String, FileError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = path.to_path_buf();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_capped(&path, cap));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("read or refused at once, not blocked")
+    }
+
     fn kind(result: Result<String, FileError>) -> String {
         match result {
             Ok(_) => "ok".into(),
@@ -333,7 +345,7 @@ mod tests {
             .expect("mkfifo runs");
         assert!(made.success());
         // No writer ever opens it: a blocking open would hang this test.
-        let err = read_capped(&fifo, 10).expect_err("a FIFO");
+        let err = bounded_read(&fifo, 10).expect_err("a FIFO");
         assert_eq!(
             err.to_string(),
             format!("{} is a named pipe, not a regular file", fifo.display())
@@ -347,7 +359,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let zero = dir.path().join("zero.graphql");
         std::os::unix::fs::symlink("/dev/zero", &zero).expect("link");
-        let err = read_capped(&zero, MAX_SOURCE_BYTES).expect_err("a device");
+        let err = bounded_read(&zero, MAX_SOURCE_BYTES).expect_err("a device");
         assert_eq!(
             err.to_string(),
             format!("{} is a device, not a regular file", zero.display())
@@ -471,7 +483,7 @@ mod tests {
             let outside = tempfile::tempdir().expect("temp dir");
             let path = dir.path().join("x.graphql");
             make(&path, &entry, outside.path());
-            let result = read_capped(&path, cap);
+            let result = bounded_read(&path, cap);
             match (&entry, &result) {
                 (Entry::File(n) | Entry::LinkOut(n), Ok(text)) => {
                     proptest::prop_assert!(*n <= cap);
@@ -520,7 +532,7 @@ mod tests {
                 proptest::prop_assert_eq!((listed, refused), (want_listed, want_refused));
             }
             for file in &found.files {
-                let _ = read_capped(file, MAX_SOURCE_BYTES);
+                let _ = bounded_read(file, MAX_SOURCE_BYTES);
             }
         }
     }
