@@ -10,6 +10,8 @@ use anyhow::{Context as _, anyhow};
 use ion_client_build::SourceFile;
 use ion_client_build::drift::{self, Severity};
 
+use crate::output::escape_controls;
+
 fn read(path: &Path) -> anyhow::Result<SourceFile> {
     ion_client_build::files::read_source(path).context("cannot read the schema")
 }
@@ -22,7 +24,7 @@ pub fn diff(old: &Path, new: &Path) -> anyhow::Result<u8> {
     changes.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.cmp(b)));
     let mut out = std::io::stdout().lock();
     for change in &changes {
-        writeln!(out, "{change}")?;
+        writeln!(out, "{}", escape_controls(&change.to_string()))?;
     }
     summary("change", changes.iter().map(|c| c.severity));
     Ok(exit_code(changes.iter().map(|c| c.severity)))
@@ -34,7 +36,7 @@ pub async fn check_live(schema: Option<&Path>, paths: &[PathBuf]) -> anyhow::Res
     let local = crate::schema_cmd::resolve(schema)?;
     let operations = crate::schema_cmd::read_operations(paths)?;
     let target = crate::target::connect().await?;
-    let live = crate::info::live_schema(&target.client).await?;
+    let live = crate::info::live_schema(&target).await?;
     eprintln!(
         "ion: comparing {} with the live schema of {}",
         local.path.display(),
@@ -43,8 +45,9 @@ pub async fn check_live(schema: Option<&Path>, paths: &[PathBuf]) -> anyhow::Res
     let live = SourceFile::new("<live schema>", live);
     let impacts = drift::impact(&local, &live, &operations).map_err(|d| anyhow!("{d}"))?;
     let mut out = std::io::stdout().lock();
+    // The live schema is server text: its deprecation reasons reach these lines.
     for impact in &impacts {
-        writeln!(out, "{impact}")?;
+        writeln!(out, "{}", escape_controls(&impact.to_string()))?;
     }
     summary("use", impacts.iter().map(|i| i.severity));
     if impacts.is_empty() {

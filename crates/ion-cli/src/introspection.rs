@@ -31,6 +31,8 @@ use apollo_compiler::ast::{self, DirectiveLocation, OperationType};
 use apollo_compiler::{Name, Node, Schema};
 use serde_json::Value;
 
+use crate::output::excerpt;
+
 /// The operation name of [`introspection_query`].
 pub const OPERATION_NAME: &str = "IntrospectionQuery";
 
@@ -226,7 +228,11 @@ pub struct Sdl {
 pub fn sdl_from_introspection(response: &Value) -> Result<String, IntrospectionError> {
     let sdl = convert(response)?;
     for warning in &sdl.warnings {
-        eprintln!("warning: {warning}");
+        let text = warning.to_string();
+        eprintln!(
+            "warning: {}",
+            crate::output::escape_controls(&crate::output::excerpt(&text))
+        );
     }
     Ok(sdl.text)
 }
@@ -255,14 +261,17 @@ pub fn convert(response: &Value) -> Result<Sdl, IntrospectionError> {
         _ => {
             return Err(IntrospectionError::Malformed {
                 path: ".".to_string(),
-                problem: format!("expected a GraphQL response object, found {response}"),
+                problem: format!(
+                    "expected a GraphQL response object, found {}",
+                    excerpt(&response.to_string())
+                ),
             });
         }
     };
     let data: wire::Data =
         serde_path_to_error::deserialize(data).map_err(|e| IntrospectionError::Malformed {
             path: format!("data.{}", e.path()),
-            problem: e.inner().to_string(),
+            problem: excerpt(&e.inner().to_string()).into_owned(),
         })?;
     let mut printer = Printer::default();
     let document = printer.document(&data.schema)?;
@@ -286,14 +295,18 @@ fn server_error_messages(response: &Value) -> Result<Vec<String>, IntrospectionE
         Some(Value::Array(errors)) => Ok(errors
             .iter()
             .map(|error| match error.get("message") {
-                Some(Value::String(message)) => message.clone(),
+                Some(Value::String(message)) => excerpt(message).into_owned(),
                 // An error without a message is still an error; show what it holds instead.
-                _ => error.to_string(),
+                _ => excerpt(&error.to_string()).into_owned(),
             })
+            .take(crate::output::MAX_LISTED_ERRORS)
             .collect()),
         Some(other) => Err(IntrospectionError::Malformed {
             path: "errors".to_string(),
-            problem: format!("expected an array of errors, found {other}"),
+            problem: format!(
+                "expected an array of errors, found {}",
+                excerpt(&other.to_string())
+            ),
         }),
     }
 }
@@ -440,7 +453,12 @@ fn malformed(path: &str, problem: impl Into<String>) -> IntrospectionError {
 
 /// `text` as a GraphQL name, or a [`IntrospectionError::Malformed`] at `path`.
 fn name(text: &str, path: &str) -> Result<Name, IntrospectionError> {
-    Name::new(text).map_err(|_| malformed(path, format!("{text:?} is not a GraphQL name")))
+    Name::new(text).map_err(|_| {
+        malformed(
+            path,
+            format!("{:?} is not a GraphQL name", excerpt(text).as_ref()),
+        )
+    })
 }
 
 fn description(text: &Option<String>) -> Option<Node<str>> {

@@ -2,13 +2,15 @@
 //!
 //! Logging goes to stderr through `RUST_LOG` (tracing-subscriber's env filter; off when
 //! unset, `RUST_LOG=ion_client=debug` shows each request). Secrets never reach it: the
-//! library logs none at any level.
+//! library logs none at any level, and tracing-subscriber escapes the control characters of
+//! logged values. Everything else `ion` prints goes through `output`.
 
 mod drift_cmd;
 mod emulator_cmd;
 mod info;
 mod introspection;
 mod new_query;
+mod output;
 mod run;
 mod schema_cmd;
 mod target;
@@ -143,7 +145,7 @@ fn main() -> ExitCode {
         Command::NewQuery { name, dir } => new_query::scaffold(&name, &dir).map(|path| {
             eprintln!(
                 "wrote {}; edit it, then `cargo build` (or `ion schema check`)",
-                path.display()
+                output::escape_controls(&path.display().to_string())
             );
         }),
     };
@@ -151,10 +153,15 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            print_error(&e);
             ExitCode::FAILURE
         }
     }
+}
+
+/// `error: ` and the error's chain on stderr, control characters escaped.
+fn print_error(e: &anyhow::Error) {
+    eprintln!("error: {}", output::escape_controls(&format!("{e:#}")));
 }
 
 /// A drift command's own exit status (0, 1 or 2), or 1 with the error on stderr.
@@ -163,7 +170,7 @@ fn exit_with(result: anyhow::Result<u8>) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            print_error(&e);
             ExitCode::FAILURE
         }
     }

@@ -1,10 +1,15 @@
 //! `ion new-query NAME`: a commented starting point for a new operation.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
 /// Writes `<dir>/<snake_name>.graphql` and returns its path; refuses to overwrite.
+///
+/// The file is created, never opened: anything already at the path (a file, a FIFO, a device,
+/// a symbolic link, even one that points nowhere) is refused, so nothing blocks and nothing is
+/// written through a link.
 pub fn scaffold(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
     let pascal = ion_client_build::names::pascal(name);
     let snake = ion_client_build::names::snake(&pascal);
@@ -13,10 +18,19 @@ pub fn scaffold(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("{snake}.graphql"));
-    if path.exists() {
-        bail!("{} already exists", path.display());
-    }
-    std::fs::write(&path, template(&pascal))
+    // `create_new` is O_CREAT | O_EXCL: it fails on any existing entry, links included.
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} already exists", path.display())
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+    };
+    file.write_all(template(&pascal).as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
@@ -81,5 +95,33 @@ mod tests {
         let ok = crate::schema_cmd::check(&schema, std::slice::from_ref(&path)).unwrap();
         assert!(ok, "the template validates against the shipped schema");
         assert!(scaffold("ListOpenRuns", dir).is_err(), "never overwrites");
+    }
+
+    /// A FIFO or a dangling link where the file would go is refused at once: nothing blocks
+    /// and nothing is created at the link's target.
+    #[cfg(unix)]
+    #[test]
+    fn existing_entries_of_any_kind_are_refused() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.join("piped.graphql"))
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let err = scaffold("Piped", dir).expect_err("a FIFO is there");
+        assert!(
+            err.to_string().ends_with("piped.graphql already exists"),
+            "{err}"
+        );
+
+        let target = dir.join("elsewhere.graphql");
+        std::os::unix::fs::symlink(&target, dir.join("linked.graphql")).expect("link");
+        let err = scaffold("Linked", dir).expect_err("a link is there");
+        assert!(
+            err.to_string().ends_with("linked.graphql already exists"),
+            "{err}"
+        );
+        assert!(!target.exists(), "nothing is written through the link");
     }
 }

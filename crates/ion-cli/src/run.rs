@@ -11,6 +11,8 @@ use ion_client_build::pagination::{self, NotPaginated};
 use ion_client_build::{SourceFile, files};
 use serde_json::Value;
 
+use crate::output::{self, Secrets};
+
 /// Arguments of `ion run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -38,53 +40,59 @@ pub struct RunArgs {
 const MAX_VARIABLES_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Runs the command: the response on stdout, errors on stderr, a failure exit code when the
-/// request failed or the response carries GraphQL errors.
+/// request failed or the response carries GraphQL errors. Nothing printed holds the access
+/// token, the client secret or a raw control character (`crate::output`).
 pub async fn run(args: RunArgs) -> ExitCode {
     if args.all_pages {
         return all_pages(args).await;
     }
-    match execute(&args).await {
-        Ok(response) => {
-            // Pretty for people, one line for pipes.
-            let text = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                serde_json::to_string_pretty(&response)
-            } else {
-                serde_json::to_string(&response)
-            };
-            match text {
-                Ok(text) => {
-                    use std::io::Write as _;
-                    // A closed pipe (`| head`) is the reader's choice, not a failure.
-                    let _ = writeln!(std::io::stdout().lock(), "{text}");
-                }
-                Err(e) => {
-                    eprintln!("error: cannot print the response: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
-            let errors = response
-                .get("errors")
-                .and_then(Value::as_array)
-                .filter(|e| !e.is_empty());
-            match errors {
-                Some(errors) => {
-                    for e in errors {
-                        let message = e.get("message").and_then(Value::as_str).unwrap_or("?");
-                        eprintln!("error: GraphQL: {message}");
-                    }
-                    ExitCode::FAILURE
-                }
-                None => ExitCode::SUCCESS,
-            }
-        }
+    let mut secrets = Secrets::default();
+    let response = match execute(&args, &mut secrets).await {
+        Ok(response) => response,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", secrets.line(&format!("{e:#}")));
+            return ExitCode::FAILURE;
+        }
+    };
+    // Pretty for people, one line for pipes.
+    let text = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        output::json_pretty(&response)
+    } else {
+        output::json_line(&response)
+    };
+    {
+        use std::io::Write as _;
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    }
+    let errors = response
+        .get("errors")
+        .and_then(Value::as_array)
+        .filter(|e| !e.is_empty());
+    match errors {
+        Some(errors) => {
+            for e in errors.iter().take(output::MAX_LISTED_ERRORS) {
+                let message = e.get("message").and_then(Value::as_str).unwrap_or("?");
+                eprintln!(
+                    "error: GraphQL: {}",
+                    output::escape_controls(&output::excerpt(message))
+                );
+            }
+            if errors.len() > output::MAX_LISTED_ERRORS {
+                eprintln!(
+                    "error: GraphQL: and {} more error(s), all in the response above",
+                    errors.len() - output::MAX_LISTED_ERRORS
+                );
+            }
             ExitCode::FAILURE
         }
+        None => ExitCode::SUCCESS,
     }
 }
 
-async fn execute(args: &RunArgs) -> anyhow::Result<Value> {
+/// Sends the prepared document; the response comes back without the secrets `ion` holds
+/// (which `secrets` collects on the way).
+async fn execute(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<Value> {
     let prepared = prepare(args)?;
     let target = crate::target::connect().await?;
     let response = target
@@ -94,8 +102,9 @@ async fn execute(args: &RunArgs) -> anyhow::Result<Value> {
                 .set_operation_name(prepared.name.as_deref())
                 .variables(prepared.variables),
         )
-        .await?;
-    Ok(response)
+        .await;
+    target.collect_secrets(secrets).await;
+    Ok(secrets.json(response?))
 }
 
 /// A document ready to send: checked locally, variables parsed and complete.
@@ -183,50 +192,84 @@ fn check_required(op: &ast::OperationDefinition, variables: &Value) -> anyhow::R
 
 /// Appends the fragments the file uses from the `fragments/` folder beside it (the layout of
 /// `queries/`) and from the files beside it, as the build does, so `ion run queries/x.graphql`
-/// sends what the typed function sends. Folders are listed by the build's rules
-/// (`ion_client_build::files`).
+/// sends what the typed function sends. Folders are searched and files read by the build's
+/// rules (`ion_client_build::files`).
+///
+/// A neighbour that cannot be read (a symbolic link, a FIFO, a device, an oversized file) or
+/// does not parse is left out: it matters only when a fragment the file uses is defined
+/// nowhere else, since it may be defined there, and then the error names every file left out.
+/// A fragment defined nowhere at all is left to validation (or the server) to report.
 fn with_shared_fragments(file: &Path, text: String) -> anyhow::Result<String> {
     // `x.graphql` has the empty path as its parent: its folder is the current one.
     let dir = match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut candidates = Vec::new();
+    let mut found = files::search(dir, false);
     let fragments = dir.join("fragments");
     if fragments.is_dir() {
-        candidates.extend(files::graphql_files(&fragments)?);
+        let below = files::search(&fragments, true);
+        found.files.extend(below.files);
+        found.refused.extend(below.refused);
     }
-    candidates.extend(files::graphql_files_in(dir)?);
+    let mut left_out: Vec<String> = found.refused.iter().map(ToString::to_string).collect();
     let own = std::fs::canonicalize(file).ok();
     let mut library = Vec::new();
-    for path in candidates {
+    for path in found.files {
         if std::fs::canonicalize(&path).ok() == own {
             continue;
         }
-        // An unreadable or oversized neighbour only matters if the file uses a fragment from
-        // it, and then the server's (or validation's) "unknown fragment" names it.
-        if let Ok(source) = files::read_source(&path) {
-            library.push(source);
+        match files::read_source(&path) {
+            Ok(source) => library.push(source),
+            Err(e) => left_out.push(e.to_string()),
         }
     }
     let source = SourceFile::new(file, text);
-    ion_client_build::with_fragments(&source, &library).map_err(|d| anyhow!("{d}"))
+    let assembled =
+        ion_client_build::with_fragments(&source, &library).map_err(|d| anyhow!("{d}"))?;
+    // One line per syntax error: the file and where, not apollo-compiler's full report.
+    left_out.extend(
+        assembled
+            .skipped
+            .iter()
+            .flat_map(|d| &d.0)
+            .map(ToString::to_string),
+    );
+    if !assembled.missing.is_empty() && !left_out.is_empty() {
+        bail!(
+            "{} uses {}, defined in no file beside it that could be read; these were left out:\n{}",
+            file.display(),
+            assembled
+                .missing
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            left_out
+                .iter()
+                .map(|why| format!("  {}", why.trim_end()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    Ok(assembled.text)
 }
 
 /// `--all-pages`: every node of the paginated connection as one JSON line on stdout, with a
 /// progress line on stderr when it is a terminal.
 pub async fn all_pages(args: RunArgs) -> ExitCode {
-    match follow_pages(&args).await {
+    let mut secrets = Secrets::default();
+    match follow_pages(&args, &mut secrets).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if crate::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", secrets.line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
 }
 
-async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
+async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<()> {
     use std::io::{IsTerminal as _, Write as _};
     let Prepared {
         document,
@@ -250,6 +293,7 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
         ),
     };
     let target = crate::target::connect().await?;
+    target.collect_secrets(secrets).await;
     let progress = std::io::stderr().is_terminal();
     let mut stdout = std::io::stdout().lock();
     let mut nodes = 0usize;
@@ -267,7 +311,10 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
                     .set_operation_name(name.as_deref())
                     .variables(variables.clone()),
             )
-            .await?;
+            .await;
+        // A refresh between pages brings a new token: each is removed from what follows.
+        target.collect_secrets(secrets).await;
+        let response = secrets.json(response?);
         if let Some(errors) = response
             .get("errors")
             .and_then(Value::as_array)
@@ -276,7 +323,7 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
             bail!(
                 "GraphQL errors on page {}: {}",
                 follower.pages() + 1,
-                Value::Array(errors.clone())
+                output::excerpt(&output::json_line(&Value::Array(errors.clone())))
             );
         }
         let mut connection = response.get("data").unwrap_or(&Value::Null);
@@ -290,7 +337,7 @@ async fn follow_pages(args: &RunArgs) -> anyhow::Result<()> {
             .flatten()
         {
             if let Some(node) = edge.get("node").filter(|n| !n.is_null()) {
-                writeln!(stdout, "{node}")?;
+                writeln!(stdout, "{}", output::json_line(node))?;
                 nodes += 1;
             }
         }

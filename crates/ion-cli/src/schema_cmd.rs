@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use ion_client_build::SourceFile;
 
+use crate::output::escape_controls;
+
 /// The schema a repository keeps by convention, used when present in the current directory.
 pub const CONVENTIONAL_SCHEMA: &str = "schema/ion.graphql";
 
@@ -46,7 +48,7 @@ pub fn check(schema: &SourceFile, paths: &[PathBuf]) -> anyhow::Result<bool> {
     match ion_client_build::validate(schema, &files) {
         Ok(warnings) => {
             for w in &warnings {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", escape_controls(w));
             }
             eprintln!(
                 "ok: {} file(s) are valid against {}",
@@ -56,7 +58,7 @@ pub fn check(schema: &SourceFile, paths: &[PathBuf]) -> anyhow::Result<bool> {
             Ok(true)
         }
         Err(diagnostics) => {
-            eprint!("{diagnostics}");
+            eprint!("{}", escape_controls(&diagnostics.to_string()));
             Ok(false)
         }
     }

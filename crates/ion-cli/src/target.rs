@@ -5,10 +5,28 @@ use anyhow::Context as _;
 use ion_client::{Client, Config};
 use ion_emulator::{Emulator, EmulatorOptions};
 
+use crate::output::Secrets;
+
 /// A client, and the emulator it talks to when one was started (kept alive with it).
 pub struct Target {
     pub client: Client,
+    /// The client secret, kept only to remove it from what `ion` prints.
+    secret: Option<String>,
     _emulator: Option<Emulator>,
+}
+
+impl Target {
+    /// Adds what `ion` must never print to `secrets`: the client secret and the access token
+    /// the client holds. Called after a response arrived, so the token comes from the cache
+    /// and no request is made; one that cannot be had is simply not added.
+    pub async fn collect_secrets(&self, secrets: &mut Secrets) {
+        if let Some(secret) = &self.secret {
+            secrets.add(secret.as_str());
+        }
+        if let Ok(token) = self.client.access_token().await {
+            secrets.add(token.secret());
+        }
+    }
 }
 
 /// The configured ION, or, when no `ION_*` variable is set at all, an embedded emulator with
@@ -18,6 +36,7 @@ pub async fn connect() -> anyhow::Result<Target> {
         let client = Client::new(Config::from_env()?)?;
         return Ok(Target {
             client,
+            secret: std::env::var("ION_CLIENT_SECRET").ok(),
             _emulator: None,
         });
     }
@@ -32,6 +51,7 @@ pub async fn connect() -> anyhow::Result<Target> {
     let config = ion_client::testing::config_builder(&emulator)?.build()?;
     Ok(Target {
         client: Client::new(config)?,
+        secret: Some(emulator.client_secret().to_owned()),
         _emulator: Some(emulator),
     })
 }

@@ -1,6 +1,10 @@
 //! The `ion` binary end to end, offline: with no configuration it runs against its embedded
 //! emulator, exactly as the README's first command does.
 
+#[cfg(unix)]
+#[path = "cli/files.rs"]
+mod files;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

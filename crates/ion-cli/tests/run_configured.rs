@@ -3,6 +3,12 @@
 //! the emulator's counters proving what was sent.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "run_configured/mock.rs"]
+mod mock;
+
+#[path = "run_configured/hostile.rs"]
+mod hostile;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -173,3 +173,61 @@ impl Builder {
         }
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// `builder.generate_from(root)` on a thread of its own, waited for a limited time: a
+    /// blocking open fails the test instead of hanging it.
+    fn bounded(builder: Builder, root: &Path) -> Result<Generated, String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let root = root.to_path_buf();
+        std::thread::spawn(move || {
+            let _ = tx.send(builder.generate_from(&root).map_err(|e| e.to_string()));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("built or refused at once, not blocked")
+    }
+
+    fn mkfifo(path: &Path) {
+        let made = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+    }
+
+    /// The build reads its inputs by the `files` rules: a FIFO among the queries or as the
+    /// schema is refused without waiting for a writer, and a link to `/dev/zero` among the
+    /// queries is refused by name, never read.
+    #[test]
+    fn inputs_that_are_not_regular_files_are_refused_unread() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("queries")).expect("mkdir");
+        std::fs::write(root.join("queries/me.graphql"), "query Me { me { id } }").expect("write");
+        mkfifo(&root.join("queries/pipe.graphql"));
+        let err = bounded(Builder::new(), root).expect_err("a FIFO among the queries");
+        assert!(
+            err.ends_with("pipe.graphql is a named pipe, not a regular file"),
+            "{err}"
+        );
+
+        std::fs::remove_file(root.join("queries/pipe.graphql")).expect("rm");
+        std::os::unix::fs::symlink("/dev/zero", root.join("queries/zero.graphql")).expect("link");
+        let err = bounded(Builder::new(), root).expect_err("a link among the queries");
+        assert!(err.contains("zero.graphql is a symbolic link"), "{err}");
+
+        std::fs::remove_file(root.join("queries/zero.graphql")).expect("rm");
+        mkfifo(&root.join("schema.graphql"));
+        let err = bounded(Builder::new().schema("schema.graphql"), root)
+            .expect_err("a FIFO as the schema");
+        assert!(
+            err.starts_with("cannot read the schema: ")
+                && err.ends_with("is a named pipe, not a regular file"),
+            "{err}"
+        );
+        assert!(bounded(Builder::new(), root).is_ok(), "the rest builds");
+    }
+}

@@ -131,7 +131,9 @@ mod sources;
 #[cfg(feature = "codegen")]
 pub use builder::Builder;
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Place};
-pub use sources::{SourceFile, parse as parse_document, reachable, spreads, with_fragments};
+pub use sources::{
+    Assembled, SourceFile, parse as parse_document, reachable, spreads, with_fragments,
+};
 
 /// What to do when an operation selects a deprecated field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

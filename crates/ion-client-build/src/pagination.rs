@@ -8,11 +8,12 @@
 //! fragment spreads and inline fragments. The rule reads apollo-compiler's
 //! `ExecutableDocument` (selections with their schema definitions), never the document's text.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use apollo_compiler::executable::{ExecutableDocument, Field, Operation, Selection, SelectionSet};
 use apollo_compiler::validation::Valid;
-use apollo_compiler::{Node, Schema};
+use apollo_compiler::{Name, Node, Schema};
 
 use crate::SourceFile;
 
@@ -86,7 +87,8 @@ pub fn connection(
         return Err(NotPaginated::NoAfterVariable);
     }
     let mut trail = Vec::new();
-    if !find_after(document, &operation.selection_set, &mut trail) {
+    let mut entered = HashSet::new();
+    if !find_after(document, &operation.selection_set, &mut trail, &mut entered) {
         return Err(NotPaginated::NoAfterArgument);
     }
     // Every field down to the connection, merged by response key at each level.
@@ -143,7 +145,15 @@ pub fn check(
 }
 
 /// Records in `trail` the response keys down to the first field taking `after: $after`.
-fn find_after(doc: &ExecutableDocument, set: &SelectionSet, trail: &mut Vec<String>) -> bool {
+/// `entered` holds the fragments already searched: a fragment that did not hold the argument
+/// once does not hold it the next time, and a fragment that spreads itself (an unvalidated
+/// document) ends the search instead of recursing until the stack overflows.
+fn find_after<'d>(
+    doc: &'d ExecutableDocument,
+    set: &'d SelectionSet,
+    trail: &mut Vec<String>,
+    entered: &mut HashSet<&'d Name>,
+) -> bool {
     for sel in &set.selections {
         let found = match sel {
             Selection::Field(f) => {
@@ -151,17 +161,20 @@ fn find_after(doc: &ExecutableDocument, set: &SelectionSet, trail: &mut Vec<Stri
                 let takes_after = f.arguments.iter().any(|a| {
                     a.name == "after" && a.value.as_variable().is_some_and(|v| v == "after")
                 });
-                if takes_after || find_after(doc, &f.selection_set, trail) {
+                if takes_after || find_after(doc, &f.selection_set, trail, entered) {
                     return true;
                 }
                 trail.pop();
                 false
             }
-            Selection::FragmentSpread(s) => doc
-                .fragments
-                .get(&s.fragment_name)
-                .is_some_and(|f| find_after(doc, &f.selection_set, trail)),
-            Selection::InlineFragment(i) => find_after(doc, &i.selection_set, trail),
+            Selection::FragmentSpread(s) => {
+                entered.insert(&s.fragment_name)
+                    && doc
+                        .fragments
+                        .get(&s.fragment_name)
+                        .is_some_and(|f| find_after(doc, &f.selection_set, trail, entered))
+            }
+            Selection::InlineFragment(i) => find_after(doc, &i.selection_set, trail, entered),
         };
         if found {
             return true;
@@ -170,13 +183,15 @@ fn find_after(doc: &ExecutableDocument, set: &SelectionSet, trail: &mut Vec<Stri
     false
 }
 
-/// The fields of `sets` with response key `key`, looking through spreads and inline fragments.
+/// The fields of `sets` with response key `key`, looking through spreads (each fragment once)
+/// and inline fragments.
 fn by_key<'d>(
     doc: &'d ExecutableDocument,
     sets: &[&'d SelectionSet],
     key: &str,
 ) -> Vec<&'d Node<Field>> {
     let mut out = Vec::new();
+    let mut entered = HashSet::new();
     let mut stack: Vec<&SelectionSet> = sets.to_vec();
     while let Some(set) = stack.pop() {
         for sel in &set.selections {
@@ -184,7 +199,9 @@ fn by_key<'d>(
                 Selection::Field(f) if f.response_key() == key => out.push(f),
                 Selection::Field(_) => {}
                 Selection::FragmentSpread(s) => {
-                    if let Some(f) = doc.fragments.get(&s.fragment_name) {
+                    if entered.insert(&s.fragment_name)
+                        && let Some(f) = doc.fragments.get(&s.fragment_name)
+                    {
                         stack.push(&f.selection_set);
                     }
                 }
@@ -264,6 +281,28 @@ mod tests {
         assert_eq!(
             check_text("query Q { me { id } }", Some("Other")),
             Err(NotPaginated::NoSuchOperation(Some("Other".into())))
+        );
+    }
+
+    /// Fragments that spread themselves or each other are invalid, but `check` reads
+    /// unvalidated documents: every walk ends.
+    #[test]
+    fn fragment_cycles_end_the_walks() {
+        let cycle = "query Q($after: String) { ...F runs(after: $after) { ...C } }\n\
+                     fragment F on Query { ...F ...G }\n\
+                     fragment G on Query { ...F }\n\
+                     fragment C on RunsConnection { ...C pageInfo { hasNextPage endCursor } edges { node { id } } }";
+        assert_eq!(check_text(cycle, None), Ok(vec!["runs".to_string()]));
+        let no_after = "query Q($after: String) { ...F }\nfragment F on Query { ...F }";
+        assert_eq!(
+            check_text(no_after, None),
+            Err(NotPaginated::NoAfterArgument)
+        );
+        let no_page_info = "query Q($after: String) { runs(after: $after) { ...C } }\n\
+                            fragment C on RunsConnection { ...C edges { node { id } } }";
+        assert_eq!(
+            check_text(no_page_info, None),
+            Err(NotPaginated::NoPageInfo)
         );
     }
 

@@ -1,7 +1,8 @@
 //! Operation sources: the schema and the operation files parsed, fragments indexed across all
 //! files, each operation file validated with exactly the fragments it reaches, and the one
-//! transitive fragment closure ([`reachable`]) that validation, generation and `ion run`'s
-//! documents ([`with_fragments`]) share.
+//! transitive fragment closure ([`reachable`], which visits each fragment once, so a fragment
+//! that spreads itself ends the walk) that validation, generation and `ion run`'s documents
+//! ([`with_fragments`]) share.
 //!
 //! Invariant: all diagnostics are collected before anything fails, so a user sees every
 //! mistake at once.
@@ -204,18 +205,44 @@ pub fn spreads(set: &[ast::Selection], out: &mut Vec<String>) {
     }
 }
 
+/// The document `ion run` sends for a file, from [`with_fragments`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Assembled {
+    /// The file's text, then the definitions of the fragments it reaches from the library.
+    pub text: String,
+    /// Fragments the file reaches that neither it nor any library file that parses defines,
+    /// sorted (validation, or the server, reports them as unknown).
+    pub missing: Vec<String>,
+    /// The library files left out because they do not parse, each with its syntax errors.
+    pub skipped: Vec<Diagnostics>,
+}
+
 /// The document `ion run` sends for `file`: its text, then the definitions of the fragments it
 /// reaches ([`reachable`]) that it does not define itself, taken from `library` (typically
-/// `queries/fragments/**`, in the library's order: the first definition of a name wins).
-/// Fragments it does not use are not added, so the server sees a valid document.
+/// `queries/fragments/**` and the files beside it, in the library's order: the first
+/// definition of a name wins). Fragments it does not use are not added, so the server sees a
+/// valid document.
+///
+/// A library file that does not parse is left out and listed in [`Assembled::skipped`]: it
+/// matters only when a fragment the file needs is [`Assembled::missing`], since it may be
+/// defined there; the caller decides what to say then.
 ///
 /// # Errors
-/// Syntax errors in `file` or in a library file, with their locations.
-pub fn with_fragments(file: &SourceFile, library: &[SourceFile]) -> Result<String, Diagnostics> {
+/// Syntax errors in `file`, with their locations.
+pub fn with_fragments(file: &SourceFile, library: &[SourceFile]) -> Result<Assembled, Diagnostics> {
     let doc = parse(file)?;
     let mut available: BTreeMap<String, (String, Node<ast::FragmentDefinition>)> = BTreeMap::new();
+    let mut skipped = Vec::new();
     for lib in library {
-        for def in &parse(lib)?.definitions {
+        let lib_doc = match parse(lib) {
+            Ok(lib_doc) => lib_doc,
+            Err(errors) => {
+                skipped.push(errors);
+                continue;
+            }
+        };
+        for def in &lib_doc.definitions {
             if let Some(frag) = def.as_fragment_definition()
                 && let Some(text) = def
                     .location()
@@ -248,20 +275,28 @@ pub fn with_fragments(file: &SourceFile, library: &[SourceFile]) -> Result<Strin
         };
         needed.extend(reachable(set, lookup));
     }
-    let mut out = file.text.clone();
+    let mut text = file.text.clone();
+    let mut missing = Vec::new();
     for name in needed {
         if defined.contains_key(name.as_str()) {
             continue;
         }
-        if let Some((text, _)) = available.get(&name) {
-            out.push_str("\n\n");
-            out.push_str(text);
+        match available.get(&name) {
+            Some((definition, _)) => {
+                text.push_str("\n\n");
+                text.push_str(definition);
+            }
+            None => missing.push(name),
         }
     }
-    if !out.ends_with('\n') {
-        out.push('\n');
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    Ok(out)
+    Ok(Assembled {
+        text,
+        missing,
+        skipped,
+    })
 }
 
 /// Parses one GraphQL document (operations and fragments) without a schema.
@@ -287,7 +322,7 @@ mod tests {
             "fragments/f.graphql",
             "fragment P on IonPageInfo { hasNextPage endCursor }\nfragment R on Run { id ...U }\nfragment U on Run { title }\nfragment Unused on Run { id }",
         )];
-        let doc = with_fragments(&file, &lib).expect("parses");
+        let doc = with_fragments(&file, &lib).expect("parses").text;
         for name in ["fragment P on", "fragment R on", "fragment U on"] {
             assert!(doc.contains(name), "{name} missing from {doc}");
         }
@@ -301,7 +336,51 @@ mod tests {
             &own,
             &[SourceFile::new("f.graphql", "fragment U on User { name }")],
         )
-        .expect("parses");
+        .expect("parses")
+        .text;
         assert_eq!(doc.matches("fragment U").count(), 1, "{doc}");
+    }
+
+    /// A library file that does not parse is left out and reported; only a fragment no file
+    /// that parses defines makes it matter.
+    #[test]
+    fn broken_library_files_are_skipped_and_listed() {
+        let file = SourceFile::new("q.graphql", "query Q { me { ...U } }");
+        let library = [
+            SourceFile::new("broken.graphql", "query Broken { me { id }"),
+            SourceFile::new("f.graphql", "fragment U on User { id }"),
+        ];
+        let assembled = with_fragments(&file, &library).expect("the file parses");
+        assert!(assembled.text.contains("fragment U on User"));
+        assert!(assembled.missing.is_empty());
+        assert_eq!(assembled.skipped.len(), 1);
+        assert!(
+            assembled.skipped[0]
+                .to_string()
+                .contains("broken.graphql:1:"),
+            "{}",
+            assembled.skipped[0]
+        );
+
+        let needs_v = SourceFile::new("q.graphql", "query Q { me { ...U ...V } }");
+        let assembled = with_fragments(&needs_v, &library).expect("the file parses");
+        assert_eq!(assembled.missing, ["V"]);
+    }
+
+    /// A fragment that spreads itself (invalid, but `ion run --no-validate` reads what it is
+    /// given) is visited once.
+    #[test]
+    fn self_spreading_fragments_end() {
+        let file = SourceFile::new(
+            "q.graphql",
+            "query Q { me { ...F } }\nfragment F on User { id ...F ...G }",
+        );
+        let library = [SourceFile::new(
+            "g.graphql",
+            "fragment G on User { ...F ...G }",
+        )];
+        let assembled = with_fragments(&file, &library).expect("parses");
+        assert_eq!(assembled.text.matches("fragment G").count(), 1);
+        assert!(assembled.missing.is_empty());
     }
 }

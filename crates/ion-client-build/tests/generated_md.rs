@@ -39,7 +39,7 @@ fn sources() -> (SourceFile, Vec<SourceFile>) {
 /// graphql_client's output for the operation, with the derives ion-client's response types
 /// carry, formatted by prettyplease.
 fn theirs(operation: &SourceFile, fragments: &[SourceFile]) -> String {
-    let document = with_fragments(operation, fragments).expect("parses");
+    let document = with_fragments(operation, fragments).expect("parses").text;
     let mut options = GraphQLClientCodegenOptions::new(CodegenMode::Cli);
     options.set_response_derives("Debug, Clone, PartialEq, Serialize".into());
     let tokens = generate_module_token_stream_from_string(

@@ -175,15 +175,68 @@ async fn serve_connection(stream: TcpStream, router: Router) {
     let handle = ConnHandle(signal.clone());
     let service =
         hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            let refused = misdirected(req.headers());
             req.extensions_mut().insert(handle.clone());
             let mut router = router.clone();
-            async move { tower::Service::call(&mut router, req).await }
+            async move {
+                match refused {
+                    Some(response) => Ok(response),
+                    None => tower::Service::call(&mut router, req).await,
+                }
+            }
         });
     let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
     tokio::select! {
         _ = connection => {}
         _ = signal.notify.notified() => {}
     }
+}
+
+/// `421 Misdirected Request` for a request not addressed to a loopback name, `None` for one
+/// that is.
+///
+/// The emulator listens on 127.0.0.1 only, but a web page can still reach it through DNS
+/// rebinding: its own name, re-resolved to 127.0.0.1, makes the browser send the page's
+/// requests here, with the page's name as `Host`. With the well-known default client such a
+/// page could mint a token and read or write the data; answering only `127.0.0.1`, `[::1]`
+/// and `localhost` (any port) shuts it out, since a page cannot choose the `Host` header.
+fn misdirected(headers: &HeaderMap) -> Option<Response> {
+    let host = headers
+        .get(header::HOST)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()));
+    if host.as_deref().is_some_and(is_loopback_host) {
+        return None;
+    }
+    let message = match &host {
+        Some(host) => format!(
+            "the ION emulator answers only requests addressed to 127.0.0.1, [::1] or localhost; \
+             this one was addressed to `{host}`"
+        ),
+        None => "the ION emulator answers only requests addressed to 127.0.0.1, [::1] or \
+                 localhost; this one has no Host header"
+            .to_string(),
+    };
+    Some(json_response(
+        421,
+        &json!({ "error": "misdirected_request", "error_description": message, "errors": [{ "message": message }] }),
+    ))
+}
+
+/// Whether a `Host` header value names a loopback address: `127.0.0.1`, `[::1]` or
+/// `localhost` (in any case), with or without a port.
+fn is_loopback_host(value: &str) -> bool {
+    let is_port = |p: &str| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    let port_ok = |rest: &str| rest.is_empty() || rest.strip_prefix(':').is_some_and(is_port);
+    if let Some(bracketed) = value.strip_prefix('[') {
+        return bracketed
+            .split_once(']')
+            .is_some_and(|(ip, rest)| ip == "::1" && port_ok(rest));
+    }
+    let (name, rest) = match value.find(':') {
+        Some(i) => value.split_at(i),
+        None => (value, ""),
+    };
+    (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost")) && port_ok(rest)
 }
 
 fn trace_id() -> String {
@@ -427,4 +480,39 @@ fn execute(shared: &Shared, item: &Value, caller: &Caller) -> Value {
         shared.counters.operations();
     }
     engine::execute(&shared.executable, &shared.instance, caller, item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_names_are_answered() {
+        for host in [
+            "127.0.0.1",
+            "127.0.0.1:8080",
+            "localhost",
+            "LocalHost:1",
+            "[::1]",
+            "[::1]:65535",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example",
+            "evil.example:8080",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io",
+            "127.0.0.2",
+            "localhost:",
+            "localhost:80:80",
+            "localhost:http",
+            "[::1]x",
+            "[::2]:80",
+            "0.0.0.0",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
 }

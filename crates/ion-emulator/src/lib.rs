@@ -62,6 +62,7 @@ pub use rows::Rows;
 
 use engine::Instance;
 use faults::CounterCells;
+use ion_client_build::files;
 use store::{Clock, Store};
 
 /// The ION schema shipped with the emulator (ion-client's `schema/ion.graphql`), served unless
@@ -71,6 +72,12 @@ pub const SHIPPED_SCHEMA: &str = include_str!("../schema/ion.graphql");
 /// The demo factory: users, parts and revisions, procedures with steps, runs with run steps,
 /// locations and inventory, suppliers, purchase orders with lines, receipts and issues.
 const DEMO_SEED: &str = include_str!("seeds/demo.json");
+
+/// The largest seed file read: eight times a seed of 100,000 runs (about 32 MB); a larger one
+/// holds more rows than a local ION is for. Schema files are read up to ion-client-build's
+/// `MAX_SOURCE_BYTES`. Both are read by ion-client-build's rules: regular files only, never
+/// blocking on a FIFO, a device never opened.
+pub const MAX_SEED_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Keycloak's default access-token lifespan, which ION's realm keeps.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
@@ -139,8 +146,8 @@ impl SchemaSource {
             }
             SchemaSource::Default => Ok(SHIPPED_SCHEMA.to_owned()),
             SchemaSource::Sdl(s) => Ok(s.clone()),
-            SchemaSource::File(p) => std::fs::read_to_string(p)
-                .map_err(|e| EmulatorError::Schema(format!("cannot read {}: {e}", p.display()))),
+            SchemaSource::File(p) => files::read_capped(p, files::MAX_SOURCE_BYTES)
+                .map_err(|e| EmulatorError::Schema(e.to_string())),
         }
     }
 }
@@ -186,9 +193,8 @@ impl Seed {
             Seed::Demo => parse(DEMO_SEED, "the demo seed"),
             Seed::Empty => Ok(serde_json::Value::Object(Default::default())),
             Seed::File(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    EmulatorError::Seed(format!("cannot read {}: {e}", p.display()))
-                })?;
+                let text = files::read_capped(p, MAX_SEED_BYTES)
+                    .map_err(|e| EmulatorError::Seed(e.to_string()))?;
                 parse(&text, &p.display().to_string())
             }
             Seed::Json(v) => Ok(v.clone()),

@@ -88,6 +88,15 @@ pub(crate) struct Gen<'t, 'a, 'd> {
     pub hints: Vec<String>,
 }
 
+/// What a [`Gen::collect`] walk merges for: the type selected on, the concrete type when it is
+/// abstract, and the fragments held as fields.
+#[derive(Clone, Copy)]
+struct Walk<'w> {
+    parent: &'w str,
+    concrete: Option<&'w str>,
+    held: &'w BTreeSet<String>,
+}
+
 fn is_conditional(directives: &DirectiveList) -> bool {
     directives.get("include").is_some() || directives.get("skip").is_some()
 }
@@ -212,6 +221,31 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
         held: &BTreeSet<String>,
         out: &mut Vec<(String, Collected<'d>)>,
     ) {
+        let walk = Walk {
+            parent,
+            concrete,
+            held,
+        };
+        self.collect_in(sets, &walk, conditional, &mut Vec::new(), out);
+    }
+
+    /// [`Self::collect`], with the fragments being expanded on the way here in `entered`: a
+    /// fragment is never expanded inside itself (validation refuses cycles; the walk ends even
+    /// so). A fragment spread twice side by side is expanded twice, since whether its fields are
+    /// conditional depends on every spread.
+    fn collect_in(
+        &self,
+        sets: &[&'d SelectionSet],
+        walk: &Walk<'_>,
+        conditional: bool,
+        entered: &mut Vec<&'d str>,
+        out: &mut Vec<(String, Collected<'d>)>,
+    ) {
+        let Walk {
+            parent,
+            concrete,
+            held,
+        } = *walk;
         for set in sets {
             for sel in &set.selections {
                 match sel {
@@ -239,9 +273,12 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
                         }
                         if let Some(frag) = self.doc.fragments.get(&s.fragment_name)
                             && self.applies(frag.type_condition(), parent, concrete)
+                            && !entered.contains(&frag.name.as_str())
                         {
                             let cond = conditional || is_conditional(&s.directives);
-                            self.collect(&[&frag.selection_set], parent, concrete, cond, held, out);
+                            entered.push(frag.name.as_str());
+                            self.collect_in(&[&frag.selection_set], walk, cond, entered, out);
+                            entered.pop();
                         }
                     }
                     Selection::InlineFragment(i) => {
@@ -252,7 +289,7 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
                             .unwrap_or(parent);
                         if self.applies(tc, parent, concrete) {
                             let cond = conditional || is_conditional(&i.directives);
-                            self.collect(&[&i.selection_set], parent, concrete, cond, held, out);
+                            self.collect_in(&[&i.selection_set], walk, cond, entered, out);
                         }
                     }
                 }
@@ -366,6 +403,19 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
         held: &BTreeSet<String>,
         out: &mut BTreeSet<String>,
     ) {
+        self.variants_in(sets, parent, held, &mut BTreeSet::new(), out);
+    }
+
+    /// [`Self::variants`], expanding each fragment once (`entered`): a second visit adds
+    /// nothing, and a fragment that spreads itself ends the walk.
+    fn variants_in(
+        &self,
+        sets: &[&'d SelectionSet],
+        parent: &str,
+        held: &BTreeSet<String>,
+        entered: &mut BTreeSet<&'d str>,
+        out: &mut BTreeSet<String>,
+    ) {
         let parent_possible = self.possible(parent);
         for set in sets {
             for sel in &set.selections {
@@ -376,8 +426,10 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
                     }
                     Selection::FragmentSpread(s) => {
                         match self.doc.fragments.get(&s.fragment_name) {
-                            Some(f) => (f.type_condition().as_str(), &f.selection_set),
-                            None => continue,
+                            Some(f) if entered.insert(f.name.as_str()) => {
+                                (f.type_condition().as_str(), &f.selection_set)
+                            }
+                            _ => continue,
                         }
                     }
                     Selection::InlineFragment(i) => (
@@ -391,7 +443,7 @@ impl<'t, 'a, 'd> Gen<'t, 'a, 'd> {
                 if !self.applies(tc, parent, None) {
                     out.extend(self.possible(tc).intersection(&parent_possible).cloned());
                 }
-                self.variants(&[inner], parent, held, out);
+                self.variants_in(&[inner], parent, held, entered, out);
             }
         }
     }

@@ -257,3 +257,76 @@ async fn clients_and_token_lifetime_are_configurable() {
     .await;
     assert_eq!(status, 401);
 }
+
+/// Sends `request` as written (an HTTP/1.1 request with `Connection: close`) and returns the
+/// status and the body: the `Host` header is the test's, as a browser's would be.
+async fn raw_request(emulator: &ion_emulator::Emulator, request: String) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(emulator.addr())
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// A page that rebinds its own name to 127.0.0.1 makes the browser send its requests with its
+/// name as `Host`: the emulator refuses them before minting a token or executing anything.
+#[tokio::test]
+async fn requests_not_addressed_to_a_loopback_name_are_refused() {
+    let emulator = demo().await;
+    let port = emulator.addr().port();
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        emulator.client_id(),
+        emulator.client_secret()
+    );
+    let token_request = |host: &str| {
+        format!(
+            "POST /auth/realms/api-keys/protocol/openid-connect/token HTTP/1.1\r\nHost: {host}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{form}",
+            form.len()
+        )
+    };
+    let (status, body) =
+        raw_request(&emulator, token_request(&format!("rebound.example:{port}"))).await;
+    assert_eq!(status, 421, "{body}");
+    assert_eq!(
+        body["error_description"],
+        format!(
+            "the ION emulator answers only requests addressed to 127.0.0.1, [::1] or localhost; \
+             this one was addressed to `rebound.example:{port}`"
+        )
+    );
+    assert_eq!(emulator.counters().token_requests, 0);
+
+    let query = json!({ "query": "{ me { id } }" }).to_string();
+    let graphql_request = |host: &str| {
+        format!(
+            "POST /graphql HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{query}",
+            emulator.issue_token(),
+            query.len()
+        )
+    };
+    let (status, body) = raw_request(&emulator, graphql_request("rebound.example")).await;
+    assert_eq!(status, 421, "{body}");
+    assert!(body["errors"][0]["message"].is_string(), "{body}");
+    assert_eq!(emulator.counters().graphql_requests, 0);
+
+    // Addressed by a loopback name, the same requests are answered.
+    let (status, body) = raw_request(&emulator, token_request(&format!("localhost:{port}"))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = raw_request(&emulator, graphql_request("127.0.0.1")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["me"]["id"].is_i64(), "{body}");
+}

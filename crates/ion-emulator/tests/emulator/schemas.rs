@@ -404,3 +404,52 @@ async fn shared_evidence_operations_run_against_the_reference_schema() {
     );
     assert!(clean >= 40, "only {clean} evidence operations ran cleanly");
 }
+
+/// Schema and seed files are read as `ion` reads `.graphql` files: a FIFO is refused without
+/// waiting for a writer, a device (here `/dev/zero` behind a link, which would never end) is
+/// never read.
+#[cfg(unix)]
+#[test]
+fn schema_and_seed_files_that_are_not_regular_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let zero = dir.path().join("zero.json");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+
+    // Bounded: a blocking open would hang forever, so each start runs on a thread of its own
+    // (left behind if it blocks) and the test waits for its answer a limited time.
+    let refusal = |options: EmulatorOptions| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let started = runtime.block_on(ion_emulator::Emulator::start(options));
+            let _ = tx.send(started.err());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("refused at once, not blocked")
+            .expect("refused")
+    };
+    let err = refusal(EmulatorOptions::new().schema_file(&fifo));
+    assert!(matches!(err, EmulatorError::Schema(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("pipe is a named pipe, not a regular file"),
+        "{err}"
+    );
+    for (seed, want) in [
+        (&fifo, "pipe is a named pipe, not a regular file"),
+        (&zero, "zero.json is a device, not a regular file"),
+    ] {
+        let err = refusal(EmulatorOptions::new().seed(Seed::File(seed.clone())));
+        assert!(matches!(err, EmulatorError::Seed(_)), "{err}");
+        assert!(err.to_string().contains(want), "{err}");
+    }
+}
