@@ -739,7 +739,7 @@ impl Client {
     ///
     /// # Example
     ///
-    /// ```no_run
+    /// ```
     /// # #[cfg(feature = "testing")]
     /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
     /// use ion_client::FileSource;
