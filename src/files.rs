@@ -157,7 +157,8 @@ pub struct Attachment {
     pub content_type: String,
     /// The bytes sent.
     pub size: u64,
-    /// A short-lived URL to download the bytes, as ION answered it when the row was made.
+    /// A short-lived URL to download the bytes: as ION answered it when the row was made,
+    /// else as it answers once the bytes are stored (`None` when it named none).
     pub download_url: Option<String>,
 }
 
@@ -327,12 +328,22 @@ impl<'a> AttachFile<'a> {
             .await;
             let failed = match sent {
                 Ok(()) => {
+                    // ION may name the download URL only once the bytes are there; a failed
+                    // read costs the caller nothing but the URL.
+                    let download_url = match created.row.download_url {
+                        Some(url) => Some(url),
+                        None => flow::read(client, id)
+                            .await
+                            .ok()
+                            .flatten()
+                            .and_then(|row| row.download_url),
+                    };
                     return Ok(Attachment {
                         id,
                         file_name: stored_name,
                         content_type,
                         size: len,
-                        download_url: created.row.download_url,
+                        download_url,
                     });
                 }
                 Err(failed) => failed,
@@ -544,7 +555,15 @@ impl<'a> DownloadFile<'a> {
                 format!("downloading attachment {id} failed: {why}"),
             )
         })?;
-        let path = destination_path(&self.destination, row.filename.as_deref(), id);
+        let path =
+            destination_path(&self.destination, row.filename.as_deref(), id).map_err(|why| {
+                fail(
+                    None,
+                    None,
+                    None,
+                    format!("downloading attachment {id} failed: {why}"),
+                )
+            })?;
         let local = |e: std::io::Error, attempts: u32| {
             let message = format!(
                 "downloading attachment {id} to {} failed: {e}",
@@ -621,16 +640,27 @@ impl<'a> IntoFuture for DownloadFile<'a> {
 }
 
 /// Where a download goes: into `destination` under a safe form of the attachment's name
-/// when `destination` is a folder, else `destination` itself.
-fn destination_path(destination: &Path, file_name: Option<&str>, id: i64) -> PathBuf {
+/// when `destination` is a folder, else `destination` itself. A path that ends with a
+/// separator names a folder, which must exist.
+fn destination_path(
+    destination: &Path,
+    file_name: Option<&str>,
+    id: i64,
+) -> Result<PathBuf, String> {
     if destination.is_dir() {
         let name = file_name
             .and_then(safe_file_name)
             .unwrap_or_else(|| format!("attachment-{id}"));
-        destination.join(name)
-    } else {
-        destination.to_owned()
+        return Ok(destination.join(name));
     }
+    let text = destination.as_os_str().to_string_lossy();
+    if text.is_empty() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) {
+        return Err(format!(
+            "the folder {} does not exist",
+            destination.display()
+        ));
+    }
+    Ok(destination.to_owned())
 }
 
 /// A file name from a server, made safe to create in a folder: its last path component
@@ -682,10 +712,11 @@ impl TempFile {
         })
     }
 
-    /// Flushes the bytes to disk and renames the file to `destination`.
+    /// Hands the last bytes to the operating system and renames the file to `destination`.
+    /// No `fsync`: the rename is what keeps a half file from the final name, and syncing
+    /// every download to the disk would cost most of its speed (the files bench measured it).
     async fn finish(mut self, destination: &Path) -> std::io::Result<()> {
         self.file.flush().await?;
-        self.file.sync_all().await?;
         tokio::fs::rename(&self.path, destination).await?;
         self.kept = true;
         Ok(())

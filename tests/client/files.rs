@@ -78,6 +78,11 @@ async fn a_multi_mib_file_goes_there_and_back_byte_for_byte() {
     assert_eq!(attachment.content_type, "application/pdf");
     assert_eq!(attachment.size, bytes.len() as u64);
     assert_eq!(e.stored_files()[0].size, bytes.len() as u64);
+    let url = attachment.download_url.as_deref().expect("a download URL");
+    assert!(
+        url.starts_with(&format!("{}/storage/", e.api_base())),
+        "{url}"
+    );
 
     // Storage saw the length and ION's content type, and nothing of ION's credentials.
     let requests = storage_requests(&e);
@@ -136,6 +141,19 @@ async fn a_server_file_name_cannot_leave_the_folder() {
         .await
         .expect("downloaded");
     assert_eq!(downloaded.path, out.join("escape.txt"));
+
+    let missing = format!("{}/", folder.path().join("nowhere").display());
+    let error = client
+        .download_file(attachment.id, &missing)
+        .await
+        .expect_err("no such folder");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "downloading attachment {} failed: the folder {missing} does not exist",
+            attachment.id
+        )
+    );
 }
 
 #[tokio::test]
