@@ -75,6 +75,7 @@ struct Tally {
 }
 
 async fn soak(calls: u64, seed: u64) {
+    let _alone = MEMORY.lock().await;
     // The emulator builds its schema once per process and keeps it; build it before the
     // baseline so teardown is measured against the same one-time caches.
     demo().await.shutdown().await;
