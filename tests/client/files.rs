@@ -489,3 +489,22 @@ async fn plain_http_storage_off_loopback_is_refused_before_any_byte() {
     );
     assert!(storage_requests(&e).is_empty());
 }
+
+#[tokio::test]
+async fn an_upload_in_which_nothing_moves_is_timed_out_and_retried() {
+    let e = demo().await;
+    let clock = manual_clock();
+    let client = client(config(&e, &clock).attempt_timeout(std::time::Duration::from_millis(300)));
+    // Storage sits on the first request far longer than the client waits for anything to move.
+    e.faults().inject(
+        Endpoint::Storage,
+        Fault::slow(std::time::Duration::from_secs(30)),
+    );
+    let folder = tempfile::tempdir().expect("tempdir");
+    let source = folder.path().join("a.txt");
+    std::fs::write(&source, b"hello").expect("write");
+    let attachment = client.attach_file(1, &source).await.expect("attached");
+    assert_eq!(attachment.size, 5);
+    assert_eq!(storage_requests(&e).len(), 2);
+    assert_eq!(clock.sleeps().len(), 1, "one backoff after the timeout");
+}
