@@ -7,7 +7,8 @@
 # test-kit start in a debug build (the same bench binary, `--start-only`), and the emulator's
 # own throughput bench; the whole-process bench (`--bench processes`: pagination memory, and
 # `ion run` beside the Python `requests` way of ION's quickstart, with a release `ion` and a throwaway venv holding
-# `requests`); and the generated-code bench (`--bench codegen`, which needs
+# `requests`); the files bench (`--bench files`: 256 MiB through the emulator's storage); and
+# the generated-code bench (`--bench codegen`, which needs
 # `../shared/ion-evidence` and says so when it is missing); then writes every table with the
 # machine, the date and the command. The "Cold build" section is kept as it is: it comes from
 # `cargo xtask cold-build`, which takes long enough to be run on its own.
@@ -46,6 +47,9 @@ else
     echo "(python3 with venv and pip is not available: the Python requests table is skipped)" >&2
 fi
 cargo bench "${bench[@]}" --bench processes -- --bench >"$tmp/processes.md"
+
+echo "== files: attach_file and download_file beside raw reqwest (release, 256 MiB)" >&2
+cargo bench "${bench[@]}" --bench files -- --bench >"$tmp/files.md"
 
 echo "== generated code: ion-client-build beside graphql_client (release; builds two crates)" >&2
 cargo bench "${bench[@]}" --bench codegen -- --bench >"$tmp/codegen.md"
@@ -94,6 +98,7 @@ fi
     echo "emulator in another process)."
     echo
     cat "$tmp/processes.md"
+    cat "$tmp/files.md"
     echo "From \`benches/codegen/\`:"
     echo
     cat "$tmp/codegen.md"

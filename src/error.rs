@@ -117,6 +117,20 @@ impl fmt::Display for PageStop {
 
 impl StdError for PageStop {}
 
+/// What became of an attachment row whose upload failed ([`ErrorKind::Upload`]).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cleanup {
+    /// No row was made, so there is nothing to clean up.
+    NoRow,
+    /// The row is still there, without its bytes (`delete_on_failure` was off).
+    Kept,
+    /// The row was deleted (`delete_on_failure`).
+    Deleted,
+    /// Deleting the row failed; it is still there, without its bytes.
+    DeleteFailed,
+}
+
 /// What went wrong, in terms a caller can act on.
 ///
 /// Match on it without matching on strings. The enum and every variant with fields are
@@ -217,6 +231,39 @@ pub enum ErrorKind {
         /// Why.
         stop: PageStop,
     },
+    /// Sending a file's bytes to storage failed ([`Client::attach_file`](crate::Client::attach_file)).
+    /// When ION had already made the attachment row, `attachment_id` names it: with
+    /// `delete_on_failure` it was deleted (or the delete failed, `cleanup` says which), else it
+    /// is still there, without its bytes.
+    #[non_exhaustive]
+    Upload {
+        /// The attachment row made for the upload; `None` when the failure came before ION
+        /// made one (the file could not be opened).
+        attachment_id: Option<i64>,
+        /// The HTTP status storage answered, when it answered.
+        status: Option<u16>,
+        /// Storage's error code (S3's `<Code>`: `AccessDenied`, `SignatureDoesNotMatch`, ...),
+        /// when its answer carried one.
+        code: Option<String>,
+        /// The transport failure, when there was one.
+        failure: Option<TransportFailure>,
+        /// What became of the attachment row.
+        cleanup: Cleanup,
+    },
+    /// Reading a file's bytes from storage, or writing them to disk, failed
+    /// ([`Client::download_file`](crate::Client::download_file)). Nothing was left under the
+    /// destination's name.
+    #[non_exhaustive]
+    Download {
+        /// The attachment being downloaded.
+        attachment_id: i64,
+        /// The HTTP status storage answered, when it answered.
+        status: Option<u16>,
+        /// Storage's error code (S3's `<Code>`), when its answer carried one.
+        code: Option<String>,
+        /// The transport failure, when there was one.
+        failure: Option<TransportFailure>,
+    },
     /// A bug: part of the client panicked (so far only the token request can report one).
     /// The client keeps working: the failure is handled like a failed token request, with
     /// its backoff. Please report it with the message.
@@ -295,6 +342,38 @@ impl ErrorKind {
     /// [`ErrorKind::Pagination`].
     pub fn pagination(stop: PageStop) -> ErrorKind {
         ErrorKind::Pagination { stop }
+    }
+
+    /// [`ErrorKind::Upload`].
+    pub fn upload(
+        attachment_id: Option<i64>,
+        status: Option<u16>,
+        code: Option<String>,
+        failure: Option<TransportFailure>,
+        cleanup: Cleanup,
+    ) -> ErrorKind {
+        ErrorKind::Upload {
+            attachment_id,
+            status,
+            code,
+            failure,
+            cleanup,
+        }
+    }
+
+    /// [`ErrorKind::Download`].
+    pub fn download(
+        attachment_id: i64,
+        status: Option<u16>,
+        code: Option<String>,
+        failure: Option<TransportFailure>,
+    ) -> ErrorKind {
+        ErrorKind::Download {
+            attachment_id,
+            status,
+            code,
+            failure,
+        }
     }
 }
 
@@ -478,9 +557,10 @@ impl Error {
         match &self.inner.kind {
             ErrorKind::HttpStatus { status, .. } => Some(*status),
             ErrorKind::RateLimited { .. } => Some(429),
-            ErrorKind::Authentication { status, .. } | ErrorKind::OutcomeUnknown { status, .. } => {
-                *status
-            }
+            ErrorKind::Authentication { status, .. }
+            | ErrorKind::OutcomeUnknown { status, .. }
+            | ErrorKind::Upload { status, .. }
+            | ErrorKind::Download { status, .. } => *status,
             _ => None,
         }
     }

@@ -8,7 +8,8 @@
 //! The runtime: [`Environment`] names the ION deployment, [`Config`] holds credentials and
 //! limits (from code or `ION_*` variables), and [`Client`] caches tokens, sends operations
 //! (typed, batched, paginated or raw) and retries them under the [`retry`] policy. Every
-//! failure is an [`Error`] whose [`ErrorKind`] says what the caller can do.
+//! failure is an [`Error`] whose [`ErrorKind`] says what the caller can do. Files attach to
+//! and download from ION's storage in one call each ([`files`]).
 //!
 //! # Features
 //! None is on by default: the runtime alone brings no server, command line or test crate.
@@ -30,6 +31,7 @@ pub mod config;
 mod document;
 pub mod environment;
 pub mod error;
+pub mod files;
 mod id;
 mod nullable;
 pub mod operation;
@@ -57,7 +59,8 @@ pub use client::{Client, RawRequest};
 pub use clock::{Clock, SystemClock};
 pub use config::{AuthScheme, Config, ConfigBuilder};
 pub use environment::{Environment, Region, Stage};
-pub use error::{Error, ErrorKind, GraphqlError, TransportFailure};
+pub use error::{Cleanup, Error, ErrorKind, GraphqlError, TransportFailure};
+pub use files::{AttachFile, Attachment, DownloadFile, Downloaded, FileSource, Progress};
 pub use id::Id;
 pub use nullable::Nullable;
 pub use operation::{Operation, OperationKind, PageCursor, Paginated};

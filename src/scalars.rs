@@ -192,7 +192,7 @@ impl<'de> Deserialize<'de> for JsonString {
 ///
 /// Serialized as `null`, the placeholder the multipart request spec puts in `variables`. ION's
 /// usual file flow does not need it: `createFileAttachment` returns an `uploadUrl` to `PUT`
-/// the bytes to.
+/// the bytes to, which [`Client::attach_file`](crate::Client::attach_file) does in one call.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Upload {
     /// The file name sent with the part.

@@ -214,6 +214,13 @@ impl Transport {
         })
     }
 
+    /// The HTTP client (its proxy rules, TLS and connection pool), for requests that are not
+    /// ION's: it sets no header of ION's by default (the token is added per request), so what
+    /// is sent with it to another host carries none.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Sends one request body under the retry policy and returns the response that carries
     /// a GraphQL envelope.
     pub(crate) async fn send(&self, out: Outgoing<'_>) -> Result<Delivered, Error> {

@@ -13,6 +13,8 @@ mod support;
 mod auth;
 #[path = "client/faults.rs"]
 mod faults;
+#[path = "client/files.rs"]
+mod files;
 #[path = "client/reads.rs"]
 mod reads;
 #[path = "client/soak.rs"]

@@ -593,5 +593,12 @@ async fn every_error_kind_displays_readably() {
         answers.take(slot).expect_err("a slot of another batch"),
     ));
 
+    faults.inject(Endpoint::Storage, Fault::expired_url());
+    let source = ion_client::FileSource::reader(std::io::Cursor::new(b"x".to_vec()), "a.txt", 1);
+    let upload = ion.client().attach_file(1, source).delete_on_failure(true);
+    lines.push(show(upload.await.expect_err("expired URL")));
+    let download = ion.client().download_file(999_999, std::env::temp_dir());
+    lines.push(show(download.await.expect_err("no such attachment")));
+
     insta::assert_snapshot!("every_error_kind", lines.join("\n"));
 }

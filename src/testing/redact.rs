@@ -12,7 +12,9 @@ pub struct Redactions {
     /// `"[timestamp]"`.
     pub timestamps: bool,
     /// Replace token-like values (`access_token`, `token`, `Authorization`, JWT-shaped strings)
-    /// with `"[token]"`.
+    /// with `"[token]"`, and pre-signed URLs (a `Signature` or `X-Amz-Signature` in the query:
+    /// `uploadUrl`, `downloadUrl`) with `"[signed url]"`: they carry a credential, a port and
+    /// an expiry.
     pub tokens: bool,
     /// Replace `id` and `*Id` integer values with `"[id]"` (off by default: ids of a seed are
     /// stable, and asserting them catches real bugs).
@@ -95,6 +97,9 @@ fn replacement(value: &Value, key: Option<&str>, r: &Redactions) -> Option<&'sta
     {
         return Some("[token]");
     }
+    if r.tokens && value.as_str().is_some_and(looks_like_signed_url) {
+        return Some("[signed url]");
+    }
     if r.timestamps && value.as_str().is_some_and(looks_like_timestamp) {
         return Some("[timestamp]");
     }
@@ -102,6 +107,18 @@ fn replacement(value: &Value, key: Option<&str>, r: &Redactions) -> Option<&'sta
         return Some("[id]");
     }
     None
+}
+
+/// A URL whose query carries a signature (S3's `X-Amz-Signature`, the older `Signature`).
+fn looks_like_signed_url(s: &str) -> bool {
+    (s.starts_with("https://") || s.starts_with("http://"))
+        && s.split_once('?').is_some_and(|(_, query)| {
+            query.split('&').any(|pair| {
+                let name = pair.split('=').next().unwrap_or_default();
+                name.eq_ignore_ascii_case("signature")
+                    || name.eq_ignore_ascii_case("x-amz-signature")
+            })
+        })
 }
 
 fn looks_like_jwt(s: &str) -> bool {
@@ -147,6 +164,19 @@ mod tests {
                           "_updated": "[timestamp]", "title": "2024 build"}],
                 "access_token": "[token]",
                 "note": "[token]"
+            })
+        );
+        let urls = json!({
+            "uploadUrl": "http://127.0.0.1:1/storage/k?Expires=1&Signature=ab",
+            "downloadUrl": "https://b.s3.amazonaws.com/k?X-Amz-Signature=cd&X-Amz-Expires=900",
+            "url": "https://example.com/page?q=1"
+        });
+        assert_eq!(
+            redact(&urls),
+            json!({
+                "uploadUrl": "[signed url]",
+                "downloadUrl": "[signed url]",
+                "url": "https://example.com/page?q=1"
             })
         );
         let ids = redact_with(&data, &Redactions::with_ids());

@@ -42,7 +42,7 @@ use super::support::*;
 static ALLOCATOR: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 /// Bytes allocated and not yet freed, by the whole process.
-fn live_bytes() -> i64 {
+pub(crate) fn live_bytes() -> i64 {
     let stats = ALLOCATOR.stats();
     stats.bytes_allocated as i64 - stats.bytes_deallocated as i64
 }
@@ -75,6 +75,7 @@ struct Tally {
 }
 
 async fn soak(calls: u64, seed: u64) {
+    let _alone = MEMORY.lock().await;
     // The emulator builds its schema once per process and keeps it; build it before the
     // baseline so teardown is measured against the same one-time caches.
     demo().await.shutdown().await;

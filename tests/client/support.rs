@@ -43,3 +43,7 @@ pub async fn setup() -> (Emulator, Arc<ManualClock>, Client) {
 pub fn counts(c: Counters) -> (u64, u64, u64) {
     (c.token_requests, c.graphql_requests, c.mutations)
 }
+
+/// Held by the tests that read the process's live bytes (the soak, the large file) and by the
+/// tests that allocate megabytes, so that no reading counts another test's buffers.
+pub static MEMORY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -7,6 +7,7 @@
 
 mod drift_cmd;
 mod emulator_cmd;
+mod files_cmd;
 mod info;
 mod introspection;
 mod new_query;
@@ -48,6 +49,12 @@ enum Command {
     /// Works with the GraphQL schema.
     #[command(subcommand)]
     Schema(SchemaCommand),
+    /// Attaches files to an entity (run, step, issue, part, ...): one JSON line per
+    /// attachment on stdout, progress on stderr.
+    Attach(files_cmd::AttachArgs),
+    /// Downloads attachments into a folder (or one to a path): one JSON line per file on
+    /// stdout, progress on stderr.
+    Download(files_cmd::DownloadArgs),
     /// Runs a local ION (token endpoint + GraphQL over the schema) until Ctrl-C.
     Emulator(emulator_cmd::EmulatorArgs),
     /// Writes a commented template for a new operation into queries/.
@@ -117,6 +124,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => return runtime.block_on(run::run(args)),
+        Command::Attach(args) => return runtime.block_on(files_cmd::attach(args)),
+        Command::Download(args) => return runtime.block_on(files_cmd::download(args)),
         Command::Token { show } => runtime.block_on(info::token(show)),
         Command::Envs => info::envs(),
         Command::Schema(SchemaCommand::Pull { output }) => runtime.block_on(info::pull(output)),

@@ -306,3 +306,49 @@ fn a_missing_file_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn attach_works_against_the_embedded_emulator() {
+    let tmp = temp_dir();
+    let a = tmp.path().join("a.txt");
+    let b = tmp.path().join("b.csv");
+    std::fs::write(&a, b"first").expect("write");
+    std::fs::write(&b, b"x,y\n1,2\n").expect("write");
+    let missing = tmp.path().join("missing.pdf");
+    let out = ion(&[
+        "attach",
+        a.to_str().expect("utf-8"),
+        b.to_str().expect("utf-8"),
+        missing.to_str().expect("utf-8"),
+        "--to",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let mut names: Vec<&str> = lines
+        .iter()
+        .map(|l| l["fileName"].as_str().expect("name"))
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["a.txt", "b.csv"]);
+    let csv = lines
+        .iter()
+        .find(|l| l["fileName"] == "b.csv")
+        .expect("csv");
+    assert_eq!(
+        (csv["contentType"].as_str(), csv["size"].as_u64()),
+        (Some("text/csv"), Some(8))
+    );
+    // Not a terminal: a plain line per file, and the failure named.
+    assert!(stderr.contains("attached "), "{stderr}");
+    assert!(
+        stderr.contains(&format!("error: {}: cannot attach", missing.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("error: 1 of 3 files failed"), "{stderr}");
+}

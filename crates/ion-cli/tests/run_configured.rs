@@ -304,3 +304,103 @@ fn schema_diff_lists_changes_by_severity_with_an_exit_status() {
         "{lines:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_then_download_through_a_configured_ion() {
+    let e = emulator().await;
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let file = dir.join("traveler.pdf");
+    std::fs::write(&file, &bytes).expect("write");
+    let out = ion(&e, &["attach", file.to_str().unwrap(), "--to", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(line["contentType"], "application/pdf");
+    assert_eq!(line["size"], 300_000);
+    let id = line["id"].as_i64().expect("id");
+    // Storage never saw the token or the secret.
+    for r in e.requests() {
+        if r.endpoint == ion_emulator::Endpoint::Storage {
+            assert!(r.headers.iter().all(|(k, _)| k != "authorization"), "{r:?}");
+        }
+    }
+
+    let out_dir = dir.join("out");
+    std::fs::create_dir(&out_dir).expect("mkdir");
+    let out = ion(
+        &e,
+        &[
+            "download",
+            &id.to_string(),
+            "999999",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(line["id"], id);
+    assert_eq!(
+        std::fs::read(out_dir.join("traveler.pdf")).expect("read"),
+        bytes
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: attachment 999999: downloading attachment 999999 failed: there is no attachment 999999"),
+        "{err}"
+    );
+    assert!(!err.contains(SECRET), "{err}");
+
+    // Several attachments need a folder.
+    let out = ion(&e, &["download", "1", "2", "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is not a folder"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_names_the_file_and_the_orphaned_row() {
+    let e = emulator().await;
+    let tmp = temp_dir();
+    let file = write(tmp.path(), "log.txt", "line\n");
+    e.faults().inject(
+        ion_emulator::Endpoint::Storage,
+        ion_emulator::Fault::expired_url(),
+    );
+    let out = ion(&e, &["attach", &file, "--to", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    let first = err
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .expect("an error line");
+    assert!(
+        first.starts_with(&format!("error: {file} (attachment ")),
+        "{err}"
+    );
+    assert!(
+        first.contains("is left without its bytes): uploading `log.txt`"),
+        "{err}"
+    );
+    assert!(first.contains("AccessDenied: Request has expired"), "{err}");
+
+    e.faults().inject(
+        ion_emulator::Endpoint::Storage,
+        ion_emulator::Fault::expired_url(),
+    );
+    let out = ion(&e, &["attach", &file, "--to", "1", "--delete-on-failure"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let first = err
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .expect("an error line");
+    assert!(
+        first.starts_with(&format!("error: {file}: uploading")),
+        "nothing orphaned: {err}"
+    );
+    assert!(first.ends_with("was deleted"), "{err}");
+    // Not even a trace-level log line quotes the URL's signature.
+    assert!(!err.contains("Signature="), "{err}");
+}

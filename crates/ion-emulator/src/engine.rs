@@ -22,6 +22,7 @@ use super::model::{Entity, Model};
 use super::query::{self, Filter, PageInfo};
 use super::rows::Rows;
 use super::schema::{Executable, FieldInfo, Spec};
+use super::storage::Storage;
 use super::store::{RowRef, Store, Tables};
 
 /// Who is calling: attached to every GraphQL request after authentication.
@@ -38,6 +39,8 @@ pub(crate) struct Instance {
     pub counters: Arc<CounterCells>,
     /// Root field → the user's handler for it.
     pub handlers: HashMap<String, Handler>,
+    /// The files stored through the signed URLs.
+    pub storage: Arc<Storage>,
 }
 
 /// The schema, one instance's state and the caller, for the length of one request.
@@ -48,6 +51,7 @@ pub(crate) struct Engine<'a> {
     pub counters: &'a CounterCells,
     pub handlers: &'a HashMap<String, Handler>,
     pub caller: &'a Caller,
+    pub storage: &'a Storage,
 }
 
 /// What a resolver hands to the fields below it.
@@ -287,6 +291,7 @@ pub(crate) fn execute(
         counters: &instance.counters,
         handlers: &instance.handlers,
         caller,
+        storage: &instance.storage,
     };
     let root = Object {
         engine: &engine,

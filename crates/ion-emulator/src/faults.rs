@@ -13,6 +13,10 @@ pub enum Endpoint {
     Graphql,
     /// The Keycloak token endpoint (both paths).
     Token,
+    /// File storage: the pre-signed upload and download URLs (`/storage/...`). A fault there
+    /// answers as S3 does (an XML `<Error>`); [`FaultKind::ConnectionReset`] resets half way
+    /// through an upload's body, and [`FaultKind::TruncatedJson`] sends half of a download.
+    Storage,
 }
 
 /// What goes wrong with one response.
@@ -43,6 +47,9 @@ pub enum FaultKind {
     /// request did execute: for a mutation its outcome is unknown to the client, which sees
     /// what it sees when a reset comes before the work).
     ResetAfterExecuting,
+    /// For [`Endpoint::Storage`]: refuse the URL as expired (403 `AccessDenied`, `Request
+    /// has expired`), whatever its expiry.
+    ExpiredUrl,
 }
 
 /// A fault to inject into the next matching request(s).
@@ -108,6 +115,14 @@ impl Fault {
     pub fn reset_after_executing() -> Fault {
         Fault {
             kind: FaultKind::ResetAfterExecuting,
+            times: 1,
+        }
+    }
+
+    /// A storage URL refused as expired ([`FaultKind::ExpiredUrl`]).
+    pub fn expired_url() -> Fault {
+        Fault {
+            kind: FaultKind::ExpiredUrl,
             times: 1,
         }
     }

@@ -43,7 +43,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn record(&self, endpoint: Endpoint, path: &str, headers: &HeaderMap, body: &[u8]) {
+    pub(crate) fn record(&self, endpoint: Endpoint, path: &str, headers: &HeaderMap, body: &[u8]) {
         let mut recorded = self
             .recorded
             .lock()
@@ -76,10 +76,10 @@ pub(crate) struct ConnSignal {
 }
 
 #[derive(Clone)]
-struct ConnHandle(Arc<ConnSignal>);
+pub(crate) struct ConnHandle(Arc<ConnSignal>);
 
 impl ConnHandle {
-    async fn reset(&self) -> Response {
+    pub(crate) async fn reset(&self) -> Response {
         self.0.reset.store(true, Ordering::SeqCst);
         self.0.notify.notify_one();
         // The connection task drops this future together with the connection.
@@ -137,6 +137,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             post(token),
         )
         .route("/realms/{realm}/protocol/openid-connect/token", post(token))
+        .route(
+            "/storage/{key}",
+            axum::routing::put(super::storage::put).get(super::storage::get),
+        )
         .fallback(fallback)
         .with_state(shared)
 }
@@ -300,6 +304,7 @@ async fn apply_fault(
         FaultKind::ResetAfterExecuting => Ok(AfterWork::Reset),
         FaultKind::ConnectionReset => Err(conn.reset().await),
         FaultKind::Html { status } => Err(html_response(status)),
+        FaultKind::ExpiredUrl => Err(html_response(403)),
         FaultKind::Status {
             status,
             retry_after,

@@ -26,8 +26,16 @@
 //! # What is not emulated
 //! Root fields no convention answers (listed below) answer a GraphQL error
 //! `not emulated: NAME` unless a handler serves them; computed fields (`percentComplete`,
-//! `prettyStr`, ...) are whatever the seed stores; permissions, webhooks, file storage and
-//! rate limits (other than injected ones) are absent.
+//! `prettyStr`, ...) are whatever the seed stores; permissions, webhooks and rate limits
+//! (other than injected ones) are absent.
+//!
+//! # File storage
+//! `createFileAttachment` and `createAsset` answer a signed, expiring `uploadUrl` on the
+//! emulator's own host; a `PUT` there stores the bytes (on disk, in a folder removed when the
+//! emulator stops) and the row's `downloadUrl` then serves them back. The rules (signatures,
+//! expiry, the size cap, S3's error answers) are in the `storage` module's documentation:
+//! [`DEFAULT_URL_LIFETIME`], [`DEFAULT_MAX_FILE_BYTES`], [`Emulator::stored_files`],
+//! [`Endpoint::Storage`].
 //!
 #![doc = include_str!("../CONVENTIONS.md")]
 
@@ -43,6 +51,7 @@ mod query;
 mod read;
 mod rows;
 mod schema;
+mod storage;
 mod store;
 mod verbs;
 mod write;
@@ -59,6 +68,7 @@ pub use faults::{Counters, Endpoint, Fault, FaultKind, Faults, RecordedRequest};
 pub use handler::{Handler, HandlerError};
 pub use plan::Convention;
 pub use rows::Rows;
+pub use storage::{DEFAULT_MAX_FILE_BYTES, DEFAULT_URL_LIFETIME, StoredFile};
 
 use engine::Instance;
 use faults::CounterCells;
@@ -249,6 +259,8 @@ pub struct EmulatorOptions {
     token_lifetime: Duration,
     port: u16,
     handlers: BTreeMap<String, Handler>,
+    url_lifetime: Duration,
+    max_file_bytes: u64,
 }
 
 impl Default for EmulatorOptions {
@@ -267,7 +279,23 @@ impl EmulatorOptions {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             port: 0,
             handlers: BTreeMap::new(),
+            url_lifetime: DEFAULT_URL_LIFETIME,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         }
+    }
+
+    /// How long the signed storage URLs it answers stay valid, on the emulator's clock
+    /// ([`DEFAULT_URL_LIFETIME`] unless set).
+    pub fn url_lifetime(mut self, lifetime: Duration) -> EmulatorOptions {
+        self.url_lifetime = lifetime;
+        self
+    }
+
+    /// The largest file storage accepts ([`DEFAULT_MAX_FILE_BYTES`] unless set); a larger
+    /// upload is refused with 400 `EntityTooLarge` before any of it is read.
+    pub fn max_file_bytes(mut self, max: u64) -> EmulatorOptions {
+        self.max_file_bytes = max;
+        self
     }
 
     /// Serves this SDL text.
@@ -475,6 +503,11 @@ impl Emulator {
             store: Arc::new(store),
             counters: counters.clone(),
             handlers: options.handlers.into_iter().collect::<HashMap<_, _>>(),
+            storage: Arc::new(storage::Storage::new(
+                clock.clone(),
+                options.url_lifetime,
+                options.max_file_bytes,
+            )),
         });
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
@@ -497,6 +530,7 @@ impl Emulator {
         } else {
             options.clients
         };
+        instance.storage.set_base_url(format!("http://{addr}"));
         let stats = EmulatorStats {
             types: model.types().count(),
             entities: model.entities.len(),
@@ -603,6 +637,11 @@ impl Emulator {
     /// What the emulator has received so far.
     pub fn counters(&self) -> Counters {
         self.shared.counters.snapshot()
+    }
+
+    /// The files its storage holds, by key.
+    pub fn stored_files(&self) -> Vec<StoredFile> {
+        self.shared.instance.storage.stored()
     }
 
     /// Sets every counter back to zero.

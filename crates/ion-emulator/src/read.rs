@@ -244,6 +244,12 @@ impl Engine<'_> {
         if !matches!(info.kind, Kind::Scalar | Kind::Enum) {
             return Out::Null;
         }
+        // A new stored file's payload: where to `PUT` its bytes.
+        if info.name == "uploadUrl"
+            && let Some(url) = p.primary.first().and_then(|r| self.storage.upload_url(r))
+        {
+            return Out::Leaf(Value::from(url));
+        }
         if let Some(first) = p.primary.first() {
             let is_column = self
                 .model
@@ -320,6 +326,12 @@ impl Engine<'_> {
             .fields
             .get(&info.name)
             .unwrap_or(&EntityField::Embedded);
+        // A stored file's bytes, once uploaded: a signed URL to read them.
+        if info.name == "downloadUrl"
+            && let Some(url) = self.storage.download_url(r)
+        {
+            return Ok(Out::Leaf(Value::from(url)));
+        }
         match plan {
             EntityField::Column | EntityField::Embedded => Ok(stored()),
             EntityField::ToOne { target, fk } => {

@@ -15,6 +15,7 @@ use super::query::as_id;
 use super::read;
 use super::rows::Rows;
 use super::schema::FieldInfo;
+use super::storage::Storage;
 use super::store::RowRef;
 
 /// The rows a mutation involved, for its answer.
@@ -248,6 +249,7 @@ impl Engine<'_> {
                     if let Some((column, value)) = &plan.preset {
                         input.insert(column.clone(), Value::from(value.as_str()));
                     }
+                    Storage::prepare(entity, &mut input, self.store.new_etag());
                     rows.insert(entity, &input, true)?
                 }
                 (Verb::Update | Verb::Delete, None) => {

@@ -20,3 +20,5 @@ mod faults;
 mod handlers;
 #[path = "emulator/schemas.rs"]
 mod schemas;
+#[path = "emulator/storage.rs"]
+mod storage;
