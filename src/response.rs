@@ -55,12 +55,11 @@ pub(crate) fn encode<V: Serialize + ?Sized>(
 /// cut short (an end-of-input error: the attempt was interrupted, so a query is retried and a
 /// mutation reported as outcome-unknown) from a complete one.
 ///
-/// The body's UTF-8 is checked once, whole (`std::str::from_utf8`, which runs through ASCII a
-/// word at a time), and serde_json then reads it as a `&str`, which spares it checking every
-/// string and key again as it meets them: about a sixth of a page's decode (see
-/// `ARCHITECTURE.md`, "Decoding"). A body that is not UTF-8 is read as bytes, so serde_json's
-/// verdict and error are the same either way (`response/differential.rs` holds the property
-/// test).
+/// The body is read through [`wire::from_body`](crate::wire::from_body): its UTF-8 checked once,
+/// whole, then read as a `&str`, which spares serde_json checking every string and key again as
+/// it meets them (about a sixth of a page's decode, see `ARCHITECTURE.md`, "Decoding"), with
+/// the verdict and error of serde_json over the bytes (`response/differential.rs` holds the
+/// property test).
 ///
 /// It keeps a result only for the common case, `data` with no `errors[]`. Anything else
 /// (GraphQL errors, partial data, a body that does not fit the types) goes the slow way,
@@ -109,11 +108,7 @@ impl<T> TypedEnvelope<T> {
 
 /// [`OnePass::check`]'s decode: the response kept, if good, and whether the body is complete.
 fn one_pass<T: DeserializeOwned>(body: &[u8]) -> (Option<Decoded<T>>, bool) {
-    let envelope = match std::str::from_utf8(body) {
-        Ok(text) => serde_json::from_str::<TypedEnvelope<T>>(text),
-        Err(_) => serde_json::from_slice::<TypedEnvelope<T>>(body),
-    };
-    verdict(envelope, body)
+    verdict(crate::wire::from_body::<TypedEnvelope<T>>(body), body)
 }
 
 /// What a decode of the whole body says: the response kept, if good, and whether the body is
