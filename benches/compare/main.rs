@@ -114,15 +114,21 @@ fn main() {
         return;
     }
     let pages = data::pages();
-    // `--profile-decode N [TIMES]` decodes the 1 MB page TIMES (20) times with the N-th decoder
-    // of the table (0 = ion-client), for callgrind: instruction counts are what noise cannot
-    // move (subtract a run with TIMES 0 for the pages' construction).
+    // `--profile-decode N [TIMES] [list]` decodes the 1 MB page TIMES (20) times with the N-th
+    // decoder of the table (0 = ion-client; with `list`, of the `ListRuns` table), for
+    // callgrind: instruction counts are what noise cannot move (subtract a run with TIMES 0
+    // for the pages' construction).
     if let Some(at) = args.iter().position(|a| a == "--profile-decode") {
         let which: usize = args.get(at + 1).and_then(|n| n.parse().ok()).unwrap_or(0);
-        let decoder = &decode::decoders()[which];
-        let page = pages.iter().find(|p| p.path == "1mb").unwrap();
         let times: usize = args.get(at + 2).and_then(|n| n.parse().ok()).unwrap_or(20);
-        let runs: usize = (0..times).map(|_| (decoder.decode)(&page.body)).sum();
+        let (decoder, body) = if args.get(at + 3).is_some_and(|a| a == "list") {
+            let (_, body) = data::list_runs_page_of_size(1 << 20);
+            (&decode::list_runs_decoders()[which], body.into())
+        } else {
+            let page = pages.iter().find(|p| p.path == "1mb").unwrap();
+            (&decode::decoders()[which], page.body.clone())
+        };
+        let runs: usize = (0..times).map(|_| (decoder.decode)(&body)).sum();
         println!("{}: {runs} runs decoded", decoder.label);
         return;
     }
@@ -262,55 +268,104 @@ fn decode_tables(plan: &Plan, pages: &[data::Page], out: &mut String) {
     )
     .unwrap();
     let decoders = decode::decoders();
+    let hand = decoders
+        .iter()
+        .position(|d| d.label == "hand-written struct")
+        .unwrap();
     for page in pages.iter().filter(|p| p.path != "small") {
-        let iterations = if page.path == "1mb" {
-            plan.decode_iterations
-        } else {
-            plan.decode_iterations.div_ceil(10)
-        };
-        let measured = decode::measure(&page.body, page.runs, plan.decode_rounds, iterations);
-        let hand = decoders
-            .iter()
-            .position(|d| d.label == "hand-written struct")
-            .unwrap();
-        let mb = page.body.len() as f64 / 1e6;
-        writeln!(
-            out,
+        let title = format!(
             "### {} ({}, {} runs)\n",
             page.label,
             human_bytes(page.body.len()),
             page.runs
-        )
-        .unwrap();
-        table_header(
+        );
+        decode_table(
+            plan,
+            &decoders,
+            hand,
+            "× hand-written",
+            &title,
+            &page.body,
+            page.runs,
             out,
-            "decoded into",
+        );
+    }
+    writeln!(
+        out,
+        "### `ListRuns` pages\n\n\
+         The page `ion export` and the `*_nodes` streams read (`pageInfo`, a cursor and the \
+         `RunSummary` fragment per run: an etag, an enum, a timestamp, nulls), decoded into the \
+         generated `list_runs::ResponseData`; the ratio is to serde_json over the bytes.\n"
+    )
+    .unwrap();
+    let list_decoders = decode::list_runs_decoders();
+    for (label, size) in [("1 MB", 1usize << 20), ("10 MB", 10 << 20)] {
+        let (runs, body) = data::list_runs_page_of_size(size);
+        let title = format!(
+            "#### {label} `ListRuns` page ({}, {runs} runs)\n",
+            human_bytes(body.len())
+        );
+        decode_table(
+            plan,
+            &list_decoders,
+            0,
+            "× `from_slice`",
+            &title,
+            &body,
+            runs,
+            out,
+        );
+    }
+}
+
+/// One decode table: every decoder on one body, with the ratio to the `baseline`-th.
+#[allow(clippy::too_many_arguments)]
+fn decode_table(
+    plan: &Plan,
+    decoders: &[decode::Decoder],
+    baseline: usize,
+    ratio: &str,
+    title: &str,
+    body: &[u8],
+    runs: usize,
+    out: &mut String,
+) {
+    let iterations = if body.len() < 4 << 20 {
+        plan.decode_iterations
+    } else {
+        plan.decode_iterations.div_ceil(10)
+    };
+    let measured = decode::measure(decoders, body, runs, plan.decode_rounds, iterations);
+    let mb = body.len() as f64 / 1e6;
+    writeln!(out, "{title}").unwrap();
+    table_header(
+        out,
+        "decoded into",
+        [
+            "MB/s",
+            "ms per decode",
+            ratio,
+            "allocations",
+            "bytes allocated",
+        ]
+        .map(str::to_owned)
+        .into_iter(),
+    );
+    for (d, m) in decoders.iter().zip(&measured) {
+        table_row(
+            out,
+            d.label,
             [
-                "MB/s",
-                "ms per decode",
-                "× hand-written",
-                "allocations",
-                "bytes allocated",
+                format!("{:.0}", mb / m.seconds),
+                format!("{:.2}", m.seconds * 1e3),
+                format!("{:.2}×", measured[baseline].seconds / m.seconds),
+                thousands(m.allocations as f64),
+                human_bytes(m.allocated_bytes),
             ]
-            .map(str::to_owned)
             .into_iter(),
         );
-        for (d, m) in decoders.iter().zip(&measured) {
-            table_row(
-                out,
-                d.label,
-                [
-                    format!("{:.0}", mb / m.seconds),
-                    format!("{:.2}", m.seconds * 1e3),
-                    format!("{:.2}×", measured[hand].seconds / m.seconds),
-                    thousands(m.allocations as f64),
-                    human_bytes(m.allocated_bytes),
-                ]
-                .into_iter(),
-            );
-        }
-        writeln!(out).unwrap();
     }
+    writeln!(out).unwrap();
 }
 
 /// `TestIon::start()` with the shipped schema, the first start in this process and
