@@ -88,10 +88,21 @@ fn main() {
         ))
         .with_writer(std::io::sink)
         .init();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // `ION_BENCH_WORKER=1` (for `--profile`): the clients on one worker thread of a
+    // multi-threaded runtime instead of the main thread's current-thread runtime, as an
+    // application on `#[tokio::main]` has them.
+    let runtime = if std::env::var_os("ION_BENCH_WORKER").is_some() {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
 
     let mut out = String::new();
     if let Some(at) = args.iter().position(|a| a == "--profile") {
@@ -165,11 +176,24 @@ async fn profile(who: &str, page: &str, requests: usize, concurrency: usize) {
     let server = Server::start(&[(page.path, page.body.clone())]);
     let clients = Arc::new(Clients::new(&server, page).await);
     per_request::one(&clients, contender, None).await;
+    // Allocations are the process's: the canned server's share is the same for every client.
+    let before = GLOBAL.stats();
+    let process_before = process_cpu_ns();
     let (rate, cpu) = per_request::slice(&clients, contender, concurrency, requests).await;
+    let process_cpu = process_cpu_ns().saturating_sub(process_before) as f64 / 1e3;
+    let after = GLOBAL.stats();
+    let allocations =
+        (after.allocations + after.reallocations) - (before.allocations + before.reallocations);
+    let bytes = after.bytes_allocated - before.bytes_allocated;
     eprintln!(
-        "{} at c={concurrency}: {} requests/s, {cpu:.1} µs CPU per request",
+        "{} at c={concurrency}: {} requests/s, {cpu:.1} µs CPU per request on this thread, \
+         {:.1} µs in the whole process, {:.1} allocations and {} bytes allocated per request \
+         (server included)",
         contender.label(),
-        thousands(rate)
+        thousands(rate),
+        process_cpu / requests as f64,
+        allocations as f64 / requests as f64,
+        bytes / requests
     );
 }
 
@@ -417,6 +441,18 @@ pub fn thread_cpu_ns() -> u64 {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
+}
+
+/// CPU time every thread of this process has run, in nanoseconds (0 where unavailable).
+fn process_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }
 
 pub fn median(mut values: Vec<f64>) -> f64 {
