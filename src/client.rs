@@ -8,7 +8,7 @@ use graphql_client::Response;
 use crate::response::{Decoded, Envelope, OnePass, decode_error, encode};
 use crate::secret::Redactor;
 use crate::transport::{Delivered, Outgoing, Transport};
-use crate::wire::json_error_summary;
+use crate::wire::{from_body, json_error_summary};
 use crate::{Config, Environment, Error, Operation, OperationKind};
 
 /// A client for one ION deployment: cheap to clone (an `Arc` inside), safe to share across
@@ -220,7 +220,7 @@ impl Client {
                 check: None,
             })
             .await?;
-        let mut body: serde_json::Value = serde_json::from_slice(&delivered.body).map_err(|e| {
+        let mut body: serde_json::Value = from_body(&delivered.body).map_err(|e| {
             let reason = json_error_summary(&e);
             decode_error(name, "", &reason, Some(e), &delivered)
         })?;

@@ -75,6 +75,15 @@ pub fn decode_value<T: serde::de::DeserializeOwned, E: de::Error>(
     serde_json::from_value(value.1).map_err(E::custom)
 }
 
+/// The success path's decoder on one response body, as [`Client`](crate::Client) runs it: the
+/// typed `data` of a good response, `None` for anything else. For the benchmarks, which measure
+/// it beside serde_json over the bytes.
+pub fn decode_good_response<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<T> {
+    let one_pass = crate::response::OnePass::<T>::new();
+    one_pass.check(body);
+    one_pass.take().map(|decoded| decoded.data)
+}
+
 /// The seed a generated `Deserialize` impl reads a struct's keys with: a key's index in the
 /// struct's field list, or an `unknown field` error naming the key and the expected ones (a
 /// GraphQL response holds exactly the fields selected, so any other key means the JSON does

@@ -10,6 +10,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+#[cfg(test)]
+mod differential;
 pub(crate) mod errors;
 
 pub(crate) use errors::GraphqlErrors;
@@ -48,10 +50,16 @@ pub(crate) fn encode<V: Serialize + ?Sized>(
     })
 }
 
-/// The success path: the envelope and the typed `data` decoded together, in one pass of plain
+/// The success path: the envelope and the typed `data` decoded together, in one pass of
 /// serde_json over the body, while the transport still holds the attempt. It also tells a body
 /// cut short (an end-of-input error: the attempt was interrupted, so a query is retried and a
 /// mutation reported as outcome-unknown) from a complete one.
+///
+/// The body is read through [`wire::from_body`](crate::wire::from_body): its UTF-8 checked once,
+/// whole, then read as a `&str`, which spares serde_json checking every string and key again as
+/// it meets them (about a sixth of a page's decode, see `ARCHITECTURE.md`, "Decoding"), with
+/// the verdict and error of serde_json over the bytes (`response/differential.rs` holds the
+/// property test).
 ///
 /// It keeps a result only for the common case, `data` with no `errors[]`. Anything else
 /// (GraphQL errors, partial data, a body that does not fit the types) goes the slow way,
@@ -62,6 +70,7 @@ pub(crate) struct OnePass<T> {
 }
 
 /// What [`OnePass`] keeps of a good response.
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct Decoded<T> {
     pub(crate) data: T,
     pub(crate) extensions: Option<std::collections::HashMap<String, serde_json::Value>>,
@@ -70,12 +79,52 @@ pub(crate) struct Decoded<T> {
 /// The envelope as the success path reads it: unknown top-level keys are ignored, as in
 /// [`Envelope`]; `errors` is only counted.
 #[derive(serde::Deserialize)]
+#[cfg_attr(test, derive(Debug))]
 struct TypedEnvelope<T> {
     data: Option<T>,
     #[serde(default)]
     errors: Option<Vec<serde::de::IgnoredAny>>,
     #[serde(default)]
     extensions: Option<std::collections::HashMap<String, serde_json::Value>>,
+}
+
+impl<T> TypedEnvelope<T> {
+    /// What [`OnePass`] keeps: the data of a response without errors (an empty `errors[]`
+    /// counts as none); `None` for anything else, which the slow path reads.
+    fn into_decoded(self) -> Option<Decoded<T>> {
+        match (self.data, self.errors) {
+            (Some(data), None) => Some(Decoded {
+                data,
+                extensions: self.extensions,
+            }),
+            (Some(data), Some(errors)) if errors.is_empty() => Some(Decoded {
+                data,
+                extensions: self.extensions,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// [`OnePass::check`]'s decode: the response kept, if good, and whether the body is complete.
+fn one_pass<T: DeserializeOwned>(body: &[u8]) -> (Option<Decoded<T>>, bool) {
+    verdict(crate::wire::from_body::<TypedEnvelope<T>>(body), body)
+}
+
+/// What a decode of the whole body says: the response kept, if good, and whether the body is
+/// complete.
+fn verdict<T>(
+    envelope: Result<TypedEnvelope<T>, serde_json::Error>,
+    body: &[u8],
+) -> (Option<Decoded<T>>, bool) {
+    match envelope {
+        Ok(envelope) => (envelope.into_decoded(), true),
+        // Cut short while the types still fitted (a blank body is not a cut one: it is no
+        // GraphQL response at all, which the slow path reports).
+        Err(e) if e.is_eof() => (None, body.iter().all(u8::is_ascii_whitespace)),
+        // Wrong somewhere: still a cut-short body if its JSON as such ends early.
+        Err(_) => (None, !crate::transport::ends_early(body)),
+    }
 }
 
 impl<T: DeserializeOwned> OnePass<T> {
@@ -88,30 +137,7 @@ impl<T: DeserializeOwned> OnePass<T> {
     /// Decodes a 200 body (for [`Outgoing::check`](crate::transport::Outgoing)); `false` when
     /// its JSON ends early. Each attempt replaces what an earlier one kept.
     pub(crate) fn check(&self, body: &[u8]) -> bool {
-        let (decoded, complete) = match serde_json::from_slice::<TypedEnvelope<T>>(body) {
-            Ok(envelope) => match (envelope.data, envelope.errors) {
-                (Some(data), None) => (
-                    Some(Decoded {
-                        data,
-                        extensions: envelope.extensions,
-                    }),
-                    true,
-                ),
-                (Some(data), Some(errors)) if errors.is_empty() => (
-                    Some(Decoded {
-                        data,
-                        extensions: envelope.extensions,
-                    }),
-                    true,
-                ),
-                _ => (None, true),
-            },
-            // Cut short while the types still fitted (a blank body is not a cut one: it is no
-            // GraphQL response at all, which the slow path reports).
-            Err(e) if e.is_eof() => (None, body.iter().all(u8::is_ascii_whitespace)),
-            // Wrong somewhere: still a cut-short body if its JSON as such ends early.
-            Err(_) => (None, !crate::transport::ends_early(body)),
-        };
+        let (decoded, complete) = one_pass::<T>(body);
         *self
             .decoded
             .lock()

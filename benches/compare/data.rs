@@ -92,3 +92,48 @@ impl Page {
         }
     }
 }
+
+/// Run statuses as ION spells them, cycled through by [`list_runs_page`].
+const RUN_STATUSES: [&str; 4] = ["TODO", "IN_PROGRESS", "COMPLETE", "HOLD"];
+
+/// One `ListRuns` page (`queries/list_runs.graphql`: `pageInfo`, `edges[].cursor` and the
+/// `RunSummary` fragment) of `runs` runs: the shape `ion export` and the `*_nodes` streams
+/// decode, with an etag (32 hex digits, as ION's), an enum, a timestamp and nulls on every run.
+pub fn list_runs_page(runs: usize) -> Vec<u8> {
+    let mut out = String::with_capacity(runs * 330 + 128);
+    out.push_str(
+        r#"{"data":{"runs":{"pageInfo":{"hasNextPage":true,"endCursor":"YXJyYXljb25uZWN0aW9uOjk5"},"edges":["#,
+    );
+    for run in 0..runs {
+        if run > 0 {
+            out.push(',');
+        }
+        let id = run + 1;
+        let status = RUN_STATUSES[run % RUN_STATUSES.len()];
+        let (inventory, quantity) = if run % 3 == 0 {
+            ("null".to_owned(), "null".to_owned())
+        } else {
+            ((id * 7).to_string(), (run % 5 + 1).to_string())
+        };
+        out.push_str(&format!(
+            r#"{{"cursor":"YXJyYXljb25uZWN0aW9uOj{id:05}","node":{{"id":{id},"_etag":"{etag:016x}{etag2:016x}","title":"TA-100 thruster build SN-{id:05} (lot L-2026-{lot:02})","status":"{status}","procedureId":{procedure},"partId":{part},"partInventoryId":{inventory},"quantity":{quantity},"dueDate":"2026-{month:02}-{day:02}T08:30:00Z","percentComplete":{percent}}}}}"#,
+            etag = (id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            etag2 = (id as u64).wrapping_mul(0xc2b2_ae3d_27d4_eb4f),
+            lot = run % 12 + 1,
+            procedure = run % 40 + 1,
+            part = run % 200 + 1,
+            month = run % 12 + 1,
+            day = run % 28 + 1,
+            percent = run % 101,
+        ));
+    }
+    out.push_str("]}}}");
+    out.into_bytes()
+}
+
+/// A `ListRuns` page of about `bytes` bytes: (runs, body).
+pub fn list_runs_page_of_size(bytes: usize) -> (usize, Vec<u8>) {
+    let per_run = list_runs_page(2).len() - list_runs_page(1).len();
+    let runs = (bytes / per_run).max(1);
+    (runs, list_runs_page(runs))
+}

@@ -40,7 +40,14 @@ fn ion_run_count(data: &IonData) -> usize {
 pub fn decoders() -> Vec<Decoder> {
     vec![
         Decoder {
-            label: "ion-client generated `ResponseData`, one plain serde_json pass (the runtime's success path)",
+            label: "ion-client generated `ResponseData`, the runtime's success path (UTF-8 checked once, one serde_json pass over `&str`)",
+            decode: |b| {
+                let data: IonData = ion_client::__private::decode_good_response(b).expect("decode");
+                ion_run_count(&data)
+            },
+        },
+        Decoder {
+            label: "ion-client generated `ResponseData`, one serde_json pass over the bytes (`from_slice`)",
             decode: |b| {
                 let r: graphql_client::Response<IonData> =
                     serde_json::from_slice(b).expect("decode");
@@ -108,6 +115,41 @@ pub fn decoders() -> Vec<Decoder> {
     ]
 }
 
+type ListRunsData = ion_client::operations::list_runs::ResponseData;
+
+fn list_runs_count(data: &ListRunsData) -> usize {
+    data.runs.as_ref().map_or(0, |r| {
+        r.edges
+            .iter()
+            .flatten()
+            .filter(|e| e.node.is_some())
+            .count()
+    })
+}
+
+/// The decoders of the `ListRuns` table: the runtime's success path beside serde_json over the
+/// bytes, into the same generated types (the first is the baseline of the table's ratios).
+pub fn list_runs_decoders() -> Vec<Decoder> {
+    vec![
+        Decoder {
+            label: "serde_json over the bytes (`from_slice`), as a hand-written reqwest client decodes",
+            decode: |b| {
+                let r: graphql_client::Response<ListRunsData> =
+                    serde_json::from_slice(b).expect("decode");
+                r.data.as_ref().map_or(0, list_runs_count)
+            },
+        },
+        Decoder {
+            label: "ion-client's success path (UTF-8 checked once, serde_json over `&str`)",
+            decode: |b| {
+                let data: ListRunsData =
+                    ion_client::__private::decode_good_response(b).expect("decode");
+                list_runs_count(&data)
+            },
+        },
+    ]
+}
+
 /// What one decoder did on one body.
 pub struct Measured {
     /// Seconds per decode: the median over the rounds.
@@ -118,8 +160,13 @@ pub struct Measured {
 
 /// Decodes `body` with every decoder, `iterations` times per round, rounds alternating
 /// between decoders so every decoder sees the same machine noise.
-pub fn measure(body: &[u8], runs: usize, rounds: usize, iterations: usize) -> Vec<Measured> {
-    let decoders = decoders();
+pub fn measure(
+    decoders: &[Decoder],
+    body: &[u8],
+    runs: usize,
+    rounds: usize,
+    iterations: usize,
+) -> Vec<Measured> {
     // Allocations: one decode, counted alone (nothing else runs on this process's other
     // threads while the decode table is measured; the canned server idles).
     let allocations: Vec<(usize, usize)> = decoders

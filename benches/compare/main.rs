@@ -88,10 +88,21 @@ fn main() {
         ))
         .with_writer(std::io::sink)
         .init();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // `ION_BENCH_WORKER=1` (for `--profile`): the clients on one worker thread of a
+    // multi-threaded runtime instead of the main thread's current-thread runtime, as an
+    // application on `#[tokio::main]` has them.
+    let runtime = if std::env::var_os("ION_BENCH_WORKER").is_some() {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
 
     let mut out = String::new();
     if let Some(at) = args.iter().position(|a| a == "--profile") {
@@ -114,15 +125,21 @@ fn main() {
         return;
     }
     let pages = data::pages();
-    // `--profile-decode N [TIMES]` decodes the 1 MB page TIMES (20) times with the N-th decoder
-    // of the table (0 = ion-client), for callgrind: instruction counts are what noise cannot
-    // move (subtract a run with TIMES 0 for the pages' construction).
+    // `--profile-decode N [TIMES] [list]` decodes the 1 MB page TIMES (20) times with the N-th
+    // decoder of the table (0 = ion-client; with `list`, of the `ListRuns` table), for
+    // callgrind: instruction counts are what noise cannot move (subtract a run with TIMES 0
+    // for the pages' construction).
     if let Some(at) = args.iter().position(|a| a == "--profile-decode") {
         let which: usize = args.get(at + 1).and_then(|n| n.parse().ok()).unwrap_or(0);
-        let decoder = &decode::decoders()[which];
-        let page = pages.iter().find(|p| p.path == "1mb").unwrap();
         let times: usize = args.get(at + 2).and_then(|n| n.parse().ok()).unwrap_or(20);
-        let runs: usize = (0..times).map(|_| (decoder.decode)(&page.body)).sum();
+        let (decoder, body) = if args.get(at + 3).is_some_and(|a| a == "list") {
+            let (_, body) = data::list_runs_page_of_size(1 << 20);
+            (&decode::list_runs_decoders()[which], body.into())
+        } else {
+            let page = pages.iter().find(|p| p.path == "1mb").unwrap();
+            (&decode::decoders()[which], page.body.clone())
+        };
+        let runs: usize = (0..times).map(|_| (decoder.decode)(&body)).sum();
         println!("{}: {runs} runs decoded", decoder.label);
         return;
     }
@@ -159,11 +176,24 @@ async fn profile(who: &str, page: &str, requests: usize, concurrency: usize) {
     let server = Server::start(&[(page.path, page.body.clone())]);
     let clients = Arc::new(Clients::new(&server, page).await);
     per_request::one(&clients, contender, None).await;
+    // Allocations are the process's: the canned server's share is the same for every client.
+    let before = GLOBAL.stats();
+    let process_before = process_cpu_ns();
     let (rate, cpu) = per_request::slice(&clients, contender, concurrency, requests).await;
+    let process_cpu = process_cpu_ns().saturating_sub(process_before) as f64 / 1e3;
+    let after = GLOBAL.stats();
+    let allocations =
+        (after.allocations + after.reallocations) - (before.allocations + before.reallocations);
+    let bytes = after.bytes_allocated - before.bytes_allocated;
     eprintln!(
-        "{} at c={concurrency}: {} requests/s, {cpu:.1} µs CPU per request",
+        "{} at c={concurrency}: {} requests/s, {cpu:.1} µs CPU per request on this thread, \
+         {:.1} µs in the whole process, {:.1} allocations and {} bytes allocated per request \
+         (server included)",
         contender.label(),
-        thousands(rate)
+        thousands(rate),
+        process_cpu / requests as f64,
+        allocations as f64 / requests as f64,
+        bytes / requests
     );
 }
 
@@ -262,55 +292,104 @@ fn decode_tables(plan: &Plan, pages: &[data::Page], out: &mut String) {
     )
     .unwrap();
     let decoders = decode::decoders();
+    let hand = decoders
+        .iter()
+        .position(|d| d.label == "hand-written struct")
+        .unwrap();
     for page in pages.iter().filter(|p| p.path != "small") {
-        let iterations = if page.path == "1mb" {
-            plan.decode_iterations
-        } else {
-            plan.decode_iterations.div_ceil(10)
-        };
-        let measured = decode::measure(&page.body, page.runs, plan.decode_rounds, iterations);
-        let hand = decoders
-            .iter()
-            .position(|d| d.label == "hand-written struct")
-            .unwrap();
-        let mb = page.body.len() as f64 / 1e6;
-        writeln!(
-            out,
+        let title = format!(
             "### {} ({}, {} runs)\n",
             page.label,
             human_bytes(page.body.len()),
             page.runs
-        )
-        .unwrap();
-        table_header(
+        );
+        decode_table(
+            plan,
+            &decoders,
+            hand,
+            "× hand-written",
+            &title,
+            &page.body,
+            page.runs,
             out,
-            "decoded into",
+        );
+    }
+    writeln!(
+        out,
+        "### `ListRuns` pages\n\n\
+         The page `ion export` and the `*_nodes` streams read (`pageInfo`, a cursor and the \
+         `RunSummary` fragment per run: an etag, an enum, a timestamp, nulls), decoded into the \
+         generated `list_runs::ResponseData`; the ratio is to serde_json over the bytes.\n"
+    )
+    .unwrap();
+    let list_decoders = decode::list_runs_decoders();
+    for (label, size) in [("1 MB", 1usize << 20), ("10 MB", 10 << 20)] {
+        let (runs, body) = data::list_runs_page_of_size(size);
+        let title = format!(
+            "#### {label} `ListRuns` page ({}, {runs} runs)\n",
+            human_bytes(body.len())
+        );
+        decode_table(
+            plan,
+            &list_decoders,
+            0,
+            "× `from_slice`",
+            &title,
+            &body,
+            runs,
+            out,
+        );
+    }
+}
+
+/// One decode table: every decoder on one body, with the ratio to the `baseline`-th.
+#[allow(clippy::too_many_arguments)]
+fn decode_table(
+    plan: &Plan,
+    decoders: &[decode::Decoder],
+    baseline: usize,
+    ratio: &str,
+    title: &str,
+    body: &[u8],
+    runs: usize,
+    out: &mut String,
+) {
+    let iterations = if body.len() < 4 << 20 {
+        plan.decode_iterations
+    } else {
+        plan.decode_iterations.div_ceil(10)
+    };
+    let measured = decode::measure(decoders, body, runs, plan.decode_rounds, iterations);
+    let mb = body.len() as f64 / 1e6;
+    writeln!(out, "{title}").unwrap();
+    table_header(
+        out,
+        "decoded into",
+        [
+            "MB/s",
+            "ms per decode",
+            ratio,
+            "allocations",
+            "bytes allocated",
+        ]
+        .map(str::to_owned)
+        .into_iter(),
+    );
+    for (d, m) in decoders.iter().zip(&measured) {
+        table_row(
+            out,
+            d.label,
             [
-                "MB/s",
-                "ms per decode",
-                "× hand-written",
-                "allocations",
-                "bytes allocated",
+                format!("{:.0}", mb / m.seconds),
+                format!("{:.2}", m.seconds * 1e3),
+                format!("{:.2}×", measured[baseline].seconds / m.seconds),
+                thousands(m.allocations as f64),
+                human_bytes(m.allocated_bytes),
             ]
-            .map(str::to_owned)
             .into_iter(),
         );
-        for (d, m) in decoders.iter().zip(&measured) {
-            table_row(
-                out,
-                d.label,
-                [
-                    format!("{:.0}", mb / m.seconds),
-                    format!("{:.2}", m.seconds * 1e3),
-                    format!("{:.2}×", measured[hand].seconds / m.seconds),
-                    thousands(m.allocations as f64),
-                    human_bytes(m.allocated_bytes),
-                ]
-                .into_iter(),
-            );
-        }
-        writeln!(out).unwrap();
     }
+    writeln!(out).unwrap();
 }
 
 /// `TestIon::start()` with the shipped schema, the first start in this process and
@@ -362,6 +441,18 @@ pub fn thread_cpu_ns() -> u64 {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
+}
+
+/// CPU time every thread of this process has run, in nanoseconds (0 where unavailable).
+fn process_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }
 
 pub fn median(mut values: Vec<f64>) -> f64 {
