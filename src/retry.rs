@@ -7,10 +7,13 @@
 //! interrupted after sending (reset, closed, truncated body), and the statuses 429, 502, 503
 //! and 504. Every other status, GraphQL `errors[]` and decode failures are returned at once.
 //!
-//! **Mutations** are sent again only when they certainly never reached the server: after a
-//! connect failure. Any other failure after sending (reset, timeout, 5xx) is returned as
-//! [`ErrorKind::OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown) and never replayed; a 429 is
-//! returned as [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) without a replay.
+//! **Mutations** are sent again only when they certainly never executed: after a connect
+//! failure, and after a 429. A 429 is ION's rate limiter refusing the request before ION runs
+//! it, so the mutation is sent again after the wait (its `Retry-After` honoured, within the
+//! attempts, the budget and the total timeout, as for a query); when the retries run out it is
+//! returned as [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited), still unexecuted. Any
+//! other failure after sending (reset, timeout, 5xx) is returned as
+//! [`ErrorKind::OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown) and never replayed.
 //!
 //! **A 401 from the API**, for either kind, invalidates the token that was sent (only that
 //! one, so concurrent 401s cause one token request) and the request is replayed once with a
@@ -91,7 +94,9 @@ pub(crate) fn decide(kind: OperationKind, outcome: Outcome) -> Decision {
             after_timeout: failure == TransportFailure::Timeout,
         },
         (Mutation, Outcome::Transport(_)) => Decision::OutcomeUnknown,
-        (Query, Outcome::Status(429 | 502..=504)) => Decision::Retry {
+        // The rate limiter refuses before ION runs anything: safe to send either kind again
+        // after the wait.
+        (_, Outcome::Status(429)) | (Query, Outcome::Status(502..=504)) => Decision::Retry {
             after_timeout: false,
         },
         (Mutation, Outcome::Status(500..=599)) => Decision::OutcomeUnknown,
@@ -321,7 +326,7 @@ mod tests {
             (t(Timeout),        retry_timeout,  OutcomeUnknown),
             (t(Interrupted),    retry,          OutcomeUnknown),
             (s(401),            ReplayWithNewToken, ReplayWithNewToken),
-            (s(429),            retry,          Fail),
+            (s(429),            retry,          retry),
             (s(500),            Fail,           OutcomeUnknown),
             (s(501),            Fail,           OutcomeUnknown),
             (s(502),            retry,          OutcomeUnknown),

@@ -17,9 +17,10 @@
 //!   at most 100 errors kept (the rest counted), 64 path segments and locations each,
 //!   messages of 1,000 characters read from their first 16 KiB, extensions up to 16 KiB of
 //!   JSON; a decode error quotes at most 80 characters of the value it could not read.
-//! - **Mutations.** A mutation is re-sent only after a connect failure or the one replay after
-//!   a 401 (see [`retry`](crate::retry)); a reset or timeout after sending, a `200` whose JSON
-//!   ends early, or a 5xx is [`ErrorKind::OutcomeUnknown`], never a second execution.
+//! - **Mutations.** A mutation is re-sent only after a connect failure, a 429 (refused by the
+//!   rate limiter before it ran) or the one replay after a 401 (see [`retry`](crate::retry));
+//!   a reset or timeout after sending, a `200` whose JSON ends early, or a 5xx is
+//!   [`ErrorKind::OutcomeUnknown`], never a second execution.
 //! - **Secrets.** The `Authorization` header is marked sensitive; the token in use and the
 //!   client secret (as written, `Debug`-escaped or JSON-escaped) are redacted from every
 //!   excerpt, ION's 401/403 messages, GraphQL `errors[]` (messages, path keys, extensions),
