@@ -24,6 +24,7 @@
 
 pub mod auth;
 mod batch;
+pub mod bulk;
 mod client;
 pub mod clock;
 pub mod config;

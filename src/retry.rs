@@ -50,7 +50,8 @@
 //! overflow.
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::{OperationKind, TransportFailure};
 
@@ -299,6 +300,38 @@ impl RetryBudget {
         *available = available
             .saturating_add(self.success_refill)
             .min(self.capacity);
+    }
+}
+
+/// What a client's 429s tell the jobs sharing it ([`bulk`](crate::bulk)): how many there
+/// were, and the latest instant a `Retry-After` asked to wait until.
+#[derive(Debug, Default)]
+pub(crate) struct RateSignal {
+    refusals: AtomicU64,
+    resume_at: Mutex<Option<Instant>>,
+}
+
+impl RateSignal {
+    /// Records a 429 answered at `now`, with the wait it asked for.
+    pub(crate) fn refused(&self, retry_after: Option<Duration>, now: Instant) {
+        self.refusals.fetch_add(1, Ordering::SeqCst);
+        if let Some(wait) = retry_after {
+            let until = crate::clock::instant_after(now, wait);
+            let mut resume = self.resume_at.lock().unwrap_or_else(|e| e.into_inner());
+            if resume.is_none_or(|r| r < until) {
+                *resume = Some(until);
+            }
+        }
+    }
+
+    /// How many 429s the client has been answered.
+    pub(crate) fn refusals(&self) -> u64 {
+        self.refusals.load(Ordering::SeqCst)
+    }
+
+    /// The latest instant a `Retry-After` asked to wait until.
+    pub(crate) fn resume_at(&self) -> Option<Instant> {
+        *self.resume_at.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -55,7 +55,7 @@ use crate::auth::cache::{AfterUnauthorized, CachedToken, TokenCache};
 use crate::auth::keycloak::TokenSource;
 use crate::clock::Clock;
 use crate::error::human_duration;
-use crate::retry::{Decision, Outcome, RetryBudget, decide};
+use crate::retry::{Decision, Outcome, RateSignal, RetryBudget, decide};
 use crate::secret::Secret;
 use crate::wire::{
     ReadError, error_chain, excerpt, failure_of, parse_retry_after, read_limited, read_prefix,
@@ -174,6 +174,8 @@ pub(crate) struct Transport {
     total_timeout: Duration,
     retry: RetryPolicy,
     budget: RetryBudget,
+    /// The 429s this client met, for the bulk jobs sharing it.
+    pub(crate) rate_signal: RateSignal,
     max_response_bytes: u64,
     clock: Arc<dyn Clock>,
     client_secret: Secret,
@@ -207,6 +209,7 @@ impl Transport {
             total_timeout: config.total_timeout,
             retry: config.retry.clone(),
             budget: config.retry.new_budget(),
+            rate_signal: RateSignal::default(),
             max_response_bytes: config.max_response_bytes,
             clock: Arc::clone(&config.clock),
             client_secret: config.client_secret.clone(),
@@ -641,6 +644,7 @@ impl Transport {
                 )
             }
             429 => {
+                self.rate_signal.refused(retry_after, self.clock.now());
                 let wait = retry_after
                     .map(|d| format!(" (retry after {})", human_duration(d)))
                     .unwrap_or_default();
