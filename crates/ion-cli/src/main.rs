@@ -7,6 +7,7 @@
 
 mod drift_cmd;
 mod emulator_cmd;
+mod import;
 mod info;
 mod introspection;
 mod new_query;
@@ -36,6 +37,10 @@ struct Cli {
 enum Command {
     /// Runs a .graphql file against ION and prints the JSON response on stdout.
     Run(run::RunArgs),
+    /// Runs an operation once per row of a CSV or JSON Lines file, every value checked
+    /// against the schema first, with a resumable ledger. Exit status: 0 all ok, 1 some row
+    /// failed, 2 some row's outcome is unknown.
+    Import(import::ImportArgs),
     /// Acquires an access token and prints its expiry and claims (never the token, unless
     /// --show).
     Token {
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => return runtime.block_on(run::run(args)),
+        Command::Import(args) => return runtime.block_on(import::run(args)),
         Command::Token { show } => runtime.block_on(info::token(show)),
         Command::Envs => info::envs(),
         Command::Schema(SchemaCommand::Pull { output }) => runtime.block_on(info::pull(output)),
