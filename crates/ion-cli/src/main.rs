@@ -7,6 +7,7 @@
 
 mod drift_cmd;
 mod emulator_cmd;
+mod export;
 mod import;
 mod info;
 mod introspection;
@@ -41,6 +42,9 @@ enum Command {
     /// against the schema first, with a resumable ledger. Exit status: 0 all ok, 1 some row
     /// failed, 2 some row's outcome is unknown.
     Import(import::ImportArgs),
+    /// Writes every node of a paginated query, one per line (JSON Lines or CSV), one page in
+    /// memory; --state resumes an interrupted export or exports what changed since the last.
+    Export(export::ExportArgs),
     /// Acquires an access token and prints its expiry and claims (never the token, unless
     /// --show).
     Token {
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => return runtime.block_on(run::run(args)),
         Command::Import(args) => return runtime.block_on(import::run(args)),
+        Command::Export(args) => return runtime.block_on(export::run(args)),
         Command::Token { show } => runtime.block_on(info::token(show)),
         Command::Envs => info::envs(),
         Command::Schema(SchemaCommand::Pull { output }) => runtime.block_on(info::pull(output)),

@@ -362,7 +362,7 @@ async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<(
 }
 
 /// `--variables`: inline JSON or `@path`; must be a JSON object.
-fn parse_variables(raw: &str) -> anyhow::Result<Value> {
+pub(crate) fn parse_variables(raw: &str) -> anyhow::Result<Value> {
     let (text, origin) = match raw.strip_prefix('@') {
         Some(path) => (
             files::read_capped(Path::new(path), MAX_VARIABLES_BYTES)?,

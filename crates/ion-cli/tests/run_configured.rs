@@ -9,6 +9,9 @@ mod mock;
 #[path = "run_configured/hostile.rs"]
 mod hostile;
 
+#[path = "run_configured/export.rs"]
+mod export;
+
 #[path = "run_configured/import.rs"]
 mod import;
 
