@@ -45,6 +45,13 @@ async fn gql(e: &Emulator, document: &str) -> Value {
         .unwrap()
 }
 
+/// A process's peak resident set so far (`VmHWM`), in KiB, where `/proc` says (Linux).
+fn peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn lines(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -90,9 +97,12 @@ async fn an_interrupted_export_resumes_with_no_node_missing_or_repeated() {
         .stderr(Stdio::null())
         .spawn()
         .expect("ion runs");
-    // Kill it once a few pages are written (waiting on the state file, bounded).
+    // Kill it once a few pages are written (waiting on the state file, bounded), noting
+    // its peak memory so far.
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut early_peak = 0;
     while Instant::now() < deadline {
+        early_peak = early_peak.max(peak_kib(child.id()).unwrap_or(0));
         let nodes = std::fs::read_to_string(&state)
             .ok()
             .and_then(|t| serde_json::from_str::<Value>(&t).ok())
@@ -117,11 +127,47 @@ async fn an_interrupted_export_resumes_with_no_node_missing_or_repeated() {
         "every node once, in order"
     );
 
-    // The CSV of the same export reads back as the JSON Lines.
+    // The CSV of the same export reads back as the JSON Lines; exporting every node takes
+    // no more memory than the first pages did (one page in memory).
     let csv_path = dir.path().join("runs.csv");
     let csv_arg = csv_path.to_string_lossy().into_owned();
-    let out = ion(&e, &["export", &query, "--format", "csv", "-o", &csv_arg]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ion"))
+        .args([
+            "export",
+            &query,
+            "--format",
+            "csv",
+            "-o",
+            &csv_arg,
+            "--page-size",
+            "200",
+        ])
+        .env_clear()
+        .env("ION_API_URL", e.api_base())
+        .env("ION_TOKEN_URL", e.token_url())
+        .env("ION_CLIENT_ID", CLIENT_ID)
+        .env("ION_CLIENT_SECRET", SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ion runs");
+    let mut full_peak = 0;
+    let status = loop {
+        full_peak = full_peak.max(peak_kib(child.id()).unwrap_or(0));
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success());
+    eprintln!("peak RSS: {early_peak} KiB after about 2,000 nodes, {full_peak} KiB for {RUNS}");
+    if early_peak > 0 {
+        assert!(
+            full_peak * 4 <= early_peak * 5,
+            "memory grew with the export: {early_peak} KiB after 2,000 nodes, {full_peak} KiB \
+             after {RUNS}"
+        );
+    }
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     let header: Vec<String> = reader
         .headers()
