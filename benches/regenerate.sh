@@ -47,6 +47,9 @@ else
 fi
 cargo bench "${bench[@]}" --bench processes -- --bench >"$tmp/processes.md"
 
+echo "== bulk work: import under a rate limit, export (release)" >&2
+cargo bench "${bench[@]}" --bench bulk -- --bench >"$tmp/bulk.md"
+
 echo "== generated code: ion-client-build beside graphql_client (release; builds two crates)" >&2
 cargo bench "${bench[@]}" --bench codegen -- --bench >"$tmp/codegen.md"
 
@@ -94,6 +97,9 @@ fi
     echo "emulator in another process)."
     echo
     cat "$tmp/processes.md"
+    echo "From \`benches/bulk/\` (the emulator in the same process):"
+    echo
+    cat "$tmp/bulk.md"
     echo "From \`benches/codegen/\`:"
     echo
     cat "$tmp/codegen.md"

@@ -11,8 +11,6 @@ mod support;
 
 #[path = "client/auth.rs"]
 mod auth;
-#[path = "client/bulk.rs"]
-mod bulk;
 #[path = "client/faults.rs"]
 mod faults;
 #[path = "client/reads.rs"]

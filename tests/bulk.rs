@@ -2,6 +2,13 @@
 //! executed is what the job reported (ok, or unknown); nothing executes twice; nothing is
 //! lost. Executions are counted from the emulator's own rows: each input creates a run with a
 //! title of its own.
+#![cfg(all(feature = "starter", feature = "testing"))]
+#![allow(clippy::unwrap_used, missing_docs)]
+
+// The client tests' helpers; this binary uses only some of them.
+#[allow(dead_code)]
+#[path = "client/support.rs"]
+mod support;
 
 use std::collections::HashMap;
 
@@ -14,7 +21,7 @@ use ion_client::testing::{RateLimit, TestIon};
 use ion_client::{Nullable, RetryPolicy};
 use serde_json::{Value, json};
 
-use super::support::*;
+use support::*;
 
 const CREATE: &str =
     "mutation Create($title: String!) { createRun(input: { title: $title }) { run { id } } }";
