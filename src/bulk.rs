@@ -527,7 +527,13 @@ impl<T: Send + 'static> Inner<T> {
     /// are open and inputs are ready. Every `Pending` it meets has registered `cx`.
     fn start_what_may_start(&mut self, cx: &mut Context<'_>) {
         while !self.stopped {
-            let held = self.in_flight.len() + self.waiting.len();
+            // A refused input may be the one the waiting results wait for: it needs only
+            // room in flight. A new input also counts the results waiting for an earlier one.
+            let held = if self.refused.is_empty() {
+                self.in_flight.len() + self.waiting.len()
+            } else {
+                self.in_flight.len()
+            };
             if held >= self.limiter.allowed() {
                 return;
             }

@@ -200,3 +200,36 @@ async fn graphql_errors_are_errors_and_the_data_comes_back_redacted() {
     ));
     assert!(results.next().await.is_none());
 }
+
+#[tokio::test]
+async fn in_input_order_a_refused_row_is_sent_again_even_when_results_wait_for_it() {
+    // A tight bucket and retries that do not wait (a manual clock): rows are refused through
+    // all of the client's attempts and queued to be sent again while later rows' results
+    // wait for them in input order, with the window halved below their number.
+    let e = Emulator::start(
+        EmulatorOptions::new()
+            .seed(Seed::Empty)
+            .rate_limit(RateLimit::new(20.0, 2)),
+    )
+    .await
+    .unwrap();
+    let clock = manual_clock();
+    let client = client(config(&e, &clock));
+    let rows = (0..60).map(|i| json!({ "title": format!("ordered-{i}") }));
+    let mut results = Job::new(&client).concurrency(8).run_document(CREATE, rows);
+    let mut outcomes = Vec::new();
+    let all = async {
+        while let Some(item) = results.next().await {
+            assert_eq!(item.index as usize, outcomes.len(), "input order");
+            outcomes.push(Some(item.outcome()));
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), all)
+        .await
+        .expect("the job ends");
+    assert_eq!(outcomes.len(), 60);
+    let [ok, error, unknown] = reconcile(&e, &outcomes, |i| format!("ordered-{i}"));
+    assert_eq!(unknown, 0);
+    assert_eq!(ok + error, 60);
+    assert!(e.counters().rate_limited > 0);
+}
