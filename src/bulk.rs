@@ -15,11 +15,13 @@
 //!   [`Outcome::Unknown`] and is never re-sent by the job: whoever knows how to check the
 //!   server decides.
 //! - **Adaptive to ION.** Every 429 any request of the client meets slows the whole job: no
-//!   request starts before the `Retry-After` it asked for has passed, and the number of
-//!   requests in flight is halved (at most once per round of requests), then grows back by
-//!   one per round of answers without a 429, up to [`Job::concurrency`]: additive increase,
-//!   multiplicative decrease, as TCP and the AWS SDK's adaptive retry mode do. An optional
-//!   fixed rate ([`Job::rate`]) spaces the starts evenly for a known quota.
+//!   request starts before the `Retry-After` it asked for has passed; the number of requests
+//!   in flight is halved (at most once per round of requests) and grows back by one per round
+//!   of answers without a 429, up to [`Job::concurrency`] (additive increase, multiplicative
+//!   decrease, as TCP does); and from the first 429 on, starts are paced at a rate that falls
+//!   to 0.7 of the one that met the 429 and climbs back along CUBIC's curve, flat near that
+//!   rate (RFC 8312, as the AWS SDK's adaptive retry mode paces). An optional fixed rate
+//!   ([`Job::rate`]) spaces the starts evenly for a known quota from the first request.
 //! - **Cancel-safe.** Results are held by the [`Results`] stream, so a `next()` future dropped
 //!   before it completes loses nothing. [`Results::stop`] starts no new request and yields
 //!   the results of those in flight, then ends; dropping the stream starts no new request and
@@ -494,7 +496,8 @@ impl<T: Send + 'static> Stream for Results<T> {
             match this.in_flight.poll_next_unpin(cx) {
                 Poll::Ready(Some(finished)) => {
                     let signal = &this.client.transport().rate_signal;
-                    this.limiter.finished(finished.seq, signal.refusals());
+                    this.limiter
+                        .finished(finished.seq, signal.refusals(), this.clock.now());
                     if let Some(again) = this.resend(finished) {
                         let Finished { index, result, .. } = again;
                         match this.order {
@@ -611,14 +614,38 @@ impl<T: Send + 'static> Inner<T> {
     }
 }
 
-/// The job's adaptive limit on requests in flight (AIMD) and its fixed-rate pacing.
+/// How far a paced job may fall behind its schedule and catch up at once, in intervals: a
+/// timer that wakes a millisecond late does not cost the rate a millisecond per request.
+const CATCH_UP_INTERVALS: u32 = 4;
+
+/// CUBIC's constants (RFC 8312, as the AWS SDK's adaptive retry mode uses them): the rate
+/// falls to `BETA` of what met the 429, then grows back along a cubic curve that flattens
+/// near that rate (`C` in requests/s per s³).
+const CUBIC_BETA: f64 = 0.7;
+const CUBIC_C: f64 = 0.4;
+
+/// The sending rate the job found after a 429.
+#[derive(Debug, Clone, Copy)]
+struct Cubic {
+    /// The rate that met the 429.
+    w_max: f64,
+    since: Instant,
+    rate: f64,
+}
+
+/// The job's adaptive limits: requests in flight (AIMD) and, once ION has answered 429, a
+/// sending rate (CUBIC); plus the fixed rate's pacing.
 #[derive(Debug)]
 struct Limiter {
     max: usize,
     /// The allowed concurrency, fractional so that it grows by one per round.
     window: f64,
-    interval: Option<Duration>,
+    fixed: Option<f64>,
+    adaptive: Option<Cubic>,
     next_slot: Option<Instant>,
+    /// Completions in the last second, to measure the rate that met a 429.
+    recent: std::collections::VecDeque<Instant>,
+    began: Instant,
     /// Requests started so far: a request's sequence number says which round it belongs to.
     started: u64,
     /// Only requests started after the last decrease can cause the next one.
@@ -634,8 +661,11 @@ impl Limiter {
         Limiter {
             max,
             window: max as f64,
-            interval: rate.map(|r| Duration::from_secs_f64(1.0 / r)),
+            fixed: rate,
+            adaptive: None,
             next_slot: rate.map(|_| now),
+            recent: std::collections::VecDeque::new(),
+            began: now,
             started: 0,
             decreased_at: 0,
             signal_at_start: signal,
@@ -650,10 +680,19 @@ impl Limiter {
         (self.window.floor() as usize).clamp(1, self.max)
     }
 
+    /// The rate starts are paced at: the fixed one, or the one found after a 429 if lower.
+    fn rate(&self) -> Option<f64> {
+        match (self.fixed, self.adaptive.map(|c| c.rate)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// The earliest instant the next request may start: after the last `Retry-After` and
-    /// the fixed rate's next slot.
+    /// the pacing's next slot.
     fn gate(&self, resume: Option<Instant>) -> Option<Instant> {
-        match (resume, self.next_slot) {
+        let slot = self.rate().and(self.next_slot);
+        match (resume, slot) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         }
@@ -661,27 +700,59 @@ impl Limiter {
 
     /// Records a start at `now`; returns its sequence number.
     fn started(&mut self, now: Instant) -> u64 {
-        if let (Some(interval), Some(slot)) = (self.interval, self.next_slot) {
-            self.next_slot = Some(crate::clock::instant_after(slot.max(now), interval));
+        if let Some(rate) = self.rate() {
+            let interval = Duration::from_secs_f64(1.0 / rate);
+            let behind = now
+                .checked_sub(interval * CATCH_UP_INTERVALS)
+                .unwrap_or(now);
+            let slot = self.next_slot.map_or(now, |s| s.max(behind));
+            self.next_slot = Some(crate::clock::instant_after(slot, interval));
         }
         let seq = self.started;
         self.started += 1;
         seq
     }
 
-    /// Records a finished request that started as `seq`, seeing the client's 429 count
-    /// `refusals`: halve on new 429s (once per round), else grow by one per round.
-    fn finished(&mut self, seq: u64, refusals: u64) {
+    /// Records a request that started as `seq` and finished at `now`, seeing the client's
+    /// 429 count `refusals`: on new 429s (once per round) halve the window and lower the rate
+    /// to `CUBIC_BETA` of what met them; else grow the window by one per round and the rate
+    /// along the cubic curve.
+    fn finished(&mut self, seq: u64, refusals: u64, now: Instant) {
         self.finished += 1;
+        self.recent.push_back(now);
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) > Duration::from_secs(1))
+        {
+            self.recent.pop_front();
+        }
         if refusals > self.signal_seen {
             self.signal_seen = refusals;
             if seq >= self.decreased_at {
                 self.window = (self.window / 2.0).max(1.0);
                 self.decreased_at = self.started;
                 self.decreases += 1;
+                let span = now
+                    .saturating_duration_since(self.began)
+                    .clamp(Duration::from_millis(10), Duration::from_secs(1));
+                let measured = self.recent.len() as f64 / span.as_secs_f64();
+                // The first 429 finds the rate by measuring it; later ones take the rate the
+                // job paces at (a measure across a `Retry-After` wait would count the wait).
+                let current = self.adaptive.map_or(measured, |c| c.rate);
+                self.adaptive = Some(Cubic {
+                    w_max: current,
+                    since: now,
+                    rate: (current * CUBIC_BETA).max(1.0),
+                });
             }
         } else {
             self.window = (self.window + 1.0 / self.window).min(self.max as f64);
+            if let Some(c) = &mut self.adaptive {
+                let t = now.saturating_duration_since(c.since).as_secs_f64();
+                let k = (c.w_max * (1.0 - CUBIC_BETA) / CUBIC_C).cbrt();
+                c.rate = (CUBIC_C * (t - k).powi(3) + c.w_max).max(1.0);
+            }
         }
     }
 }
@@ -696,32 +767,32 @@ mod tests {
         let mut l = Limiter::new(16, None, 0, now);
         let seqs: Vec<u64> = (0..16).map(|_| l.started(now)).collect();
         // The first 429 of the round halves it; the others of the same round do not.
-        l.finished(seqs[0], 1);
+        l.finished(seqs[0], 1, now);
         assert_eq!(l.allowed(), 8);
-        l.finished(seqs[1], 2);
-        l.finished(seqs[2], 3);
+        l.finished(seqs[1], 2, now);
+        l.finished(seqs[2], 3, now);
         assert_eq!(l.allowed(), 8);
         // A request started after the decrease meeting a 429 halves it again.
         let later = l.started(now);
-        l.finished(later, 4);
+        l.finished(later, 4, now);
         assert_eq!(l.allowed(), 4);
         assert_eq!(l.decreases, 2);
         // A round of answers without a 429 (a little more than four: the window grows by
         // 1/window per answer) grows it by one.
         for _ in 0..5 {
             let s = l.started(now);
-            l.finished(s, 4);
+            l.finished(s, 4, now);
         }
         assert_eq!(l.allowed(), 5);
         // Never below one, never above the maximum.
         for _ in 0..10 {
             let s = l.started(now);
-            l.finished(s, l.signal_seen + 1);
+            l.finished(s, l.signal_seen + 1, now);
         }
         assert_eq!(l.allowed(), 1);
         for _ in 0..10_000 {
             let s = l.started(now);
-            l.finished(s, l.signal_seen);
+            l.finished(s, l.signal_seen, now);
         }
         assert_eq!(l.allowed(), 16);
     }
@@ -736,6 +807,37 @@ mod tests {
         let later = now + Duration::from_secs(1);
         assert_eq!(l.gate(Some(later)), Some(later), "a Retry-After wins");
         assert_eq!(Limiter::new(4, None, 0, now).gate(None), None);
+    }
+
+    #[test]
+    fn after_a_429_the_rate_falls_to_seven_tenths_and_climbs_back_along_a_cubic() {
+        let t0 = Instant::now();
+        let mut l = Limiter::new(8, None, 0, t0);
+        assert_eq!(l.rate(), None, "no pacing before a 429");
+        // 100 answers in a second, then one that met a 429: 101 a second.
+        for i in 0..100 {
+            let at = t0 + Duration::from_millis(10 * i);
+            let s = l.started(at);
+            l.finished(s, 0, at);
+        }
+        let at = t0 + Duration::from_secs(1);
+        let s = l.started(at);
+        l.finished(s, 1, at);
+        let rate = l.rate().unwrap_or_default();
+        assert!((rate - 70.7).abs() < 0.1, "{rate}");
+        // K = cbrt(w_max × 0.3 / 0.4) seconds later the rate is back where it met the 429,
+        // and it grows slowly there.
+        let k = (101.0f64 * 0.3 / 0.4).cbrt();
+        let back = at + Duration::from_secs_f64(k);
+        let s = l.started(back);
+        l.finished(s, 1, back);
+        let rate = l.rate().unwrap_or_default();
+        assert!((rate - 101.0).abs() < 0.1, "{rate}");
+        let later = back + Duration::from_secs(1);
+        let s = l.started(later);
+        l.finished(s, 1, later);
+        let rate = l.rate().unwrap_or_default();
+        assert!((rate - 101.4).abs() < 0.1, "{rate}");
     }
 
     #[test]

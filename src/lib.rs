@@ -7,8 +7,9 @@
 //!
 //! The runtime: [`Environment`] names the ION deployment, [`Config`] holds credentials and
 //! limits (from code or `ION_*` variables), and [`Client`] caches tokens, sends operations
-//! (typed, batched, paginated or raw) and retries them under the [`retry`] policy. Every
-//! failure is an [`Error`] whose [`ErrorKind`] says what the caller can do.
+//! (typed, batched, paginated or raw) and retries them under the [`retry`] policy; [`bulk`]
+//! runs one operation over many inputs inside ION's rate limits, with an outcome per input.
+//! Every failure is an [`Error`] whose [`ErrorKind`] says what the caller can do.
 //!
 //! # Features
 //! None is on by default: the runtime alone brings no server, command line or test crate.

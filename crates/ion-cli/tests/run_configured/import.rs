@@ -129,6 +129,29 @@ async fn bad_rows_are_named_by_row_and_column_in_a_dry_run_and_a_real_one() {
             .contains("input.issueDispositionTypeId")
     );
     assert_eq!(last[&4]["outcome"], "ok");
+    // An unknown column and a missing required one are named in a real run too, and
+    // nothing of those rows is sent.
+    let before = e.counters().mutations;
+    for (rows, named) in [
+        (
+            &unknown,
+            "unknown.csv:2: row 1: column `colour`: unknown column",
+        ),
+        (
+            &jsonl,
+            "rows.jsonl:2: row 2: column `input`: missing required column",
+        ),
+    ] {
+        let out = ion(&e, &["import", &op, "--rows", rows]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(named), "{err}");
+    }
+    assert_eq!(
+        e.counters().mutations,
+        before + 1,
+        "only the good JSON line"
+    );
     let issues = titles(&e, "Issue");
     assert_eq!(
         (issues.get("good one"), issues.get("good, two")),
