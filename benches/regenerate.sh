@@ -50,6 +50,8 @@ cargo bench "${bench[@]}" --bench processes -- --bench >"$tmp/processes.md"
 
 echo "== files: attach_file and download_file beside raw reqwest (release, 256 MiB)" >&2
 cargo bench "${bench[@]}" --bench files -- --bench >"$tmp/files.md"
+echo "== bulk work: import under a rate limit, export (release)" >&2
+cargo bench "${bench[@]}" --bench bulk -- --bench >"$tmp/bulk.md"
 
 echo "== generated code: ion-client-build beside graphql_client (release; builds two crates)" >&2
 cargo bench "${bench[@]}" --bench codegen -- --bench >"$tmp/codegen.md"
@@ -99,6 +101,9 @@ fi
     echo
     cat "$tmp/processes.md"
     cat "$tmp/files.md"
+    echo "From \`benches/bulk/\` (the emulator in the same process):"
+    echo
+    cat "$tmp/bulk.md"
     echo "From \`benches/codegen/\`:"
     echo
     cat "$tmp/codegen.md"

@@ -7,9 +7,10 @@
 //!
 //! The runtime: [`Environment`] names the ION deployment, [`Config`] holds credentials and
 //! limits (from code or `ION_*` variables), and [`Client`] caches tokens, sends operations
-//! (typed, batched, paginated or raw) and retries them under the [`retry`] policy. Every
-//! failure is an [`Error`] whose [`ErrorKind`] says what the caller can do. Files attach to
+//! (typed, batched, paginated or raw) and retries them under the [`retry`] policy; [`bulk`]
+//! runs one operation over many inputs inside ION's rate limits, with an outcome per input. Files attach to
 //! and download from ION's storage in one call each ([`files`]).
+//! Every failure is an [`Error`] whose [`ErrorKind`] says what the caller can do.
 //!
 //! # Features
 //! None is on by default: the runtime alone brings no server, command line or test crate.
@@ -25,6 +26,7 @@
 
 pub mod auth;
 mod batch;
+pub mod bulk;
 mod client;
 pub mod clock;
 pub mod config;

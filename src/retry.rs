@@ -7,10 +7,13 @@
 //! interrupted after sending (reset, closed, truncated body), and the statuses 429, 502, 503
 //! and 504. Every other status, GraphQL `errors[]` and decode failures are returned at once.
 //!
-//! **Mutations** are sent again only when they certainly never reached the server: after a
-//! connect failure. Any other failure after sending (reset, timeout, 5xx) is returned as
-//! [`ErrorKind::OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown) and never replayed; a 429 is
-//! returned as [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) without a replay.
+//! **Mutations** are sent again only when they certainly never executed: after a connect
+//! failure, and after a 429. A 429 is ION's rate limiter refusing the request before ION runs
+//! it, so the mutation is sent again after the wait (its `Retry-After` honoured, within the
+//! attempts, the budget and the total timeout, as for a query); when the retries run out it is
+//! returned as [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited), still unexecuted. Any
+//! other failure after sending (reset, timeout, 5xx) is returned as
+//! [`ErrorKind::OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown) and never replayed.
 //!
 //! **A 401 from the API**, for either kind, invalidates the token that was sent (only that
 //! one, so concurrent 401s cause one token request) and the request is replayed once with a
@@ -47,7 +50,8 @@
 //! overflow.
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::{OperationKind, TransportFailure};
 
@@ -91,7 +95,9 @@ pub(crate) fn decide(kind: OperationKind, outcome: Outcome) -> Decision {
             after_timeout: failure == TransportFailure::Timeout,
         },
         (Mutation, Outcome::Transport(_)) => Decision::OutcomeUnknown,
-        (Query, Outcome::Status(429 | 502..=504)) => Decision::Retry {
+        // The rate limiter refuses before ION runs anything: safe to send either kind again
+        // after the wait.
+        (_, Outcome::Status(429)) | (Query, Outcome::Status(502..=504)) => Decision::Retry {
             after_timeout: false,
         },
         (Mutation, Outcome::Status(500..=599)) => Decision::OutcomeUnknown,
@@ -297,6 +303,38 @@ impl RetryBudget {
     }
 }
 
+/// What a client's 429s tell the jobs sharing it ([`bulk`](crate::bulk)): how many there
+/// were, and the latest instant a `Retry-After` asked to wait until.
+#[derive(Debug, Default)]
+pub(crate) struct RateSignal {
+    refusals: AtomicU64,
+    resume_at: Mutex<Option<Instant>>,
+}
+
+impl RateSignal {
+    /// Records a 429 answered at `now`, with the wait it asked for.
+    pub(crate) fn refused(&self, retry_after: Option<Duration>, now: Instant) {
+        self.refusals.fetch_add(1, Ordering::SeqCst);
+        if let Some(wait) = retry_after {
+            let until = crate::clock::instant_after(now, wait);
+            let mut resume = self.resume_at.lock().unwrap_or_else(|e| e.into_inner());
+            if resume.is_none_or(|r| r < until) {
+                *resume = Some(until);
+            }
+        }
+    }
+
+    /// How many 429s the client has been answered.
+    pub(crate) fn refusals(&self) -> u64 {
+        self.refusals.load(Ordering::SeqCst)
+    }
+
+    /// The latest instant a `Retry-After` asked to wait until.
+    pub(crate) fn resume_at(&self) -> Option<Instant> {
+        *self.resume_at.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,7 +359,7 @@ mod tests {
             (t(Timeout),        retry_timeout,  OutcomeUnknown),
             (t(Interrupted),    retry,          OutcomeUnknown),
             (s(401),            ReplayWithNewToken, ReplayWithNewToken),
-            (s(429),            retry,          Fail),
+            (s(429),            retry,          retry),
             (s(500),            Fail,           OutcomeUnknown),
             (s(501),            Fail,           OutcomeUnknown),
             (s(502),            retry,          OutcomeUnknown),

@@ -17,9 +17,10 @@
 //!   at most 100 errors kept (the rest counted), 64 path segments and locations each,
 //!   messages of 1,000 characters read from their first 16 KiB, extensions up to 16 KiB of
 //!   JSON; a decode error quotes at most 80 characters of the value it could not read.
-//! - **Mutations.** A mutation is re-sent only after a connect failure or the one replay after
-//!   a 401 (see [`retry`](crate::retry)); a reset or timeout after sending, a `200` whose JSON
-//!   ends early, or a 5xx is [`ErrorKind::OutcomeUnknown`], never a second execution.
+//! - **Mutations.** A mutation is re-sent only after a connect failure, a 429 (refused by the
+//!   rate limiter before it ran) or the one replay after a 401 (see [`retry`](crate::retry));
+//!   a reset or timeout after sending, a `200` whose JSON ends early, or a 5xx is
+//!   [`ErrorKind::OutcomeUnknown`], never a second execution.
 //! - **Secrets.** The `Authorization` header is marked sensitive; the token in use and the
 //!   client secret (as written, `Debug`-escaped or JSON-escaped) are redacted from every
 //!   excerpt, ION's 401/403 messages, GraphQL `errors[]` (messages, path keys, extensions),
@@ -54,7 +55,7 @@ use crate::auth::cache::{AfterUnauthorized, CachedToken, TokenCache};
 use crate::auth::keycloak::TokenSource;
 use crate::clock::Clock;
 use crate::error::human_duration;
-use crate::retry::{Decision, Outcome, RetryBudget, decide};
+use crate::retry::{Decision, Outcome, RateSignal, RetryBudget, decide};
 use crate::secret::Secret;
 use crate::wire::{
     ReadError, error_chain, excerpt, failure_of, parse_retry_after, read_limited, read_prefix,
@@ -173,6 +174,8 @@ pub(crate) struct Transport {
     total_timeout: Duration,
     retry: RetryPolicy,
     budget: RetryBudget,
+    /// The 429s this client met, for the bulk jobs sharing it.
+    pub(crate) rate_signal: RateSignal,
     max_response_bytes: u64,
     clock: Arc<dyn Clock>,
     client_secret: Secret,
@@ -206,6 +209,7 @@ impl Transport {
             total_timeout: config.total_timeout,
             retry: config.retry.clone(),
             budget: config.retry.new_budget(),
+            rate_signal: RateSignal::default(),
             max_response_bytes: config.max_response_bytes,
             clock: Arc::clone(&config.clock),
             client_secret: config.client_secret.clone(),
@@ -647,6 +651,7 @@ impl Transport {
                 )
             }
             429 => {
+                self.rate_signal.refused(retry_after, self.clock.now());
                 let wait = retry_after
                     .map(|d| format!(" (retry after {})", human_duration(d)))
                     .unwrap_or_default();

@@ -417,9 +417,9 @@ fn pagination_memory(plan: &Plan, programs: &Programs, out: &mut String) {
         "Peak resident set of a whole process that follows every page of `ListRuns` ({PAGE_SIZE} \
          runs a page) from an emulator running in another process, seeded with the demo factory's \
          runs repeated. Peak RSS is `getrusage(RUSAGE_CHILDREN)` of a wrapper whose only child \
-         is the measured process; the median of {} run(s) is shown, with its wall time (mostly \
-         the emulator's: it filters and sorts the whole table for every page, as a cursor over \
-         an ordered result). Goal: the ratio stays ≤ 1.2 (one page in memory).\n",
+         is the measured process; the median of {} run(s) is shown, with its wall time (the \
+         emulator answers a page in id order from where the previous page ended, so a page \
+         costs the page, not the table). Goal: the ratio stays ≤ 1.2 (one page in memory).\n",
         plan.memory_repeats
     )
     .unwrap();

@@ -59,7 +59,7 @@ use std::time::Duration;
 /// The local ION: the `ion-emulator` crate, so tests need no dependency of their own on it.
 pub use ion_emulator as emulator;
 pub use ion_emulator::{
-    Emulator, EmulatorError, EmulatorOptions, Handler, HandlerError, Rows, Seed,
+    Emulator, EmulatorError, EmulatorOptions, Handler, HandlerError, RateLimit, Rows, Seed,
 };
 
 use crate::{Client, Config, ConfigBuilder, Environment, Error};
@@ -155,6 +155,7 @@ pub struct TestIonBuilder {
     options: Option<EmulatorOptions>,
     seed: Option<Seed>,
     handlers: Vec<(String, Handler)>,
+    rate_limit: Option<RateLimit>,
 }
 
 impl TestIonBuilder {
@@ -221,8 +222,29 @@ impl TestIonBuilder {
         self
     }
 
-    /// Full emulator options (schema, clients, token lifetime); a [`seed`](Self::seed) or
-    /// [`handler`](Self::handler) set on this builder still wins.
+    /// Limits the client's GraphQL requests as ION's fair-use limits do: a token bucket of
+    /// `limit`'s rate and burst, beyond which the emulator answers `429` with `Retry-After`
+    /// and counts the refusal ([`Counters::rate_limited`](ion_emulator::Counters)).
+    ///
+    /// # Example
+    /// ```
+    /// use ion_client::testing::{RateLimit, TestIon};
+    ///
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ion = TestIon::builder().rate_limit(RateLimit::new(100.0, 10)).start().await?;
+    /// assert_eq!(ion.emulator().counters().rate_limited, 0);
+    /// # Ok(())
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(example()).unwrap();
+    /// ```
+    pub fn rate_limit(mut self, limit: RateLimit) -> TestIonBuilder {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Full emulator options (schema, clients, token lifetime); a [`seed`](Self::seed),
+    /// [`handler`](Self::handler) or [`rate_limit`](Self::rate_limit) set on this builder
+    /// still wins.
     pub fn options(mut self, options: EmulatorOptions) -> TestIonBuilder {
         self.options = Some(options);
         self
@@ -241,6 +263,9 @@ impl TestIonBuilder {
         let mut options = self.options.unwrap_or_default();
         if let Some(seed) = self.seed {
             options = options.seed(seed);
+        }
+        if let Some(limit) = self.rate_limit {
+            options = options.rate_limit(limit);
         }
         for (field, handler) in self.handlers {
             options = options.handler(field, move |args, rows| handler.call(args, rows));

@@ -33,7 +33,7 @@ async fn create_fails(client: &ion_client::Client) -> Error {
 }
 
 #[tokio::test]
-async fn a_429_with_retry_after_is_waited_for_a_query_and_returned_for_a_mutation() {
+async fn a_429_with_retry_after_is_waited_for_a_query_and_for_a_mutation() {
     let (e, clock, client) = setup().await;
     e.faults()
         .inject(Endpoint::Graphql, Fault::status(429).retry_after("3"));
@@ -46,20 +46,35 @@ async fn a_429_with_retry_after_is_waited_for_a_query_and_returned_for_a_mutatio
         "Retry-After waited, with at most a tenth more as jitter: {sleeps:?}"
     );
 
+    // The rate limiter refused the mutation before it ran: sent again after the wait, it
+    // executes once.
     e.reset_counters();
     e.faults()
         .inject(Endpoint::Graphql, Fault::status(429).retry_after("3"));
+    client
+        .create_run(new_run("throttled"))
+        .await
+        .expect("sent again after the wait");
+    assert_eq!(clock.sleeps().len(), 2);
+    assert_eq!(counts(e.counters()), (0, 2, 1), "executed once");
+}
+
+#[tokio::test]
+async fn a_503_of_a_mutation_is_still_outcome_unknown() {
+    let (e, _clock, client) = setup().await;
+    e.faults().inject(Endpoint::Graphql, Fault::status(503));
     let err = create_fails(&client).await;
     assert!(
-        matches!(err.kind(), ErrorKind::RateLimited { retry_after: Some(d), .. } if *d == Duration::from_secs(3)),
+        matches!(
+            err.kind(),
+            ErrorKind::OutcomeUnknown {
+                status: Some(503),
+                ..
+            }
+        ),
         "{err:?}"
     );
-    assert_eq!(err.attempts(), 1);
-    assert_eq!(
-        counts(e.counters()),
-        (0, 1, 0),
-        "not replayed, never executed"
-    );
+    assert_eq!(counts(e.counters()), (1, 1, 0), "not sent again");
 }
 
 #[tokio::test]

@@ -433,17 +433,39 @@ async fn a_mutation_answered_502_503_or_504_is_outcome_unknown() {
 }
 
 #[tokio::test]
-async fn a_mutation_answered_429_is_rate_limited_and_not_replayed() {
-    let ion = MockIon::start();
-    let err = mutation_failing_with(
-        Reply::Before(Fault::status_with(429, "retry-after", "1", "")),
-        &ion,
-    )
-    .await;
+async fn a_mutation_answered_429_is_sent_again_after_the_wait_and_executes_once() {
+    // The rate limiter refuses before ION runs anything: the mutation is safe to send again.
+    let (ion, clock, client) = setup();
+    ion.script([Reply::Before(Fault::status_with(
+        429,
+        "retry-after",
+        "1",
+        "",
+    ))]);
+    client
+        .execute::<EchoWrite>(vars())
+        .await
+        .expect("sent again after the wait");
+    assert_waited(&clock.sleeps(), &[1]);
+    assert_eq!(ion.graphql_requests(), 2);
+    assert_eq!(ion.mutations_executed(), 1);
+}
+
+#[tokio::test]
+async fn a_mutation_answered_429_on_every_attempt_is_rate_limited_and_never_executed() {
+    let (ion, clock, client) = setup();
+    let refusal = || Reply::Before(Fault::status_with(429, "retry-after", "1", ""));
+    ion.script([refusal(), refusal(), refusal(), refusal()]);
+    let err = client
+        .execute::<EchoWrite>(vars())
+        .await
+        .expect_err("four refusals");
     assert!(
         matches!(err.kind(), ErrorKind::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 1)
     );
-    assert_eq!(ion.graphql_requests(), 1);
+    assert_eq!(err.attempts(), 4);
+    assert_eq!(clock.sleeps().len(), 3);
+    assert_eq!(ion.graphql_requests(), 4);
     assert_eq!(ion.mutations_executed(), 0);
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
-use ion_emulator::{ClientCredentials, Emulator, EmulatorOptions, Seed};
+use ion_emulator::{ClientCredentials, Emulator, EmulatorOptions, RateLimit, Seed};
 
 /// Runs a local ION (Keycloak token endpoint + GraphQL) on 127.0.0.1 until Ctrl-C.
 #[derive(Debug, Args)]
@@ -24,6 +24,23 @@ pub struct EmulatorArgs {
     /// local:local-secret).
     #[arg(long = "client", value_name = "ID:SECRET", value_parser = parse_client)]
     clients: Vec<ClientCredentials>,
+    /// Limit each client to this many GraphQL requests per second (a token bucket; beyond it
+    /// ION's 429 with Retry-After). Default: no limit.
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
+    rate_limit: Option<f64>,
+    /// The largest burst under --rate-limit (default: one second's worth).
+    #[arg(long, value_name = "REQUESTS", requires = "rate_limit")]
+    burst: Option<u32>,
+}
+
+/// A positive, finite number of requests per second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "expected a positive number of requests per second, found {text:?}"
+        )),
+    }
 }
 
 /// `ID:SECRET`, both parts non-empty. The error names what was found but never the secret.
@@ -50,6 +67,13 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
     options = options.seed(seed);
     for client in args.clients {
         options = options.client(client);
+    }
+    if let Some(rate) = args.rate_limit {
+        // One second's worth by default, at least one request.
+        let burst = args
+            .burst
+            .unwrap_or(rate.ceil().min(f64::from(u32::MAX)) as u32);
+        options = options.rate_limit(RateLimit::new(rate, burst));
     }
     run_until(options, std::io::stdout(), async {
         let _ = tokio::signal::ctrl_c().await;

@@ -7,7 +7,9 @@
 
 mod drift_cmd;
 mod emulator_cmd;
+mod export;
 mod files_cmd;
+mod import;
 mod info;
 mod introspection;
 mod new_query;
@@ -37,6 +39,13 @@ struct Cli {
 enum Command {
     /// Runs a .graphql file against ION and prints the JSON response on stdout.
     Run(run::RunArgs),
+    /// Runs an operation once per row of a CSV or JSON Lines file, every value checked
+    /// against the schema first, with a resumable ledger. Exit status: 0 all ok, 1 some row
+    /// failed, 2 some row's outcome is unknown.
+    Import(import::ImportArgs),
+    /// Writes every node of a paginated query, one per line (JSON Lines or CSV), one page in
+    /// memory; --state resumes an interrupted export or exports what changed since the last.
+    Export(export::ExportArgs),
     /// Acquires an access token and prints its expiry and claims (never the token, unless
     /// --show).
     Token {
@@ -126,6 +135,8 @@ fn main() -> ExitCode {
         Command::Run(args) => return runtime.block_on(run::run(args)),
         Command::Attach(args) => return runtime.block_on(files_cmd::attach(args)),
         Command::Download(args) => return runtime.block_on(files_cmd::download(args)),
+        Command::Import(args) => return runtime.block_on(import::run(args)),
+        Command::Export(args) => return runtime.block_on(export::run(args)),
         Command::Token { show } => runtime.block_on(info::token(show)),
         Command::Envs => info::envs(),
         Command::Schema(SchemaCommand::Pull { output }) => runtime.block_on(info::pull(output)),

@@ -199,7 +199,7 @@ fn check_required(op: &ast::OperationDefinition, variables: &Value) -> anyhow::R
 /// does not parse is left out: it matters only when a fragment the file uses is defined
 /// nowhere else, since it may be defined there, and then the error names every file left out.
 /// A fragment defined nowhere at all is left to validation (or the server) to report.
-fn with_shared_fragments(file: &Path, text: String) -> anyhow::Result<String> {
+pub(crate) fn with_shared_fragments(file: &Path, text: String) -> anyhow::Result<String> {
     // `x.graphql` has the empty path as its parent: its folder is the current one.
     let dir = match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -362,7 +362,7 @@ async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<(
 }
 
 /// `--variables`: inline JSON or `@path`; must be a JSON object.
-fn parse_variables(raw: &str) -> anyhow::Result<Value> {
+pub(crate) fn parse_variables(raw: &str) -> anyhow::Result<Value> {
     let (text, origin) = match raw.strip_prefix('@') {
         Some(path) => (
             files::read_capped(Path::new(path), MAX_VARIABLES_BYTES)?,
@@ -389,7 +389,7 @@ fn parse_variables(raw: &str) -> anyhow::Result<Value> {
 }
 
 /// Picks the operation to run: the one named, or the only one.
-fn choose<'d>(
+pub(crate) fn choose<'d>(
     document: &'d ast::Document,
     wanted: Option<&str>,
 ) -> anyhow::Result<&'d ast::OperationDefinition> {

@@ -9,6 +9,12 @@ mod mock;
 #[path = "run_configured/hostile.rs"]
 mod hostile;
 
+#[path = "run_configured/export.rs"]
+mod export;
+
+#[path = "run_configured/import.rs"]
+mod import;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -233,6 +233,18 @@ pub fn validate(schema: &SourceFile, queries: &[SourceFile]) -> Result<Vec<Strin
     Ok(warnings)
 }
 
+/// Parses and validates `schema` as [`generate`] and [`validate`] do, for tools that need its
+/// types (the `ion` command line checks each value of an import against its variable's type
+/// with it).
+///
+/// # Errors
+/// Returns every diagnostic, located, when the schema is invalid.
+pub fn load_schema(
+    schema: &SourceFile,
+) -> Result<apollo_compiler::validation::Valid<apollo_compiler::Schema>, Diagnostics> {
+    sources::load_schema(schema).map_err(Diagnostics)
+}
+
 /// The ION schema shipped with this crate (`schema/ion.graphql`), used when a build names no
 /// schema of its own.
 pub const SHIPPED_SCHEMA: &str = include_str!("../schema/ion.graphql");

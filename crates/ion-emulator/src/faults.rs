@@ -228,6 +228,9 @@ pub struct Counters {
     pub unauthorized: u64,
     /// Faults injected (each application of a fault counts one).
     pub faults_injected: u64,
+    /// Requests to `/graphql` refused with `429` by the rate limit
+    /// ([`EmulatorOptions::rate_limit`](crate::EmulatorOptions::rate_limit)).
+    pub rate_limited: u64,
 }
 
 /// The live counters behind [`Counters`].
@@ -240,6 +243,7 @@ pub(crate) struct CounterCells {
     mutations: AtomicU64,
     unauthorized: AtomicU64,
     faults_injected: AtomicU64,
+    rate_limited: AtomicU64,
 }
 
 macro_rules! bump {
@@ -261,6 +265,7 @@ impl CounterCells {
             mutations: get(&self.mutations),
             unauthorized: get(&self.unauthorized),
             faults_injected: get(&self.faults_injected),
+            rate_limited: get(&self.rate_limited),
         }
     }
 
@@ -273,6 +278,7 @@ impl CounterCells {
             &self.mutations,
             &self.unauthorized,
             &self.faults_injected,
+            &self.rate_limited,
         ] {
             c.store(0, Ordering::Relaxed);
         }
@@ -289,7 +295,8 @@ bump!(
     graphql_requests,
     operations,
     unauthorized,
-    faults_injected
+    faults_injected,
+    rate_limited
 );
 
 /// One request the emulator received, as recorded for assertions.

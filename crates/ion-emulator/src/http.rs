@@ -25,6 +25,7 @@ use super::engine::{self, Caller, Instance};
 use super::faults::{
     CounterCells, Endpoint, FaultKind, Faults, RECORDED_REQUESTS_LIMIT, RecordedRequest,
 };
+use super::limit::{Limiter, retry_after_secs};
 use super::schema::Executable;
 
 /// The one realm ION's API keys live in.
@@ -36,6 +37,7 @@ pub(crate) struct Shared {
     pub executable: Arc<Executable>,
     pub auth: Auth,
     pub faults: Faults,
+    pub limiter: Limiter,
     pub counters: Arc<CounterCells>,
     pub recorded: Mutex<VecDeque<RecordedRequest>>,
     /// `http://127.0.0.1:<port>`, for the token issuer claim.
@@ -439,6 +441,18 @@ async fn graphql(
             return finish(resp, &trace);
         }
     };
+    if let Err(wait) = shared
+        .limiter
+        .admit(&caller.client_id, std::time::Instant::now())
+    {
+        shared.counters.rate_limited();
+        let secs = retry_after_secs(wait);
+        let message = format!("Too many requests: retry after {secs} s");
+        let mut resp = json_response(429, &json!({ "errors": [{ "message": message }] }));
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return finish(resp, &trace);
+    }
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {

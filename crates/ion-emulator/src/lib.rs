@@ -26,8 +26,8 @@
 //! # What is not emulated
 //! Root fields no convention answers (listed below) answer a GraphQL error
 //! `not emulated: NAME` unless a handler serves them; computed fields (`percentComplete`,
-//! `prettyStr`, ...) are whatever the seed stores; permissions, webhooks and rate limits
-//! (other than injected ones) are absent.
+//! `prettyStr`, ...) are whatever the seed stores; permissions and webhooks are absent. Rate
+//! limits are off unless asked for ([`EmulatorOptions::rate_limit`]).
 //!
 //! # File storage
 //! `createFileAttachment` and `createAsset` answer a signed, expiring `uploadUrl` on the
@@ -44,6 +44,7 @@ mod engine;
 mod faults;
 mod handler;
 mod http;
+mod limit;
 mod link;
 mod model;
 mod plan;
@@ -66,6 +67,7 @@ use std::time::{Duration, Instant};
 
 pub use faults::{Counters, Endpoint, Fault, FaultKind, Faults, RecordedRequest};
 pub use handler::{Handler, HandlerError};
+pub use limit::RateLimit;
 pub use plan::Convention;
 pub use rows::Rows;
 pub use storage::{DEFAULT_MAX_FILE_BYTES, DEFAULT_URL_LIFETIME, StoredFile};
@@ -261,6 +263,7 @@ pub struct EmulatorOptions {
     handlers: BTreeMap<String, Handler>,
     url_lifetime: Duration,
     max_file_bytes: u64,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Default for EmulatorOptions {
@@ -281,6 +284,7 @@ impl EmulatorOptions {
             handlers: BTreeMap::new(),
             url_lifetime: DEFAULT_URL_LIFETIME,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            rate_limit: None,
         }
     }
 
@@ -337,6 +341,20 @@ impl EmulatorOptions {
     /// Listens on this port of 127.0.0.1 (0, the default, picks a free one).
     pub fn port(mut self, port: u16) -> EmulatorOptions {
         self.port = port;
+        self
+    }
+
+    /// Limits each client's GraphQL requests with a token bucket (see [`RateLimit`]): beyond
+    /// it a request is answered `429` with `Retry-After` before anything runs, and counted in
+    /// [`Counters::rate_limited`]. Without it (the default) there is no limit.
+    pub fn rate_limit(mut self, limit: RateLimit) -> EmulatorOptions {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// [`rate_limit`](Self::rate_limit) from an `Option` (`None`: no limit).
+    pub fn set_rate_limit(mut self, limit: Option<RateLimit>) -> EmulatorOptions {
+        self.rate_limit = limit;
         self
     }
 
@@ -553,6 +571,7 @@ impl Emulator {
             executable: executable.clone(),
             auth: auth::Auth::new(clients.clone(), options.token_lifetime, clock.clone()),
             faults: Faults::default(),
+            limiter: limit::Limiter::new(options.rate_limit),
             counters,
             recorded: Mutex::new(VecDeque::new()),
             base_url: format!("http://{addr}"),
@@ -632,6 +651,12 @@ impl Emulator {
     /// The programmable faults.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// Sets or lifts the rate limit of a running emulator (see
+    /// [`EmulatorOptions::rate_limit`]); every client's bucket starts full.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        self.shared.limiter.set(limit);
     }
 
     /// What the emulator has received so far.

@@ -409,6 +409,17 @@ fn sort_keys(entity: &Entity, values: &[String]) -> Result<Vec<SortKey>, String>
         .collect()
 }
 
+/// Whether sorting by `values` leaves rows in id order, ascending: every key that names a
+/// column names `id` ascending (keys naming no column are ignored by [`sort`], which ends
+/// on the id).
+pub(crate) fn in_id_order(entity: &Entity, values: &[String]) -> Result<bool, String> {
+    Ok(sort_keys(entity, values)?.iter().all(|k| {
+        k.column
+            .as_deref()
+            .is_none_or(|c| c == "id" && !k.descending)
+    }))
+}
+
 /// Sorts rows by the given sort-enum values, then by id so the order is total (offset cursors
 /// are only stable over a total order). Nulls sort last ascending and first descending, as in
 /// PostgreSQL.

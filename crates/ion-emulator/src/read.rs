@@ -52,6 +52,66 @@ fn scalar(ty: &Ty, value: Value) -> Value {
     }
 }
 
+/// Which rows a field's `filters` and extra arguments keep.
+struct Keep<'a> {
+    filters: Option<Map<String, Value>>,
+    filter_type: &'a str,
+    extra: Map<String, Value>,
+}
+
+impl<'a> Keep<'a> {
+    fn new(args: &Args<'_>, info: &'a FieldInfo) -> Keep<'a> {
+        let mut extra = Map::new();
+        for a in &info.extra_args {
+            let v = args.get(a);
+            if !v.is_null() {
+                extra.insert(a.clone(), v);
+            }
+        }
+        let filters = match args.get("filters") {
+            Value::Object(f) => Some(f),
+            _ => None,
+        };
+        Keep {
+            filters,
+            filter_type: info.filters_type.as_deref().unwrap_or(""),
+            extra,
+        }
+    }
+
+    /// Whether every row is kept.
+    fn is_empty(&self) -> bool {
+        self.filters.as_ref().is_none_or(Map::is_empty) && self.extra.is_empty()
+    }
+
+    /// The listing's name for the store's seek memory: the entity and what filters it.
+    fn listing(&self, entity: &str) -> String {
+        let filters = self.filters.as_ref().map(|f| Value::Object(f.clone()));
+        format!(
+            "{entity}\u{0}{}\u{0}{}",
+            filters.unwrap_or(Value::Null),
+            Value::Object(self.extra.clone())
+        )
+    }
+
+    fn keeps(
+        &self,
+        filter: &query::Filter<'_>,
+        entity: &Entity,
+        row: &RowRef,
+    ) -> Result<bool, String> {
+        if let Some(f) = &self.filters
+            && !filter.matches(entity, row, self.filter_type, f)?
+        {
+            return Ok(false);
+        }
+        if !self.extra.is_empty() && !filter.matches(entity, row, "", &self.extra)? {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
 impl Engine<'_> {
     /// Filters and sorts rows by a field's `filters`, `sort`, `distinctOn` and extra arguments.
     fn select(
@@ -62,31 +122,105 @@ impl Engine<'_> {
         tables: &Tables,
         rows: impl Iterator<Item = RowRef>,
     ) -> Result<Vec<RowRef>, String> {
-        let filters = args.get("filters");
-        let mut extra = Map::new();
-        for a in &info.extra_args {
-            let v = args.get(a);
-            if !v.is_null() {
-                extra.insert(a.clone(), v);
-            }
-        }
+        let keep = Keep::new(args, info);
         let filter = self.filter(tables);
-        let filter_type = info.filters_type.as_deref().unwrap_or("");
         let mut out = Vec::new();
         for row in rows {
-            if let Some(f) = filters.as_object()
-                && !filter.matches(entity, &row, filter_type, f)?
-            {
-                continue;
+            if keep.keeps(&filter, entity, &row)? {
+                out.push(row);
             }
-            if !extra.is_empty() && !filter.matches(entity, &row, "", &extra)? {
-                continue;
-            }
-            out.push(row);
         }
         query::sort(entity, &mut out, &strings(&args.get("sort")))?;
         query::distinct_on(entity, &mut out, &strings(&args.get("distinctOn")))?;
         Ok(out)
+    }
+
+    /// A page of a root connection in id order, read from where the previous page of the
+    /// same listing ended: it costs the page, not the table. `None` when the connection is
+    /// sorted otherwise, uses `distinctOn`, or pages backwards (`last`, `before`); those take
+    /// the whole listing.
+    ///
+    /// Offsets stay graphql-relay's (an `after` cursor counts the rows before it): the row a
+    /// page ended on is remembered by the store until the next write, and without it the
+    /// page counts its way from the first row, filtering lazily, which is what the whole
+    /// listing would have said.
+    fn seek_page(
+        &self,
+        args: &Args<'_>,
+        info: &FieldInfo,
+        entity: &Entity,
+    ) -> Result<Option<query::Page>, String> {
+        let nonempty = |n: &str| args.get(n).as_str().is_some_and(|c| !c.is_empty());
+        if !args.get("last").is_null()
+            || nonempty("before")
+            || !strings(&args.get("distinctOn")).is_empty()
+            || !query::in_id_order(entity, &strings(&args.get("sort")))?
+        {
+            return Ok(None);
+        }
+        let first = args.get("first").as_i64();
+        if first.is_some_and(|f| f < 0) {
+            return Err("Argument 'first' must be a non-negative integer.".into());
+        }
+        let after = args
+            .get("after")
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .and_then(query::cursor_offset)
+            .unwrap_or(-1);
+        let start = (after + 1).max(0);
+        let keep = Keep::new(args, info);
+        let key = keep.listing(&entity.name);
+        let tables = self.store.read();
+        let filter = self.filter(&tables);
+        let known = (start > 0)
+            .then(|| self.store.seek(&key, start - 1))
+            .flatten();
+        let (rows, mut skip): (Box<dyn Iterator<Item = &RowRef>>, i64) = match known {
+            Some(id) => (Box::new(tables.rows_after(&entity.name, id)), 0),
+            None => (Box::new(tables.rows(&entity.name)), start),
+        };
+        let mut edges: Vec<(RowRef, String)> = Vec::new();
+        let mut more = false;
+        for row in rows {
+            if !keep.keeps(&filter, entity, row)? {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            if first.is_some_and(|f| edges.len() as i64 >= f) {
+                more = true;
+                break;
+            }
+            let offset = usize::try_from(start).unwrap_or(0) + edges.len();
+            edges.push((row.clone(), query::cursor(offset)));
+        }
+        if let Some((last, _)) = edges.last() {
+            self.store
+                .remember(&key, start + edges.len() as i64 - 1, last.id);
+        }
+        let total_count = if keep.is_empty() {
+            tables.len(&entity.name)
+        } else {
+            self.store.total(&key, || {
+                let mut n = 0;
+                for row in tables.rows(&entity.name) {
+                    n += usize::from(keep.keeps(&filter, entity, row)?);
+                }
+                Ok(n)
+            })?
+        };
+        let info = query::PageInfo {
+            has_next_page: first.is_some() && more,
+            has_previous_page: false,
+            start_cursor: edges.first().map(|(_, c)| c.clone()),
+            end_cursor: edges.last().map(|(_, c)| c.clone()),
+            count: edges.len(),
+            total_count,
+        };
+        Ok(Some(query::Page { edges, info }))
     }
 
     fn connection(&self, args: &Args<'_>, rows: Vec<RowRef>) -> Resolved {
@@ -106,6 +240,9 @@ impl Engine<'_> {
         match plan {
             QueryPlan::Connection { entity } => {
                 let e = self.entity(entity)?;
+                if let Some(page) = self.seek_page(args, info, e)? {
+                    return Ok(Out::Object(Node::Connection(Arc::new(page)), None));
+                }
                 let tables = self.store.read();
                 let rows = self.select(args, info, e, &tables, tables.rows(entity).cloned())?;
                 drop(tables);

@@ -5,7 +5,8 @@
 //! through [`Store::normalize`] to keep it so.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::ops::Bound;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::{Map, Value};
@@ -81,6 +82,20 @@ impl Tables {
             .flat_map(|t| t.rows.values())
     }
 
+    /// The rows of `entity` after the row with id `id`, in id order.
+    pub fn rows_after(&self, entity: &str, id: i64) -> impl Iterator<Item = &RowRef> {
+        self.map
+            .get(entity)
+            .into_iter()
+            .flat_map(move |t| t.rows.range((Bound::Excluded(id), Bound::Unbounded)))
+            .map(|(_, r)| r)
+    }
+
+    /// How many rows `entity` holds.
+    pub fn len(&self, entity: &str) -> usize {
+        self.map.get(entity).map_or(0, |t| t.rows.len())
+    }
+
     pub fn next_id(&mut self, entity: &str) -> i64 {
         let table = self.map.entry(entity.to_owned()).or_default();
         let id = table.next_id.max(1);
@@ -124,8 +139,26 @@ impl Tables {
     }
 }
 
+/// How many positions and totals paging remembers; past it, it starts over (a client
+/// following a few connections page by page needs a handful).
+const MAX_SEEKS: usize = 4096;
+
+/// What paging remembers between the pages of a listing, valid for one generation of the
+/// tables: where a page ended (listing and offset → row id), so the next page starts there
+/// instead of counting its way from the first row, and each listing's total.
+#[derive(Debug, Default)]
+struct Seeks {
+    generation: u64,
+    rows: HashMap<(String, i64), i64>,
+    totals: HashMap<String, usize>,
+}
+
 pub(crate) struct Store {
     tables: RwLock<Tables>,
+    /// Counts the times the tables were opened for writing, so what paging remembers
+    /// about them is forgotten after any write.
+    generation: AtomicU64,
+    seeks: Mutex<Seeks>,
     rng: Mutex<fastrand::Rng>,
     pub clock: Arc<Clock>,
     /// Entity names interned once so rows share them.
@@ -187,6 +220,8 @@ impl Store {
             .collect();
         let store = Store {
             tables: RwLock::new(Tables::default()),
+            generation: AtomicU64::new(0),
+            seeks: Mutex::new(Seeks::default()),
             rng: Mutex::new(fastrand::Rng::with_seed(0x10_4e)),
             clock,
             names,
@@ -349,9 +384,65 @@ impl Store {
     }
 
     pub fn write(&self) -> RwLockWriteGuard<'_, Tables> {
-        self.tables
+        let guard = self
+            .tables
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Bumped under the write lock: a reader holding the read lock sees one generation.
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        guard
+    }
+
+    /// The id of the row at `offset` in the rows of the listing `key` (an entity and its
+    /// filters, in id order), if a page served since the last write ended there. Call with
+    /// the read lock held.
+    pub fn seek(&self, key: &str, offset: i64) -> Option<i64> {
+        let seeks = self.seeks();
+        seeks.rows.get(&(key.to_owned(), offset)).copied()
+    }
+
+    /// Remembers that the row at `offset` of the listing `key` has id `id`, until the next
+    /// write. Call with the read lock held.
+    pub fn remember(&self, key: &str, offset: i64, id: i64) {
+        let mut seeks = self.seeks();
+        if seeks.rows.len() >= MAX_SEEKS {
+            seeks.rows.clear();
+        }
+        seeks.rows.insert((key.to_owned(), offset), id);
+    }
+
+    /// How many rows the listing `key` holds, counted by `count` unless known since the last
+    /// write. Call with the read lock held.
+    pub fn total(
+        &self,
+        key: &str,
+        count: impl FnOnce() -> Result<usize, String>,
+    ) -> Result<usize, String> {
+        if let Some(n) = self.seeks().totals.get(key) {
+            return Ok(*n);
+        }
+        let n = count()?;
+        let mut seeks = self.seeks();
+        if seeks.totals.len() >= MAX_SEEKS {
+            seeks.totals.clear();
+        }
+        seeks.totals.insert(key.to_owned(), n);
+        Ok(n)
+    }
+
+    /// The seek memory of the current generation (forgotten when a write came between).
+    fn seeks(&self) -> std::sync::MutexGuard<'_, Seeks> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let mut seeks = self
+            .seeks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seeks.generation != generation {
+            seeks.rows.clear();
+            seeks.totals.clear();
+            seeks.generation = generation;
+        }
+        seeks
     }
 
     /// A fresh `_etag`: 32 lowercase hex digits, like ION's.

@@ -518,3 +518,93 @@ async fn seeds_save_and_load_and_unknown_data_is_dropped() {
     assert_eq!(d["run"]["_etag"].as_str().unwrap().len(), 32);
     assert!("demo".parse::<Seed>().is_ok() && "".parse::<Seed>().is_err());
 }
+
+/// A seed of `n` runs, every third one `IN_PROGRESS`.
+fn many_runs(n: i64) -> Seed {
+    let runs: Vec<Value> = (1..=n)
+        .map(|id| {
+            let status = if id % 3 == 0 { "IN_PROGRESS" } else { "TODO" };
+            json!({ "id": id, "title": format!("run {id}"), "status": status })
+        })
+        .collect();
+    Seed::Json(json!({ "Run": runs }))
+}
+
+/// Every page of `runs` with `variables`, `first` at a time: the ids in order and the
+/// `totalCount` of each page.
+async fn follow(
+    emulator: &ion_emulator::Emulator,
+    first: i64,
+    variables: Value,
+) -> (Vec<i64>, Vec<i64>) {
+    let (mut all, mut totals) = (Vec::new(), Vec::new());
+    let mut after = Value::Null;
+    loop {
+        let mut vars = variables.clone();
+        vars["first"] = json!(first);
+        vars["after"] = after.clone();
+        let d = data(emulator, RUNS_PAGE, vars).await;
+        all.extend(ids(&d["runs"]));
+        totals.push(d["runs"]["pageInfo"]["totalCount"].as_i64().unwrap_or(-1));
+        if d["runs"]["pageInfo"]["hasNextPage"] != true {
+            return (all, totals);
+        }
+        after = d["runs"]["pageInfo"]["endCursor"].clone();
+    }
+}
+
+#[tokio::test]
+async fn pages_in_id_order_start_where_the_last_one_ended_and_agree_with_the_whole_listing() {
+    let emulator = start(EmulatorOptions::new().seed(many_runs(100))).await;
+    let in_progress = json!({ "status": { "eq": "IN_PROGRESS" } });
+    for (variables, expected) in [
+        (json!({}), (1..=100).collect::<Vec<i64>>()),
+        (json!({ "sort": ["ID_ASC"] }), (1..=100).collect()),
+        (
+            json!({ "filters": in_progress, "sort": ["ID_ASC"] }),
+            (1..=100).filter(|i| i % 3 == 0).collect(),
+        ),
+    ] {
+        let (got, totals) = follow(&emulator, 7, variables.clone()).await;
+        assert_eq!(got, expected, "{variables}");
+        assert!(
+            totals.iter().all(|t| *t == expected.len() as i64),
+            "{totals:?}"
+        );
+        // Backwards paging takes the whole listing: the same rows.
+        let mut whole = variables.clone();
+        whole["last"] = json!(1000);
+        assert_eq!(
+            ids(&data(&emulator, RUNS_PAGE, whole).await["runs"]),
+            expected
+        );
+    }
+    // A cursor from before a write still counts rows: the write is seen, as on ION.
+    let titled = json!({ "title": { "like": "run%" } });
+    let first = data(
+        &emulator,
+        RUNS_PAGE,
+        json!({ "first": 10, "filters": titled }),
+    )
+    .await;
+    let after = first["runs"]["pageInfo"]["endCursor"].clone();
+    assert_eq!(ids(&first["runs"]).last(), Some(&10));
+    let body = gql(
+        &emulator,
+        "mutation { createRun(input: { title: \"run new\" }) { run { id } } }",
+        json!({}),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let next = data(
+        &emulator,
+        RUNS_PAGE,
+        json!({ "first": 100, "after": after, "filters": titled }),
+    )
+    .await;
+    assert_eq!(ids(&next["runs"]), (11..=101).collect::<Vec<i64>>());
+    assert_eq!(next["runs"]["pageInfo"]["totalCount"], 101);
+    // A sort other than by id, and `distinctOn`, take the whole listing.
+    let (desc, _) = follow(&emulator, 9, json!({ "sort": ["ID_DESC"] })).await;
+    assert_eq!(desc, (1..=101).rev().collect::<Vec<i64>>());
+}

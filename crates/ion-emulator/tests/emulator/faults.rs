@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use ion_emulator::{Emulator, Endpoint, Fault};
+use ion_emulator::{Emulator, EmulatorOptions, Endpoint, Fault};
 use serde_json::{Value, json};
 
 use super::support::*;
@@ -301,4 +301,39 @@ async fn shutdown_stops_listening_and_drop_does_too() {
         tokio::task::yield_now().await;
     }
     assert!(refused, "listener still open after drop");
+}
+
+#[tokio::test]
+async fn a_rate_limit_answers_429_with_retry_after_beyond_the_burst_and_counts_it() {
+    let e = start(EmulatorOptions::new().rate_limit(ion_emulator::RateLimit::new(0.5, 3))).await;
+    let token = token(&e).await;
+    let auth = format!("Bearer {token}");
+    for _ in 0..3 {
+        let r = post_raw(&e, Some(&auth), &json!({ "query": ME })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let before = e.counters().mutations;
+    let refused = create_run(&e, &token, "throttled").await.expect("answered");
+    assert_eq!(refused.status().as_u16(), 429);
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("2"),
+        "a token every 2 s"
+    );
+    let body: Value = refused.json().await.expect("json");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Too many requests"))
+    );
+    assert_eq!(e.counters().mutations, before, "refused before it ran");
+    assert_eq!(e.counters().rate_limited, 1);
+    // Lifting the limit lets the next request through at once.
+    e.set_rate_limit(None);
+    let r = post_raw(&e, Some(&auth), &json!({ "query": ME })).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(e.counters().rate_limited, 1);
 }
