@@ -1,6 +1,6 @@
 //! The etag pattern of every update: read the object (and its `_etag`), apply the change,
 //! write it with that `etag`; when someone else wrote first
-//! ([`ErrorKind::EtagConflict`](crate::ErrorKind::EtagConflict)), read again and re-apply,
+//! ([`ErrorKind::EtagConflict`]), read again and re-apply,
 //! a bounded number of times.
 
 use std::future::Future;
