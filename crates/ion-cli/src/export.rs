@@ -227,33 +227,13 @@ async fn export(args: &ExportArgs, secrets: &mut Secrets) -> anyhow::Result<()> 
             }
             Err(e) => return Err(e.into()),
         };
-        if let Some(errors) = response
-            .get("errors")
-            .and_then(Value::as_array)
-            .filter(|e| !e.is_empty())
-        {
-            bail!(
-                "GraphQL errors on page {}: {}",
-                follower.pages() + 1,
-                output::excerpt(&output::json_line(&Value::Array(errors.clone())))
-            );
-        }
-        let mut connection = response.get("data").unwrap_or(&Value::Null);
-        for key in &path {
-            connection = connection.get(key).unwrap_or(&Value::Null);
-        }
-        for edge in connection
-            .get("edges")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(node) = edge.get("node").filter(|n| !n.is_null()) {
-                sink.write(node)?;
-                state.nodes += 1;
-                if let Some(updated) = node.get("_updated").and_then(Value::as_str) {
-                    state.latest = Some(later(state.latest.take(), updated));
-                }
+        let (connection, page) =
+            crate::run::connection_page(&response, &path, follower.pages() + 1)?;
+        for node in page {
+            sink.write(node)?;
+            state.nodes += 1;
+            if let Some(updated) = node.get("_updated").and_then(Value::as_str) {
+                state.latest = Some(later(state.latest.take(), updated));
             }
         }
         sink.flush()?;

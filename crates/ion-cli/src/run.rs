@@ -315,31 +315,10 @@ async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<(
         // A refresh between pages brings a new token: each is removed from what follows.
         target.collect_secrets(secrets).await;
         let response = secrets.json(response?);
-        if let Some(errors) = response
-            .get("errors")
-            .and_then(Value::as_array)
-            .filter(|e| !e.is_empty())
-        {
-            bail!(
-                "GraphQL errors on page {}: {}",
-                follower.pages() + 1,
-                output::excerpt(&output::json_line(&Value::Array(errors.clone())))
-            );
-        }
-        let mut connection = response.get("data").unwrap_or(&Value::Null);
-        for key in &path {
-            connection = connection.get(key).unwrap_or(&Value::Null);
-        }
-        for edge in connection
-            .get("edges")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(node) = edge.get("node").filter(|n| !n.is_null()) {
-                writeln!(stdout, "{}", output::json_line(node))?;
-                nodes += 1;
-            }
+        let (connection, page) = connection_page(&response, &path, follower.pages() + 1)?;
+        for node in page {
+            writeln!(stdout, "{}", output::json_line(node))?;
+            nodes += 1;
         }
         let next = follower.follow_json(connection)?;
         if progress {
@@ -359,6 +338,38 @@ async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<(
     }
     stdout.flush()?;
     Ok(())
+}
+
+/// One page of a connection answered to a raw request: the connection at `path` under `data`
+/// (null where the answer lacks it) and its non-null `edges[].node`s. GraphQL errors in the
+/// answer fail the page, named by its number.
+pub(crate) fn connection_page<'r>(
+    response: &'r Value,
+    path: &[String],
+    page: u64,
+) -> anyhow::Result<(&'r Value, Vec<&'r Value>)> {
+    if let Some(errors) = response
+        .get("errors")
+        .and_then(Value::as_array)
+        .filter(|e| !e.is_empty())
+    {
+        bail!(
+            "GraphQL errors on page {page}: {}",
+            output::excerpt(&output::json_line(&Value::Array(errors.clone())))
+        );
+    }
+    let mut connection = response.get("data").unwrap_or(&Value::Null);
+    for key in path {
+        connection = connection.get(key).unwrap_or(&Value::Null);
+    }
+    let nodes = connection
+        .get("edges")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|edge| edge.get("node").filter(|n| !n.is_null()))
+        .collect();
+    Ok((connection, nodes))
 }
 
 /// `--variables`: inline JSON or `@path`; must be a JSON object.
