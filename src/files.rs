@@ -413,12 +413,8 @@ impl RowOwner<'_> {
         )
         .with_context(None, None, attempts);
         match failed {
-            Some(Failed::Transport {
-                source: Some(source),
-                ..
-            }) => error.with_source(source, &[]),
-            Some(Failed::Local(source)) => error.with_source(source, &[]),
-            _ => error,
+            Some(failed) => failed.source_of(error),
+            None => error,
         }
     }
 }
@@ -616,14 +612,7 @@ impl<'a> DownloadFile<'a> {
                     );
                     let error = fail(failed.status(), failed.code(), failed.failure(), message)
                         .with_context(None, None, attempts);
-                    return Err(match failed {
-                        Failed::Transport {
-                            source: Some(source),
-                            ..
-                        } => error.with_source(source, &[]),
-                        Failed::Local(source) => error.with_source(source, &[]),
-                        _ => error,
-                    });
+                    return Err(failed.source_of(error));
                 }
             }
         }

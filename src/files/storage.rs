@@ -20,6 +20,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use url::Url;
 
 use super::Progress;
+use crate::Error;
 use crate::TransportFailure;
 use crate::environment::is_loopback;
 use crate::wire::{error_chain, excerpt, failure_of, read_prefix};
@@ -154,6 +155,19 @@ impl Failed {
             Failed::Length { got, announced } => {
                 format!("storage at {at} sent {got} bytes of the {announced} it announced")
             }
+        }
+    }
+
+    /// `error` with this failure's underlying error (reqwest's or the I/O error) as its
+    /// `source()`, when there is one.
+    pub(crate) fn source_of(self, error: Error) -> Error {
+        match self {
+            Failed::Transport {
+                source: Some(source),
+                ..
+            } => error.with_source(source, &[]),
+            Failed::Local(source) => error.with_source(source, &[]),
+            _ => error,
         }
     }
 
