@@ -66,7 +66,7 @@ fn ids(nodes: &[Value]) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_export_resumes_with_no_node_missing_or_repeated() {
-    const RUNS: i64 = 50_000;
+    const RUNS: i64 = 100_000;
     let e = emulator_with_runs(RUNS).await;
     let dir = temp_dir();
     let query = write(dir.path(), "export.graphql", EXPORT);
