@@ -25,6 +25,7 @@ use ion_client_build::{SourceFile, files};
 use serde_json::{Map, Value};
 
 use crate::output::{self, Secrets};
+use crate::progress::Meter;
 
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -196,6 +197,9 @@ async fn export(args: &ExportArgs, secrets: &mut Secrets) -> anyhow::Result<()> 
     let mut sink = Sink::new(args.format, out, columns, !resuming)?;
 
     let target = crate::target::connect().await?;
+    // Progress counts this run's nodes (a resumed export's rate is its own).
+    let resumed_nodes = state.nodes;
+    let mut meter = Meter::new("ion export", "nodes", None);
     let mut follower = PageFollower::new();
     if let Some(after) = &state.after {
         follower.starting_after(after.as_str());
@@ -218,10 +222,10 @@ async fn export(args: &ExportArgs, secrets: &mut Secrets) -> anyhow::Result<()> 
             // A page too large for the gateway's 30 s: ask for a smaller one.
             Err(e) if matches!(e.status(), Some(502 | 504)) && page_size.is_some_and(|n| n > 1) => {
                 let smaller = page_size.map_or(1, |n| (n / 2).max(1));
-                eprintln!(
+                meter.note(&format!(
                     "ion export: {}; asking for pages of {smaller} instead",
                     secrets.line(&e.to_string())
-                );
+                ));
                 page_size = Some(smaller);
                 continue;
             }
@@ -238,6 +242,7 @@ async fn export(args: &ExportArgs, secrets: &mut Secrets) -> anyhow::Result<()> 
         }
         sink.flush()?;
         state.bytes = written.load(Ordering::Relaxed);
+        meter.update(state.nodes - resumed_nodes);
         let next = follower.follow_json(connection)?;
         match next {
             NextPage::After(cursor) => {
@@ -256,6 +261,7 @@ async fn export(args: &ExportArgs, secrets: &mut Secrets) -> anyhow::Result<()> 
             break;
         }
     }
+    meter.finish(state.nodes - resumed_nodes);
     eprintln!(
         "ion export: {} node(s) from {} page(s){}",
         state.nodes,

@@ -29,6 +29,7 @@ use ion_client_build::{SourceFile, files};
 use serde_json::{Map, Value, json};
 
 use crate::output::Secrets;
+use crate::progress::Meter;
 
 /// Arguments of `ion import`.
 #[derive(Debug, clap::Args)]
@@ -198,12 +199,14 @@ async fn import(args: &ImportArgs, secrets: &mut Secrets) -> anyhow::Result<u8> 
         .concurrency(args.concurrency)
         .set_rate(args.rate)
         .run_document_stream(document, inputs);
+    let mut meter = Meter::new("ion import", "rows", Some(numbers.len() as u64));
+    let mut finished = 0u64;
     let mut interrupted = false;
     loop {
         let item = tokio::select! {
             item = results.next() => item,
             _ = tokio::signal::ctrl_c(), if !interrupted => {
-                eprintln!("ion import: interrupted; waiting for the requests in flight");
+                meter.note("ion import: interrupted; waiting for the requests in flight");
                 interrupted = true;
                 results.stop();
                 continue;
@@ -221,7 +224,9 @@ async fn import(args: &ImportArgs, secrets: &mut Secrets) -> anyhow::Result<u8> 
             Err(e) => {
                 target.collect_secrets(secrets).await;
                 let message = secrets.line(&e.to_string());
-                eprintln!("{rows_name}:{line}: row {number}: {outcome}: {message}");
+                meter.note(&format!(
+                    "{rows_name}:{line}: row {number}: {outcome}: {message}"
+                ));
                 json!({ "row": number, "outcome": outcome.as_str(), "error": message })
             }
         };
@@ -230,11 +235,14 @@ async fn import(args: &ImportArgs, secrets: &mut Secrets) -> anyhow::Result<u8> 
             Outcome::Error => counts.error += 1,
             Outcome::Unknown => counts.unknown += 1,
         }
+        finished += 1;
+        meter.update(finished);
         if let Err(e) = lock(&ledger).write(entry) {
             results.stop();
             return Err(e);
         }
     }
+    meter.finish(finished);
     lock(&ledger).failure()?;
     let stats = results.stats();
     eprintln!(

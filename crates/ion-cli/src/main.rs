@@ -14,6 +14,7 @@ mod info;
 mod introspection;
 mod new_query;
 mod output;
+mod progress;
 mod run;
 mod schema_cmd;
 mod target;

@@ -12,6 +12,7 @@ use ion_client_build::{SourceFile, files};
 use serde_json::Value;
 
 use crate::output::{self, Secrets};
+use crate::progress::Meter;
 
 /// Arguments of `ion run`.
 #[derive(Debug, clap::Args)]
@@ -270,7 +271,7 @@ pub async fn all_pages(args: RunArgs) -> ExitCode {
 }
 
 async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<()> {
-    use std::io::{IsTerminal as _, Write as _};
+    use std::io::Write as _;
     let Prepared {
         document,
         name,
@@ -294,9 +295,9 @@ async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<(
     };
     let target = crate::target::connect().await?;
     target.collect_secrets(secrets).await;
-    let progress = std::io::stderr().is_terminal();
+    let mut meter = Meter::new("ion run", "nodes", None);
     let mut stdout = std::io::stdout().lock();
-    let mut nodes = 0usize;
+    let mut nodes = 0u64;
     // The library's cursor rules: a cursor seen before (a cycle), a run of empty pages or a
     // missing endCursor stop with a typed reason instead of looping.
     let mut follower = PageFollower::new();
@@ -321,9 +322,7 @@ async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<(
             nodes += 1;
         }
         let next = follower.follow_json(connection)?;
-        if progress {
-            eprint!("\rion: {nodes} node(s) from {} page(s)", follower.pages());
-        }
+        meter.update(nodes);
         match next {
             NextPage::After(cursor) => {
                 if let Value::Object(map) = &mut variables {
@@ -333,9 +332,7 @@ async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<(
             NextPage::Done => break,
         }
     }
-    if progress {
-        eprintln!();
-    }
+    meter.finish(nodes);
     stdout.flush()?;
     Ok(())
 }
