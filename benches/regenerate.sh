@@ -96,7 +96,7 @@ fi
     grep -v '^\s*\(Compiling\|Finished\|Running\|Blocking\|Updating\|Downloaded\|Downloading\)' "$tmp/emulator.txt" | sed '/^\s*$/d'
     echo '```'
     echo
-    echo "The next two sections come from \`benches/processes/\` (whole processes against an"
+    echo "The next three sections come from \`benches/processes/\` (whole processes against an"
     echo "emulator in another process)."
     echo
     cat "$tmp/processes.md"

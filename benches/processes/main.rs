@@ -13,6 +13,9 @@
 //! - **The Python `requests` way of ION's quickstart.** `ion run queries/get_runs.graphql`
 //!   beside `benches/python_requests/get_runs.py` (token, then one POST, with `requests`), as whole
 //!   processes taking turns, min/median/max of wall time.
+//! - **Attaching a file.** `ion attach FILE --to 1` beside `benches/python_requests/attach_file.py`
+//!   (token, `createFileAttachment`, a streamed `PUT` to the pre-signed URL, with `requests`),
+//!   the same way.
 //!
 //! The `ion` binary and the Python interpreter come from the environment: `ION_BENCH_ION` (a
 //! release `ion`) and `ION_BENCH_PYTHON` (a Python with `requests`); `regenerate.sh` builds and
@@ -37,8 +40,10 @@ struct Plan {
     nodes: [usize; 2],
     /// Peak RSS is measured this many times per cell; the median is reported.
     memory_repeats: usize,
-    /// Whole-process runs of each contender in the Python `requests` table.
+    /// Whole-process runs of each contender in the Python `requests` tables.
     process_runs: usize,
+    /// The size of the file `ion attach` and the Python script attach, in MiB.
+    attach_mib: usize,
 }
 
 impl Plan {
@@ -46,11 +51,13 @@ impl Plan {
         nodes: [1_000, 100_000],
         memory_repeats: 3,
         process_runs: 20,
+        attach_mib: 64,
     };
     const QUICK: Plan = Plan {
         nodes: [100, 300],
         memory_repeats: 1,
         process_runs: 2,
+        attach_mib: 1,
     };
 }
 
@@ -78,6 +85,7 @@ fn main() {
             let mut out = String::new();
             pagination_memory(&plan, &programs, &mut out);
             python_requests(&plan, &programs, &mut out);
+            attach_beside_python(&plan, &programs, &mut out);
             print!("{out}");
         }
     }
@@ -475,7 +483,7 @@ fn python_requests(plan: &Plan, programs: &Programs, out: &mut String) {
     )
     .unwrap();
     let emulator = EmulatorProcess::start(&seed);
-    let contenders: [(&str, Command); 2] = [
+    let contenders = [
         ("`ion run queries/get_runs.graphql`", {
             let mut c = Command::new(ion);
             c.arg("run").arg(root.join("queries/get_runs.graphql"));
@@ -487,6 +495,89 @@ fn python_requests(plan: &Plan, programs: &Programs, out: &mut String) {
             c
         }),
     ];
+    race(
+        &emulator,
+        contenders,
+        plan.process_runs,
+        "\"runs\"",
+        "ion",
+        out,
+    );
+}
+
+/// `ion attach FILE --to RUN` beside `benches/python_requests/attach_file.py FILE RUN`.
+fn attach_beside_python(plan: &Plan, programs: &Programs, out: &mut String) {
+    writeln!(out, "## `ion attach` beside Python `requests`\n").unwrap();
+    writeln!(
+        out,
+        "Attaching one {} MiB file to a run, as whole processes against the same emulator (demo \
+         data, in another process, storing the bytes): `ion attach FILE --to 1` (a release build) \
+         and `benches/python_requests/attach_file.py FILE 1` (Python `requests`: a token, \
+         `createFileAttachment`, then a streamed `PUT` of the file to the pre-signed URL with the \
+         content type ION answered). Each runs {} times, taking turns; wall time from spawn to \
+         exit, output discarded.\n",
+        plan.attach_mib, plan.process_runs
+    )
+    .unwrap();
+    let (ion, python) = match (&programs.ion, &programs.python) {
+        (Ok(ion), Ok(python)) => (ion, python),
+        (Err(reason), _) | (_, Err(reason)) => {
+            writeln!(out, "Skipped: {reason}.\n").unwrap();
+            return;
+        }
+    };
+    let root = repository();
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("demo.json");
+    std::fs::write(
+        &seed,
+        include_str!("../../crates/ion-emulator/src/seeds/demo.json"),
+    )
+    .unwrap();
+    let file = dir.path().join("traveler.pdf");
+    let chunk: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let mut f = std::fs::File::create(&file).unwrap();
+    for _ in 0..plan.attach_mib {
+        f.write_all(&chunk).unwrap();
+    }
+    f.sync_all().unwrap();
+    drop(f);
+    let emulator = EmulatorProcess::start(&seed);
+    let contenders = [
+        ("`ion attach FILE --to 1`", {
+            let mut c = Command::new(ion);
+            c.arg("attach").arg(&file).arg("--to").arg("1");
+            c
+        }),
+        ("`python attach_file.py FILE 1` (requests)", {
+            let mut c = Command::new(python);
+            c.arg(root.join("benches/python_requests/attach_file.py"))
+                .arg(&file)
+                .arg("1");
+            c
+        }),
+    ];
+    race(
+        &emulator,
+        contenders,
+        plan.process_runs,
+        "traveler.pdf",
+        "ion attach",
+        out,
+    );
+}
+
+/// Runs two commands against `emulator` `runs` times each, taking turns, after one untimed run
+/// each whose stdout must contain `expect`; writes the min/median/max table, the first
+/// command's median (named `unit`) as the unit.
+fn race(
+    emulator: &EmulatorProcess,
+    contenders: [(&str, Command); 2],
+    runs: usize,
+    expect: &str,
+    unit: &str,
+    out: &mut String,
+) {
     let mut contenders = contenders.map(|(label, mut command)| {
         emulator.configure(&mut command);
         (label, command, Vec::<Duration>::new())
@@ -500,12 +591,9 @@ fn python_requests(plan: &Plan, programs: &Programs, out: &mut String) {
             String::from_utf8_lossy(&output.stderr)
         );
         let text = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            text.contains("\"runs\""),
-            "{label} printed the runs: {text}"
-        );
+        assert!(text.contains(expect), "{label} printed {expect}: {text}");
     }
-    for round in 0..plan.process_runs {
+    for round in 0..runs {
         for i in 0..contenders.len() {
             let (_, command, times) = &mut contenders[(i + round) % 2];
             command.stdout(Stdio::null()).stderr(Stdio::null());
@@ -515,10 +603,10 @@ fn python_requests(plan: &Plan, programs: &Programs, out: &mut String) {
             assert!(status.success());
         }
     }
-    let ion_median = median(contenders[0].2.clone());
+    let first_median = median(contenders[0].2.clone());
     writeln!(
         out,
-        "| process | min | median | max | median / ion's |\n|---|---:|---:|---:|---:|"
+        "| process | min | median | max | median / {unit}'s |\n|---|---:|---:|---:|---:|"
     )
     .unwrap();
     for (label, _, times) in &contenders {
@@ -530,7 +618,7 @@ fn python_requests(plan: &Plan, programs: &Programs, out: &mut String) {
             ms(*times.iter().min().unwrap()),
             ms(m),
             ms(*times.iter().max().unwrap()),
-            m.as_secs_f64() / ion_median.as_secs_f64()
+            m.as_secs_f64() / first_median.as_secs_f64()
         )
         .unwrap();
     }
