@@ -366,12 +366,14 @@ fn pagination_memory(plan: &Plan, programs: &Programs, out: &mut String) {
     let mut rows: Vec<(&str, Vec<u64>, Vec<f64>)> = Vec::new();
     let mut typed = (Vec::new(), Vec::new());
     let mut cli = (Vec::new(), Vec::new());
+    let mut export = (Vec::new(), Vec::new());
     for &n in &plan.nodes {
         eprintln!("pagination memory: {n} runs");
         let emulator = EmulatorProcess::start(&write_seed(dir.path(), n));
         let n_arg = n.to_string();
         let (mut typed_rss, mut typed_secs, mut cli_rss, mut cli_secs) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut export_rss, mut export_secs) = (Vec::new(), Vec::new());
         for _ in 0..plan.memory_repeats {
             let (kib, _, last, secs) = measure(
                 &emulator,
@@ -400,6 +402,19 @@ fn pagination_memory(plan: &Plan, programs: &Programs, out: &mut String) {
                 assert_eq!(lines, n, "ion run --all-pages printed one line per run");
                 cli_rss.push(kib);
                 cli_secs.push(secs);
+                let (kib, lines, _, secs) = measure(
+                    &emulator,
+                    &[
+                        ion.as_os_str(),
+                        "export".as_ref(),
+                        list_runs.as_os_str(),
+                        "--page-size".as_ref(),
+                        page.as_ref(),
+                    ],
+                );
+                assert_eq!(lines, n, "ion export wrote one line per run");
+                export_rss.push(kib);
+                export_secs.push(secs);
             }
         }
         typed.0.push(median(typed_rss));
@@ -407,6 +422,8 @@ fn pagination_memory(plan: &Plan, programs: &Programs, out: &mut String) {
         if programs.ion.is_ok() {
             cli.0.push(median(cli_rss));
             cli.1.push(median(cli_secs));
+            export.0.push(median(export_rss));
+            export.1.push(median(export_secs));
         }
     }
     rows.push(("typed `client.list_runs_nodes(..)`", typed.0, typed.1));
@@ -415,6 +432,11 @@ fn pagination_memory(plan: &Plan, programs: &Programs, out: &mut String) {
             "`ion run queries/list_runs.graphql --all-pages`",
             cli.0,
             cli.1,
+        ));
+        rows.push((
+            "`ion export queries/list_runs.graphql --page-size 100`",
+            export.0,
+            export.1,
         ));
     }
 
