@@ -72,6 +72,31 @@ pub(crate) async fn delete(client: &Client, id: i64, entity: &Id) -> Result<(), 
     Ok(())
 }
 
+/// One operation of this seam: graphql_client's `GraphQLQuery` (what `Client::execute` takes)
+/// and ion-client's `Operation` (name, kind, document), written once for each.
+macro_rules! file_operation {
+    ($ty:ident, $kind:ident, $vars:ty, $data:ty, $name:literal, $query:expr
+    ) => {
+        impl GraphQLQuery for $ty {
+            type Variables = $vars;
+            type ResponseData = $data;
+            fn build_query(variables: $vars) -> QueryBody<$vars> {
+                QueryBody {
+                    variables,
+                    query: Self::QUERY,
+                    operation_name: Self::NAME,
+                }
+            }
+        }
+
+        impl Operation for $ty {
+            const NAME: &'static str = $name;
+            const KIND: OperationKind = OperationKind::$kind;
+            const QUERY: &'static str = $query;
+        }
+    };
+}
+
 /// `createFileAttachment`.
 pub(crate) struct CreateFileAttachment;
 
@@ -95,28 +120,19 @@ struct CreatePayload {
     upload_url: Option<String>,
 }
 
-impl GraphQLQuery for CreateFileAttachment {
-    type Variables = CreateVariables;
-    type ResponseData = CreateData;
-    fn build_query(variables: CreateVariables) -> QueryBody<CreateVariables> {
-        QueryBody {
-            variables,
-            query: Self::QUERY,
-            operation_name: Self::NAME,
-        }
-    }
-}
-
-impl Operation for CreateFileAttachment {
-    const NAME: &'static str = "CreateFileAttachment";
-    const KIND: OperationKind = OperationKind::Mutation;
-    const QUERY: &'static str = "mutation CreateFileAttachment($entityId: ID!, $filename: String!) {\
+file_operation!(
+    CreateFileAttachment,
+    Mutation,
+    CreateVariables,
+    CreateData,
+    "CreateFileAttachment",
+    "mutation CreateFileAttachment($entityId: ID!, $filename: String!) {\
         \n  createFileAttachment(input: {entityId: $entityId, filename: $filename}) {\
         \n    fileAttachment { id filename contentType downloadUrl }\
         \n    uploadUrl\
         \n  }\
-        \n}\n";
-}
+        \n}\n"
+);
 
 /// `fileAttachment(id:)`.
 pub(crate) struct FileAttachment;
@@ -132,25 +148,16 @@ pub(crate) struct ReadData {
     file_attachment: Option<Row>,
 }
 
-impl GraphQLQuery for FileAttachment {
-    type Variables = ReadVariables;
-    type ResponseData = ReadData;
-    fn build_query(variables: ReadVariables) -> QueryBody<ReadVariables> {
-        QueryBody {
-            variables,
-            query: Self::QUERY,
-            operation_name: Self::NAME,
-        }
-    }
-}
-
-impl Operation for FileAttachment {
-    const NAME: &'static str = "FileAttachment";
-    const KIND: OperationKind = OperationKind::Query;
-    const QUERY: &'static str = "query FileAttachment($id: ID!) {\
+file_operation!(
+    FileAttachment,
+    Query,
+    ReadVariables,
+    ReadData,
+    "FileAttachment",
+    "query FileAttachment($id: ID!) {\
         \n  fileAttachment(id: $id) { id filename contentType downloadUrl }\
-        \n}\n";
-}
+        \n}\n"
+);
 
 /// `deleteFileAttachment`.
 pub(crate) struct DeleteFileAttachment;
@@ -169,27 +176,18 @@ pub(crate) struct DeleteData {
     delete_file_attachment: Option<serde::de::IgnoredAny>,
 }
 
-impl GraphQLQuery for DeleteFileAttachment {
-    type Variables = DeleteVariables;
-    type ResponseData = DeleteData;
-    fn build_query(variables: DeleteVariables) -> QueryBody<DeleteVariables> {
-        QueryBody {
-            variables,
-            query: Self::QUERY,
-            operation_name: Self::NAME,
-        }
-    }
-}
-
-impl Operation for DeleteFileAttachment {
-    const NAME: &'static str = "DeleteFileAttachment";
-    const KIND: OperationKind = OperationKind::Mutation;
-    const QUERY: &'static str = "mutation DeleteFileAttachment($fileAttachmentId: ID!, $entityId: ID!) {\
+file_operation!(
+    DeleteFileAttachment,
+    Mutation,
+    DeleteVariables,
+    DeleteData,
+    "DeleteFileAttachment",
+    "mutation DeleteFileAttachment($fileAttachmentId: ID!, $entityId: ID!) {\
         \n  deleteFileAttachment(input: {fileAttachmentId: $fileAttachmentId, entityId: $entityId}) {\
         \n    fileAttachmentId\
         \n  }\
-        \n}\n";
-}
+        \n}\n"
+);
 
 #[cfg(test)]
 mod tests {
