@@ -115,6 +115,14 @@ impl Programs {
             python: program("ION_BENCH_PYTHON", "a Python with `requests`"),
         }
     }
+
+    /// Both programs, or why one is missing.
+    fn ion_and_python(&self) -> Result<(&PathBuf, &PathBuf), &str> {
+        match (&self.ion, &self.python) {
+            (Ok(ion), Ok(python)) => Ok((ion, python)),
+            (Err(reason), _) | (_, Err(reason)) => Err(reason),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,6 +255,17 @@ struct EmulatorProcess {
 }
 
 impl EmulatorProcess {
+    /// An emulator with the demo factory as it ships, its seed written into `dir`.
+    fn demo(dir: &Path) -> EmulatorProcess {
+        let seed = dir.join("demo.json");
+        std::fs::write(
+            &seed,
+            include_str!("../../crates/ion-emulator/src/seeds/demo.json"),
+        )
+        .unwrap();
+        EmulatorProcess::start(&seed)
+    }
+
     fn start(seed: &Path) -> EmulatorProcess {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .arg("--serve")
@@ -489,22 +508,16 @@ fn python_requests(plan: &Plan, programs: &Programs, out: &mut String) {
         plan.process_runs
     )
     .unwrap();
-    let (ion, python) = match (&programs.ion, &programs.python) {
-        (Ok(ion), Ok(python)) => (ion, python),
-        (Err(reason), _) | (_, Err(reason)) => {
+    let (ion, python) = match programs.ion_and_python() {
+        Ok(both) => both,
+        Err(reason) => {
             writeln!(out, "Skipped: {reason}.\n").unwrap();
             return;
         }
     };
     let root = repository();
     let dir = tempfile::tempdir().unwrap();
-    let seed = dir.path().join("demo.json");
-    std::fs::write(
-        &seed,
-        include_str!("../../crates/ion-emulator/src/seeds/demo.json"),
-    )
-    .unwrap();
-    let emulator = EmulatorProcess::start(&seed);
+    let emulator = EmulatorProcess::demo(dir.path());
     let contenders = [
         ("`ion run queries/get_runs.graphql`", {
             let mut c = Command::new(ion);
@@ -541,21 +554,15 @@ fn attach_beside_python(plan: &Plan, programs: &Programs, out: &mut String) {
         plan.attach_mib, plan.process_runs
     )
     .unwrap();
-    let (ion, python) = match (&programs.ion, &programs.python) {
-        (Ok(ion), Ok(python)) => (ion, python),
-        (Err(reason), _) | (_, Err(reason)) => {
+    let (ion, python) = match programs.ion_and_python() {
+        Ok(both) => both,
+        Err(reason) => {
             writeln!(out, "Skipped: {reason}.\n").unwrap();
             return;
         }
     };
     let root = repository();
     let dir = tempfile::tempdir().unwrap();
-    let seed = dir.path().join("demo.json");
-    std::fs::write(
-        &seed,
-        include_str!("../../crates/ion-emulator/src/seeds/demo.json"),
-    )
-    .unwrap();
     let file = dir.path().join("traveler.pdf");
     let chunk: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
     let mut f = std::fs::File::create(&file).unwrap();
@@ -564,7 +571,7 @@ fn attach_beside_python(plan: &Plan, programs: &Programs, out: &mut String) {
     }
     f.sync_all().unwrap();
     drop(f);
-    let emulator = EmulatorProcess::start(&seed);
+    let emulator = EmulatorProcess::demo(dir.path());
     let contenders = [
         ("`ion attach FILE --to 1`", {
             let mut c = Command::new(ion);
