@@ -104,6 +104,22 @@ impl Tally {
         }
     }
 
+    /// The progress callback of transfer `i`: its bytes so far.
+    fn of(self: &Arc<Self>, i: usize) -> impl Fn(ion_client::Progress) + Send + Sync + 'static {
+        let tally = Arc::clone(self);
+        move |p| tally.bytes[i].store(p.done, Ordering::Relaxed)
+    }
+
+    /// Awaits `work` with the progress line drawn meanwhile, and ends the line after it.
+    async fn around<T>(self: &Arc<Self>, work: impl Future<Output = T>) -> T {
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let drawing = tokio::spawn(Arc::clone(self).draw(stopped));
+        let out = work.await;
+        let _ = stop.send(());
+        let _ = drawing.await;
+        out
+    }
+
     /// Redraws the progress line on a terminal until `stop` fires.
     async fn draw(self: Arc<Self>, mut stop: tokio::sync::oneshot::Receiver<()>) {
         if !self.terminal {
@@ -162,43 +178,35 @@ pub async fn attach(args: AttachArgs) -> ExitCode {
         .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
         .collect();
     let tally = Tally::new(args.files.len(), sizes.iter().sum(), "attaching");
-    let (stop, stopped) = tokio::sync::oneshot::channel();
-    let drawing = tokio::spawn(Arc::clone(&tally).draw(stopped));
     let client = &target.client;
-    let results: Vec<(PathBuf, Result<ion_client::Attachment, ion_client::Error>)> =
-        futures_util::stream::iter(args.files.iter().enumerate())
-            .map(|(i, file)| {
-                let tally = Arc::clone(&tally);
-                let entity = entity.clone();
-                async move {
-                    let progress = {
-                        let tally = Arc::clone(&tally);
-                        move |p: ion_client::Progress| {
-                            tally.bytes[i].store(p.done, Ordering::Relaxed);
+    let results: Vec<(PathBuf, Result<ion_client::Attachment, ion_client::Error>)> = tally
+        .around(
+            futures_util::stream::iter(args.files.iter().enumerate())
+                .map(|(i, file)| {
+                    let tally = Arc::clone(&tally);
+                    let entity = entity.clone();
+                    async move {
+                        let result = client
+                            .attach_file(entity, file)
+                            .delete_on_failure(args.delete_on_failure)
+                            .progress(tally.of(i))
+                            .await;
+                        let shown = file.display().to_string();
+                        match &result {
+                            Ok(a) => tally.finished(&format!(
+                                "attached {shown} (attachment {}, {})",
+                                a.id,
+                                human(a.size)
+                            )),
+                            Err(_) => tally.finished(&format!("failed {shown}")),
                         }
-                    };
-                    let result = client
-                        .attach_file(entity, file)
-                        .delete_on_failure(args.delete_on_failure)
-                        .progress(progress)
-                        .await;
-                    let shown = file.display().to_string();
-                    match &result {
-                        Ok(a) => tally.finished(&format!(
-                            "attached {shown} (attachment {}, {})",
-                            a.id,
-                            human(a.size)
-                        )),
-                        Err(_) => tally.finished(&format!("failed {shown}")),
+                        (file.clone(), result)
                     }
-                    (file.clone(), result)
-                }
-            })
-            .buffer_unordered(usize::from(args.jobs))
-            .collect()
-            .await;
-    let _ = stop.send(());
-    let _ = drawing.await;
+                })
+                .buffer_unordered(usize::from(args.jobs))
+                .collect(),
+        )
+        .await;
     let mut secrets = Secrets::default();
     target.collect_secrets(&mut secrets).await;
     let mut failed = 0usize;
@@ -259,41 +267,33 @@ pub async fn download(args: DownloadArgs) -> ExitCode {
         }
     };
     let tally = Tally::new(args.ids.len(), 0, "downloading");
-    let (stop, stopped) = tokio::sync::oneshot::channel();
-    let drawing = tokio::spawn(Arc::clone(&tally).draw(stopped));
     let client = &target.client;
-    let results: Vec<(i64, Result<ion_client::Downloaded, ion_client::Error>)> =
-        futures_util::stream::iter(args.ids.iter().copied().enumerate())
-            .map(|(i, id)| {
-                let tally = Arc::clone(&tally);
-                let destination = destination.clone();
-                async move {
-                    let progress = {
-                        let tally = Arc::clone(&tally);
-                        move |p: ion_client::Progress| {
-                            tally.bytes[i].store(p.done, Ordering::Relaxed);
+    let results: Vec<(i64, Result<ion_client::Downloaded, ion_client::Error>)> = tally
+        .around(
+            futures_util::stream::iter(args.ids.iter().copied().enumerate())
+                .map(|(i, id)| {
+                    let tally = Arc::clone(&tally);
+                    let destination = destination.clone();
+                    async move {
+                        let result = client
+                            .download_file(id, destination)
+                            .progress(tally.of(i))
+                            .await;
+                        match &result {
+                            Ok(d) => tally.finished(&format!(
+                                "downloaded attachment {id} to {} ({})",
+                                d.path.display(),
+                                human(d.size)
+                            )),
+                            Err(_) => tally.finished(&format!("failed attachment {id}")),
                         }
-                    };
-                    let result = client
-                        .download_file(id, destination)
-                        .progress(progress)
-                        .await;
-                    match &result {
-                        Ok(d) => tally.finished(&format!(
-                            "downloaded attachment {id} to {} ({})",
-                            d.path.display(),
-                            human(d.size)
-                        )),
-                        Err(_) => tally.finished(&format!("failed attachment {id}")),
+                        (id, result)
                     }
-                    (id, result)
-                }
-            })
-            .buffer_unordered(usize::from(args.jobs))
-            .collect()
-            .await;
-    let _ = stop.send(());
-    let _ = drawing.await;
+                })
+                .buffer_unordered(usize::from(args.jobs))
+                .collect(),
+        )
+        .await;
     let mut secrets = Secrets::default();
     target.collect_secrets(&mut secrets).await;
     let mut failed = 0usize;
