@@ -316,6 +316,16 @@ async fn trouble(shared: &Shared) -> Trouble {
     }
 }
 
+/// What every storage request does first: it is recorded, then takes the injected fault if
+/// one is due; a fault that is a whole answer comes back as `Err`.
+async fn begin(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Result<Trouble, Response> {
+    shared.record(Endpoint::Storage, uri.path(), headers, b"");
+    match trouble(shared).await {
+        Trouble::Answer(response) => Err(response),
+        other => Ok(other),
+    }
+}
+
 /// `PUT /storage/{key}`.
 pub(crate) async fn put(
     State(shared): State<Arc<Shared>>,
@@ -325,12 +335,11 @@ pub(crate) async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    shared.record(Endpoint::Storage, uri.path(), &headers, b"");
-    let storage = &shared.instance.storage;
-    let trouble = match trouble(&shared).await {
-        Trouble::Answer(response) => return response,
-        other => other,
+    let trouble = match begin(&shared, &uri, &headers).await {
+        Ok(trouble) => trouble,
+        Err(response) => return response,
     };
+    let storage = &shared.instance.storage;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -423,12 +432,11 @@ pub(crate) async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    shared.record(Endpoint::Storage, uri.path(), &headers, b"");
-    let storage = &shared.instance.storage;
-    let trouble = match trouble(&shared).await {
-        Trouble::Answer(response) => return response,
-        other => other,
+    let trouble = match begin(&shared, &uri, &headers).await {
+        Ok(trouble) => trouble,
+        Err(response) => return response,
     };
+    let storage = &shared.instance.storage;
     if let Err((status, code, message)) = storage.check("GET", &key, &uri, "") {
         return s3_error(status, code, message);
     }
