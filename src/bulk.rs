@@ -18,10 +18,15 @@
 //!   request starts before the `Retry-After` it asked for has passed; the number of requests
 //!   in flight is halved (at most once per round of requests) and grows back by one per round
 //!   of answers without a 429, up to [`Job::concurrency`] (additive increase, multiplicative
-//!   decrease, as TCP does); and from the first 429 on, starts are paced at a rate that falls
-//!   to 0.7 of the one that met the 429 and climbs back along CUBIC's curve, flat near that
-//!   rate (RFC 8312, as the AWS SDK's adaptive retry mode paces). An optional fixed rate
-//!   ([`Job::rate`]) spaces the starts evenly for a known quota from the first request.
+//!   decrease, as TCP does); and from the first 429 on, starts are paced. The first 429 comes
+//!   within ION's burst and only says there is a limit, so the pace ramps up from the burst
+//!   per second until the next one; that one measures the limit from what ION let through
+//!   since its bucket was last full (a token bucket lets through its burst plus its rate),
+//!   and the job paces just under it, climbing slowly (then faster, so a raised limit is
+//!   found within a minute or so) until a 429 measures it again. Each 429 costs the whole job
+//!   its wait, so a job that learns the limit this way pays two waits at the start and then
+//!   about one every half minute. An optional fixed rate ([`Job::rate`]) spaces the starts
+//!   evenly for a known quota from the first request and pays none.
 //! - **Cancel-safe.** Results are held by the [`Results`] stream, so a `next()` future dropped
 //!   before it completes loses nothing. [`Results::stop`] starts no new request and yields
 //!   the results of those in flight, then ends; dropping the stream starts no new request and
@@ -496,8 +501,20 @@ impl<T: Send + 'static> Stream for Results<T> {
             match this.in_flight.poll_next_unpin(cx) {
                 Poll::Ready(Some(finished)) => {
                     let signal = &this.client.transport().rate_signal;
-                    this.limiter
-                        .finished(finished.seq, signal.refusals(), this.clock.now());
+                    let admitted = !matches!(
+                        &finished.result,
+                        Err(e) if matches!(e.kind(), ErrorKind::RateLimited { .. })
+                    );
+                    this.limiter.finished(
+                        finished.seq,
+                        admitted,
+                        Refusals {
+                            count: signal.refusals(),
+                            last: signal.last_refused(),
+                            resume: signal.resume_at(),
+                        },
+                        this.clock.now(),
+                    );
                     if let Some(again) = this.resend(finished) {
                         let Finished { index, result, .. } = again;
                         match this.order {
@@ -548,7 +565,7 @@ impl<T: Send + 'static> Inner<T> {
             }
             let now = self.clock.now();
             let resume = self.client.transport().rate_signal.resume_at();
-            if let Some(gate) = self.limiter.gate(resume)
+            if let Some(gate) = self.limiter.gate(resume, now)
                 && gate > now
             {
                 self.wait = Some(self.clock.sleep(gate - now));
@@ -618,34 +635,84 @@ impl<T: Send + 'static> Inner<T> {
 /// timer that wakes a millisecond late does not cost the rate a millisecond per request.
 const CATCH_UP_INTERVALS: u32 = 4;
 
-/// CUBIC's constants (RFC 8312, as the AWS SDK's adaptive retry mode uses them): the rate
-/// falls to `BETA` of what met the 429, then grows back along a cubic curve that flattens
-/// near that rate (`C` in requests/s per s³).
-const CUBIC_BETA: f64 = 0.7;
-const CUBIC_C: f64 = 0.4;
+/// How long the pace takes to double while it looks for a limit it could not measure yet.
+const RAMP_DOUBLING: Duration = Duration::from_millis(150);
 
-/// The sending rate the job found after a 429.
-#[derive(Debug, Clone, Copy)]
-struct Cubic {
-    /// The rate that met the 429.
-    w_max: f64,
-    since: Instant,
-    rate: f64,
+/// The share of the measured limit the job paces at when a wait ends: a token bucket paced
+/// just under its rate stays full, so timers firing late or early cost no 429.
+const MARGIN: f64 = 0.99;
+
+/// How the pace climbs above the measured limit, so that a raised limit is found: by
+/// `(t / PROBE_AFTER)³` of the limit, t seconds after the wait. Flat at first (2 % above the
+/// margin after about 20 s, where the next 429 re-measures the limit over that whole stretch),
+/// steep later (twice the limit after about 74 s).
+const PROBE_AFTER: f64 = 73.7;
+
+/// The most admissions kept to measure the limit with: a bucket's rate shows within the
+/// last few of its bursts.
+const MEASURE_KEEP: usize = 4096;
+
+/// What the job knows of ION's rate limit, from its 429s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pace {
+    /// No 429 yet: starts are not paced.
+    Free,
+    /// A 429 that could not measure the limit (the first one meets it within the burst): the
+    /// pace starts at `from` requests/s and doubles every [`RAMP_DOUBLING`] until the next
+    /// 429, which measures it.
+    Ramp { from: f64, since: Instant },
+    /// The limit measured: paced at [`MARGIN`] of it, climbing as [`PROBE_AFTER`] says.
+    Measured { limit: f64, since: Instant },
+}
+
+impl Pace {
+    fn rate(self, now: Instant) -> Option<f64> {
+        let secs = |since: Instant| now.saturating_duration_since(since).as_secs_f64();
+        match self {
+            Pace::Free => None,
+            Pace::Ramp { from, since } => {
+                let doublings = secs(since) / RAMP_DOUBLING.as_secs_f64();
+                Some(from * doublings.min(30.0).exp2())
+            }
+            Pace::Measured { limit, since } => {
+                Some(limit * (MARGIN + (secs(since) / PROBE_AFTER).powi(3)))
+            }
+        }
+    }
+}
+
+/// The client's 429s as a finished request sees them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Refusals {
+    /// How many so far.
+    count: u64,
+    /// When the latest came.
+    last: Option<Instant>,
+    /// The end of the latest wait one asked for.
+    resume: Option<Instant>,
 }
 
 /// The job's adaptive limits: requests in flight (AIMD) and, once ION has answered 429, a
-/// sending rate (CUBIC); plus the fixed rate's pacing.
+/// sending rate measured from what ION let through; plus the fixed rate's pacing.
 #[derive(Debug)]
 struct Limiter {
     max: usize,
     /// The allowed concurrency, fractional so that it grows by one per round.
     window: f64,
     fixed: Option<f64>,
-    adaptive: Option<Cubic>,
+    pace: Pace,
     next_slot: Option<Instant>,
-    /// Completions in the last second, to measure the rate that met a 429.
-    recent: std::collections::VecDeque<Instant>,
-    began: Instant,
+    /// Since when requests have been sent without a 429: the job's start, then the end of
+    /// each `Retry-After` wait.
+    sending_since: Instant,
+    /// When the requests ION let through (answered with anything but 429) since
+    /// `sending_since` were answered, the latest [`MEASURE_KEEP`].
+    admitted: std::collections::VecDeque<Instant>,
+    /// The most ION lets through at once: the fewest it let through between two 429s.
+    burst: Option<u64>,
+    /// What ION let through in the stretch the last 429 ended, counting the answers that
+    /// came during its wait.
+    ended: Option<u64>,
     /// Requests started so far: a request's sequence number says which round it belongs to.
     started: u64,
     /// Only requests started after the last decrease can cause the next one.
@@ -662,10 +729,12 @@ impl Limiter {
             max,
             window: max as f64,
             fixed: rate,
-            adaptive: None,
+            pace: Pace::Free,
             next_slot: rate.map(|_| now),
-            recent: std::collections::VecDeque::new(),
-            began: now,
+            sending_since: now,
+            admitted: std::collections::VecDeque::new(),
+            burst: None,
+            ended: None,
             started: 0,
             decreased_at: 0,
             signal_at_start: signal,
@@ -680,9 +749,9 @@ impl Limiter {
         (self.window.floor() as usize).clamp(1, self.max)
     }
 
-    /// The rate starts are paced at: the fixed one, or the one found after a 429 if lower.
-    fn rate(&self) -> Option<f64> {
-        match (self.fixed, self.adaptive.map(|c| c.rate)) {
+    /// The rate starts are paced at now: the fixed one, or the one learnt from 429s if lower.
+    fn rate(&self, now: Instant) -> Option<f64> {
+        match (self.fixed, self.pace.rate(now)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -690,8 +759,8 @@ impl Limiter {
 
     /// The earliest instant the next request may start: after the last `Retry-After` and
     /// the pacing's next slot.
-    fn gate(&self, resume: Option<Instant>) -> Option<Instant> {
-        let slot = self.rate().and(self.next_slot);
+    fn gate(&self, resume: Option<Instant>, now: Instant) -> Option<Instant> {
+        let slot = self.rate(now).and(self.next_slot);
         match (resume, slot) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -700,8 +769,8 @@ impl Limiter {
 
     /// Records a start at `now`; returns its sequence number.
     fn started(&mut self, now: Instant) -> u64 {
-        if let Some(rate) = self.rate() {
-            let interval = Duration::from_secs_f64(1.0 / rate);
+        if let Some(rate) = self.rate(now) {
+            let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
             let behind = now
                 .checked_sub(interval * CATCH_UP_INTERVALS)
                 .unwrap_or(now);
@@ -713,53 +782,127 @@ impl Limiter {
         seq
     }
 
-    /// Records a request that started as `seq` and finished at `now`, seeing the client's
-    /// 429 count `refusals`: on new 429s (once per round) halve the window and lower the rate
-    /// to `CUBIC_BETA` of what met them; else grow the window by one per round and the rate
-    /// along the cubic curve.
-    fn finished(&mut self, seq: u64, refusals: u64, now: Instant) {
+    /// Records a request that started as `seq` and finished at `now`, `admitted` unless ION
+    /// refused it with 429 through all of the client's retries, seeing the client's 429s.
+    ///
+    /// On new 429s (once per round) the window halves and the pace is learnt again; answers
+    /// without a 429 grow the window by one per round. The first 429 comes within ION's burst
+    /// and says only that there is a limit: the pace starts from what went through (the
+    /// burst, about) per second and doubles every [`RAMP_DOUBLING`]. A later 429 measures it
+    /// ([`measure`]); one that cannot ramps again from half the pace that met it.
+    fn finished(&mut self, seq: u64, admitted: bool, refusals: Refusals, now: Instant) {
         self.finished += 1;
-        self.recent.push_back(now);
-        while self
-            .recent
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) > Duration::from_secs(1))
-        {
-            self.recent.pop_front();
-        }
-        if refusals > self.signal_seen {
-            self.signal_seen = refusals;
-            if seq >= self.decreased_at {
-                self.window = (self.window / 2.0).max(1.0);
-                self.decreased_at = self.started;
-                self.decreases += 1;
-                let span = now
-                    .saturating_duration_since(self.began)
-                    .clamp(Duration::from_millis(10), Duration::from_secs(1));
-                let measured = self.recent.len() as f64 / span.as_secs_f64();
-                // The first 429 finds the rate by measuring it; later ones take the rate the
-                // job paces at (a measure across a `Retry-After` wait would count the wait).
-                let current = self.adaptive.map_or(measured, |c| c.rate);
-                self.adaptive = Some(Cubic {
-                    w_max: current,
-                    since: now,
-                    rate: (current * CUBIC_BETA).max(1.0),
-                });
+        // An answer that comes during a wait was let through before the 429 that asked for it.
+        if admitted && now < self.sending_since {
+            if let Some(ended) = &mut self.ended {
+                *ended += 1;
             }
-        } else {
+        } else if admitted {
+            if self.admitted.len() == MEASURE_KEEP {
+                self.admitted.pop_front();
+            }
+            self.admitted.push_back(now);
+        }
+        if refusals.count <= self.signal_seen {
             self.window = (self.window + 1.0 / self.window).min(self.max as f64);
-            if let Some(c) = &mut self.adaptive {
-                let t = now.saturating_duration_since(c.since).as_secs_f64();
-                let k = (c.w_max * (1.0 - CUBIC_BETA) / CUBIC_C).cbrt();
-                c.rate = (CUBIC_C * (t - k).powi(3) + c.w_max).max(1.0);
-            }
+            return;
         }
+        self.signal_seen = refusals.count;
+        if seq < self.decreased_at {
+            return;
+        }
+        self.window = (self.window / 2.0).max(1.0);
+        self.decreased_at = self.started;
+        self.decreases += 1;
+        // The 429 may be seen late: a request the client sends again after the wait
+        // finishes only then.
+        let refused_at = refusals.last.map_or(now, |last| last.min(now));
+        let resumes = refusals.resume.filter(|r| *r > now).unwrap_or(now);
+        let through = self.admitted.len() as u64;
+        if let Some(ended) = self.ended {
+            self.burst = Some(self.burst.map_or(ended, |b| b.min(ended)));
+        }
+        let measured = self
+            .burst
+            .and_then(|burst| measure(&self.admitted, self.sending_since, refused_at, burst));
+        self.ended = Some(through);
+        self.pace = match (measured, self.pace.rate(now)) {
+            (Some(limit), _) => Pace::Measured {
+                limit,
+                since: resumes,
+            },
+            (None, None) => {
+                let span = refused_at.saturating_duration_since(self.sending_since);
+                Pace::Ramp {
+                    from: (through as f64 / span.max(Duration::from_secs(1)).as_secs_f64())
+                        .max(1.0),
+                    since: resumes,
+                }
+            }
+            (None, Some(met)) => Pace::Ramp {
+                from: (met / 2.0).max(1.0),
+                since: resumes,
+            },
+        };
+        self.sending_since = resumes;
+        self.admitted.clear();
     }
+}
+
+/// ION's rate, from the answers `admitted` it let through since `since` (when its bucket was
+/// full, after a wait) up to a 429 at `refused_at` (when the bucket was empty), knowing its
+/// bucket holds `burst`.
+///
+/// A token bucket of rate `r` that was full at some instant `s` and empty at `refused_at`
+/// let through, from `s` on, its burst and `r` per second since: `r = (n(s) − burst) /
+/// (refused_at − s)`, where `n(s)` counts the admissions from `s`. The bucket was last full
+/// at the wait's end or at one of the admissions, so the largest such quotient is the rate (a
+/// little low if the burst is overestimated, which is the safe side). `None` when no window
+/// let through at least twice the burst: the burst would weigh too much in the quotient.
+fn measure(
+    admitted: &std::collections::VecDeque<Instant>,
+    since: Instant,
+    refused_at: Instant,
+    burst: u64,
+) -> Option<f64> {
+    // Answers that came after the 429 (it may be seen late) are not in its windows.
+    let before = admitted.iter().filter(|at| **at <= refused_at).count();
+    let windows = admitted
+        .iter()
+        .take(before)
+        .rev()
+        .enumerate()
+        .map(|(i, at)| (i as u64 + 1, *at))
+        .chain(std::iter::once((before as u64, since)));
+    let mut best: Option<f64> = None;
+    for (n, from) in windows {
+        let secs = refused_at.saturating_duration_since(from).as_secs_f64();
+        if n < 2 * burst.max(1) || secs <= 0.0 {
+            continue;
+        }
+        let rate = (n - burst) as f64 / secs;
+        best = Some(best.map_or(rate, |b| b.max(rate)));
+    }
+    best.filter(|rate| *rate >= 1.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request started and answered at `at`, admitted, seeing `refusals` 429s so far.
+    fn answer(l: &mut Limiter, at: Instant, refusals: u64) {
+        let s = l.started(at);
+        l.finished(
+            s,
+            true,
+            Refusals {
+                count: refusals,
+                ..Refusals::default()
+            },
+            at,
+        );
+    }
 
     #[test]
     fn the_window_halves_once_per_round_and_grows_back_by_one_per_round() {
@@ -767,32 +910,54 @@ mod tests {
         let mut l = Limiter::new(16, None, 0, now);
         let seqs: Vec<u64> = (0..16).map(|_| l.started(now)).collect();
         // The first 429 of the round halves it; the others of the same round do not.
-        l.finished(seqs[0], 1, now);
+        l.finished(
+            seqs[0],
+            false,
+            Refusals {
+                count: 1,
+                ..Refusals::default()
+            },
+            now,
+        );
         assert_eq!(l.allowed(), 8);
-        l.finished(seqs[1], 2, now);
-        l.finished(seqs[2], 3, now);
+        l.finished(
+            seqs[1],
+            false,
+            Refusals {
+                count: 2,
+                ..Refusals::default()
+            },
+            now,
+        );
+        l.finished(
+            seqs[2],
+            false,
+            Refusals {
+                count: 3,
+                ..Refusals::default()
+            },
+            now,
+        );
         assert_eq!(l.allowed(), 8);
         // A request started after the decrease meeting a 429 halves it again.
-        let later = l.started(now);
-        l.finished(later, 4, now);
+        answer(&mut l, now, 4);
         assert_eq!(l.allowed(), 4);
         assert_eq!(l.decreases, 2);
         // A round of answers without a 429 (a little more than four: the window grows by
         // 1/window per answer) grows it by one.
         for _ in 0..5 {
-            let s = l.started(now);
-            l.finished(s, 4, now);
+            answer(&mut l, now, 4);
         }
         assert_eq!(l.allowed(), 5);
         // Never below one, never above the maximum.
         for _ in 0..10 {
-            let s = l.started(now);
-            l.finished(s, l.signal_seen + 1, now);
+            let refusals = l.signal_seen + 1;
+            answer(&mut l, now, refusals);
         }
         assert_eq!(l.allowed(), 1);
         for _ in 0..10_000 {
-            let s = l.started(now);
-            l.finished(s, l.signal_seen, now);
+            let refusals = l.signal_seen;
+            answer(&mut l, now, refusals);
         }
         assert_eq!(l.allowed(), 16);
     }
@@ -801,43 +966,170 @@ mod tests {
     fn a_fixed_rate_spaces_the_starts() {
         let now = Instant::now();
         let mut l = Limiter::new(4, Some(10.0), 0, now);
-        assert_eq!(l.gate(None), Some(now));
+        assert_eq!(l.gate(None, now), Some(now));
         l.started(now);
-        assert_eq!(l.gate(None), Some(now + Duration::from_millis(100)));
+        assert_eq!(l.gate(None, now), Some(now + Duration::from_millis(100)));
         let later = now + Duration::from_secs(1);
-        assert_eq!(l.gate(Some(later)), Some(later), "a Retry-After wins");
-        assert_eq!(Limiter::new(4, None, 0, now).gate(None), None);
+        assert_eq!(l.gate(Some(later), now), Some(later), "a Retry-After wins");
+        assert_eq!(Limiter::new(4, None, 0, now).gate(None, now), None);
+    }
+
+    /// ION's side of the tests below: a bucket of `burst` refilled at `rate` a second.
+    const RATE: f64 = 200.0;
+    const BURST: u64 = 20;
+
+    #[test]
+    fn the_first_429_ramps_the_pace_and_the_second_measures_the_limit() {
+        let t0 = Instant::now();
+        let mut l = Limiter::new(16, None, 0, t0);
+        assert_eq!(l.rate(t0), None, "no pacing before a 429");
+        // The burst goes through at once, then a 429 asking for a second's wait.
+        for _ in 0..BURST {
+            answer(&mut l, t0, 0);
+        }
+        let resume = t0 + Duration::from_secs(1);
+        let s = l.started(t0);
+        l.finished(
+            s,
+            false,
+            Refusals {
+                count: 1,
+                last: Some(t0),
+                resume: Some(resume),
+            },
+            t0,
+        );
+        assert_eq!(l.ended, Some(BURST));
+        // An answer that comes during the wait was let through before the 429.
+        answer(&mut l, t0 + Duration::from_millis(1), 1);
+        assert_eq!(l.ended, Some(BURST + 1));
+        // Too short a stretch to measure anything: the pace starts from the burst per second
+        // when the wait ends and doubles every `RAMP_DOUBLING`.
+        assert_eq!(l.rate(resume), Some(20.0));
+        let rate = l.rate(resume + RAMP_DOUBLING * 2).unwrap_or_default();
+        assert!((rate - 80.0).abs() < 1e-6, "{rate}");
+        // The bucket refilled during the wait; 1.2 s later ION has let through the burst and
+        // its rate for 1.2 s, and answers 429 again: the limit is measured.
+        let second = resume + Duration::from_millis(1200);
+        let through = BURST + (RATE * 1.2) as u64;
+        for i in 0..through {
+            let at = resume + Duration::from_secs_f64(1.2 * i as f64 / through as f64);
+            answer(&mut l, at, 1);
+        }
+        let again = second + Duration::from_secs(1);
+        let s = l.started(second);
+        l.finished(
+            s,
+            false,
+            Refusals {
+                count: 2,
+                last: Some(second),
+                resume: Some(again),
+            },
+            second,
+        );
+        match l.pace {
+            Pace::Measured { limit, since } => {
+                assert!((limit - RATE).abs() < 1.0, "{limit}");
+                assert_eq!(since, again);
+            }
+            pace => panic!("{pace:?}"),
+        }
+        // Paced just under the limit when the wait ends, climbing slowly, then faster.
+        let rate = |secs: u64| {
+            l.rate(again + Duration::from_secs(secs))
+                .unwrap_or_default()
+        };
+        assert!((rate(0) - MARGIN * RATE).abs() < 1.0, "{}", rate(0));
+        assert!(
+            (rate(20) / RATE - (MARGIN + 0.02)).abs() < 0.01,
+            "{}",
+            rate(20)
+        );
+        assert!((rate(74) / RATE - 2.0).abs() < 0.02, "{}", rate(74));
     }
 
     #[test]
-    fn after_a_429_the_rate_falls_to_seven_tenths_and_climbs_back_along_a_cubic() {
+    fn a_429_soon_after_the_wait_ramps_again_from_half_the_pace_that_met_it() {
         let t0 = Instant::now();
-        let mut l = Limiter::new(8, None, 0, t0);
-        assert_eq!(l.rate(), None, "no pacing before a 429");
-        // 100 answers in a second, then one that met a 429: 101 a second.
-        for i in 0..100 {
-            let at = t0 + Duration::from_millis(10 * i);
-            let s = l.started(at);
-            l.finished(s, 0, at);
-        }
-        let at = t0 + Duration::from_secs(1);
+        let mut l = Limiter::new(16, None, 0, t0);
+        l.burst = Some(BURST);
+        l.pace = Pace::Measured {
+            limit: 100.0,
+            since: t0,
+        };
+        let at = t0 + Duration::from_millis(100);
+        answer(&mut l, at, 0);
         let s = l.started(at);
-        l.finished(s, 1, at);
-        let rate = l.rate().unwrap_or_default();
-        assert!((rate - 70.7).abs() < 0.1, "{rate}");
-        // K = cbrt(w_max × 0.3 / 0.4) seconds later the rate is back where it met the 429,
-        // and it grows slowly there.
-        let k = (101.0f64 * 0.3 / 0.4).cbrt();
-        let back = at + Duration::from_secs_f64(k);
-        let s = l.started(back);
-        l.finished(s, 1, back);
-        let rate = l.rate().unwrap_or_default();
-        assert!((rate - 101.0).abs() < 0.1, "{rate}");
-        let later = back + Duration::from_secs(1);
-        let s = l.started(later);
-        l.finished(s, 1, later);
-        let rate = l.rate().unwrap_or_default();
-        assert!((rate - 101.4).abs() < 0.1, "{rate}");
+        l.finished(
+            s,
+            false,
+            Refusals {
+                count: 1,
+                ..Refusals::default()
+            },
+            at,
+        );
+        assert_eq!(l.burst, Some(BURST));
+        assert_eq!(l.ended, Some(1), "what the next 429 takes the burst from");
+        let met = 100.0 * (MARGIN + (0.1 / PROBE_AFTER).powi(3));
+        match l.pace {
+            Pace::Ramp { from, since } => {
+                assert!((from - met / 2.0).abs() < 1e-6, "{from}");
+                assert_eq!(since, at, "no Retry-After: the ramp starts at once");
+            }
+            pace => panic!("{pace:?}"),
+        }
+    }
+
+    #[test]
+    fn a_429_seen_only_after_its_wait_measures_up_to_when_it_came() {
+        let t0 = Instant::now();
+        let mut l = Limiter::new(16, None, 0, t0);
+        l.ended = Some(BURST);
+        let through = BURST + RATE as u64;
+        for i in 0..through {
+            answer(
+                &mut l,
+                t0 + Duration::from_secs_f64(i as f64 / through as f64),
+                0,
+            );
+        }
+        // The 429 came at 1 s; a request the client sent again after the wait tells of it
+        // at 2 s.
+        let refused = t0 + Duration::from_secs(1);
+        let seen = t0 + Duration::from_secs(2);
+        let s = l.started(t0);
+        let refusals = Refusals {
+            count: 1,
+            last: Some(refused),
+            resume: Some(seen),
+        };
+        l.finished(s, true, refusals, seen);
+        match l.pace {
+            Pace::Measured { limit, .. } => assert!((limit - RATE).abs() < 1.0, "{limit}"),
+            pace => panic!("{pace:?}"),
+        }
+    }
+
+    #[test]
+    fn refused_requests_are_not_counted_as_let_through() {
+        let t0 = Instant::now();
+        let mut l = Limiter::new(16, None, 0, t0);
+        for _ in 0..5 {
+            let s = l.started(t0);
+            l.finished(
+                s,
+                false,
+                Refusals {
+                    count: 0,
+                    ..Refusals::default()
+                },
+                t0,
+            );
+        }
+        answer(&mut l, t0, 0);
+        assert_eq!(l.admitted.len(), 1);
     }
 
     #[test]

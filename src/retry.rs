@@ -304,24 +304,32 @@ impl RetryBudget {
 }
 
 /// What a client's 429s tell the jobs sharing it ([`bulk`](crate::bulk)): how many there
-/// were, and the latest instant a `Retry-After` asked to wait until.
+/// were, when the latest came, and the latest instant a `Retry-After` asked to wait until.
 #[derive(Debug, Default)]
 pub(crate) struct RateSignal {
     refusals: AtomicU64,
-    resume_at: Mutex<Option<Instant>>,
+    times: Mutex<RefusalTimes>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct RefusalTimes {
+    last: Option<Instant>,
+    resume_at: Option<Instant>,
 }
 
 impl RateSignal {
     /// Records a 429 answered at `now`, with the wait it asked for.
     pub(crate) fn refused(&self, retry_after: Option<Duration>, now: Instant) {
-        self.refusals.fetch_add(1, Ordering::SeqCst);
+        let mut times = self.times.lock().unwrap_or_else(|e| e.into_inner());
+        times.last = Some(times.last.map_or(now, |last| last.max(now)));
         if let Some(wait) = retry_after {
             let until = crate::clock::instant_after(now, wait);
-            let mut resume = self.resume_at.lock().unwrap_or_else(|e| e.into_inner());
-            if resume.is_none_or(|r| r < until) {
-                *resume = Some(until);
+            if times.resume_at.is_none_or(|r| r < until) {
+                times.resume_at = Some(until);
             }
         }
+        // Counted last, so that whoever sees the count sees the times that go with it.
+        self.refusals.fetch_add(1, Ordering::SeqCst);
     }
 
     /// How many 429s the client has been answered.
@@ -331,7 +339,16 @@ impl RateSignal {
 
     /// The latest instant a `Retry-After` asked to wait until.
     pub(crate) fn resume_at(&self) -> Option<Instant> {
-        *self.resume_at.lock().unwrap_or_else(|e| e.into_inner())
+        self.lock().resume_at
+    }
+
+    /// When the latest 429 was answered.
+    pub(crate) fn last_refused(&self) -> Option<Instant> {
+        self.lock().last
+    }
+
+    fn lock(&self) -> RefusalTimes {
+        *self.times.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
