@@ -364,6 +364,58 @@ async fn attach_then_download_through_a_configured_ion() {
     assert!(stderr(&out).contains("is not a folder"), "{}", stderr(&out));
 }
 
+/// Each file's line is on stdout as soon as that file is done: with one upload at a time and
+/// the second file's upload held in storage for longer than the test waits for anything, the
+/// first file's line arrives while the second file's bytes are still not stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_prints_each_files_line_as_it_completes() {
+    use ion_emulator::{Endpoint, Fault};
+    use tokio::io::AsyncBufReadExt as _;
+    let e = emulator().await;
+    let tmp = temp_dir();
+    let first = write(tmp.path(), "first.txt", "one\n");
+    let second = write(tmp.path(), "second.txt", "two\n");
+    let stored_before = e.stored_files().len();
+    // Faults apply to storage requests in order: the first upload passes untouched, the
+    // second is held for two minutes.
+    e.faults()
+        .inject(Endpoint::Storage, Fault::slow(std::time::Duration::ZERO));
+    e.faults().inject(
+        Endpoint::Storage,
+        Fault::slow(std::time::Duration::from_secs(120)),
+    );
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ion"))
+        .args(["attach", &first, &second, "--to", "1", "--jobs", "1"])
+        .env_clear()
+        .env("ION_API_URL", e.api_base())
+        .env("ION_TOKEN_URL", e.token_url())
+        .env("ION_CLIENT_ID", CLIENT_ID)
+        .env("ION_CLIENT_SECRET", SECRET)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the ion binary runs");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // The bound only keeps a broken build from hanging the test: printing at the end would
+    // hold this line for the whole two minutes.
+    let line = tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("the first file's line before the second upload ends")
+        .expect("stdout reads")
+        .expect("a line");
+    let line: Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(line["file"], first.as_str(), "{line}");
+    assert_eq!(line["size"], 4, "{line}");
+    assert_eq!(
+        e.stored_files().len(),
+        stored_before + 1,
+        "the second file is still on its way"
+    );
+    child.kill().await.expect("kill");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attach_names_the_file_and_the_orphaned_row() {
     let e = emulator().await;
