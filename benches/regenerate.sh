@@ -6,8 +6,8 @@
 # It runs, in order: the comparison bench in release (`cargo bench -p ion-benches --bench compare`), the
 # test-kit start in a debug build (the same bench binary, `--start-only`), and the emulator's
 # own throughput bench; the whole-process bench (`--bench processes`: pagination memory, and
-# `ion run` beside the Python `requests` way of ION's quickstart, with a release `ion` and a throwaway venv holding
-# `requests`); the files bench (`--bench files`: 256 MiB through the emulator's storage); and
+# `ion run`, `ion attach` and `ion import` beside the Python `requests` way of doing each, with a release `ion` and a
+# throwaway venv holding `requests`); the files bench (`--bench files`: 256 MiB through the emulator's storage); and
 # the generated-code bench (`--bench codegen`, which needs
 # `../shared/ion-evidence` and says so when it is missing); then writes every table with the
 # machine, the date and the command. The "Cold build" section is kept as it is: it comes from
@@ -37,7 +37,7 @@ cargo bench -p ion-emulator --bench throughput >"$tmp/emulator.txt" 2>&1
 # The whole-process bench runs a release `ion`, and Python `requests` from a venv that lives
 # only as long as this run. Without python3 (or without network for pip) the Python `requests`
 # table says why it is missing.
-echo "== whole processes: pagination memory, ion run beside Python requests (release)" >&2
+echo "== whole processes: pagination memory, ion run/attach/import beside Python requests (release)" >&2
 cargo build --release -p ion-cli
 export ION_BENCH_ION="$PWD/target/release/ion"
 if command -v python3 >/dev/null && python3 -m venv "$tmp/venv" >&2 &&
@@ -96,7 +96,7 @@ fi
     grep -v '^\s*\(Compiling\|Finished\|Running\|Blocking\|Updating\|Downloaded\|Downloading\)' "$tmp/emulator.txt" | sed '/^\s*$/d'
     echo '```'
     echo
-    echo "The next three sections come from \`benches/processes/\` (whole processes against an"
+    echo "The next four sections come from \`benches/processes/\` (whole processes against an"
     echo "emulator in another process)."
     echo
     cat "$tmp/processes.md"

@@ -5,31 +5,48 @@
 //! `cargo test --benches` (no `--bench` argument) every case runs once on small data and only
 //! the answers are checked: nothing here ever asserts a timing or a size.
 //!
-//! - **Pagination memory.** Peak RSS of a process that streams `list_runs_nodes` over 1,000
-//!   and over 100,000 runs, and of `ion run --all-pages` over the same, with the emulator in a
-//!   process of its own (so its rows are not counted). Each measured process is the only child
-//!   of a small wrapper (this binary with `--rss`), which reads
-//!   `getrusage(RUSAGE_CHILDREN)` after waiting for it: the child's peak resident set.
+//! - **Pagination memory.** Peak RSS, wall time and nodes/s of a process that streams
+//!   `list_runs_nodes` over 1,000 and over 100,000 runs, and of `ion run --all-pages`,
+//!   `ion export` and `benches/python_requests/export_runs.py` (the cursor loop by hand with
+//!   `requests`) over the same, with the emulator in a process of its own (so its rows are not
+//!   counted). Each measured process is the only child of a small wrapper (this binary with
+//!   `--rss`), which reads `getrusage(RUSAGE_CHILDREN)` after waiting for it: the child's peak
+//!   resident set.
 //! - **The Python `requests` way of ION's quickstart.** `ion run queries/get_runs.graphql`
 //!   beside `benches/python_requests/get_runs.py` (token, then one POST, with `requests`), as whole
 //!   processes taking turns, min/median/max of wall time.
 //! - **Attaching a file.** `ion attach FILE --to 1` beside `benches/python_requests/attach_file.py`
 //!   (token, `createFileAttachment`, a streamed `PUT` to the pre-signed URL, with `requests`),
 //!   the same way.
+//! - **Importing rows under a rate limit.** `ion import` of a CSV (one `createRun` a row)
+//!   beside `benches/python_requests/import_rows.py` (the same rows one request at a time,
+//!   waiting out each 429's `Retry-After`), each against a fresh emulator process limiting the
+//!   client (`--rate-limit`, `--burst`, as `ion emulator` takes them): rows ok, rows/s as a
+//!   ratio of the limit, and the 429s the emulator counted.
+//!
+//! Arguments after `--bench` that do not start with `--` pick the tables to run (`pagination`,
+//! `run`, `attach`, `import`); none runs them all:
+//! `cargo bench -p ion-benches --bench processes -- --bench import`.
+//!
+//! The measured processes of the pagination and import tables run under a deadline
+//! ([`CHILD_DEADLINE`]) and are killed past it; everything talks to the emulator on 127.0.0.1
+//! only.
 //!
 //! The `ion` binary and the Python interpreter come from the environment: `ION_BENCH_ION` (a
 //! release `ion`) and `ION_BENCH_PYTHON` (a Python with `requests`); `regenerate.sh` builds and
 //! installs both. A part whose program is not given is skipped with the reason in its table.
 //!
-//! This binary plays every role, chosen by its first argument: `--serve SEED` (the emulator),
+//! This binary plays every role, chosen by its first argument: `--serve SEED [--rate-limit N
+//! --burst N]` (the emulator),
 //! `--rss PROGRAM ARGS...` (the measuring wrapper), `--nodes N PAGE` (the typed stream), and
 //! otherwise the driver.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -44,6 +61,10 @@ struct Plan {
     process_runs: usize,
     /// The size of the file `ion attach` and the Python script attach, in MiB.
     attach_mib: usize,
+    /// Rows of the import table's CSV.
+    import_rows: usize,
+    /// Runs of each importer (each against a fresh emulator); the median is reported.
+    import_runs: usize,
 }
 
 impl Plan {
@@ -52,14 +73,28 @@ impl Plan {
         memory_repeats: 3,
         process_runs: 20,
         attach_mib: 64,
+        import_rows: 2_000,
+        import_runs: 3,
     };
     const QUICK: Plan = Plan {
         nodes: [100, 300],
         memory_repeats: 1,
         process_runs: 2,
         attach_mib: 1,
+        import_rows: 30,
+        import_runs: 1,
     };
 }
+
+/// The limit of the import table's emulator, per client: requests per second and burst (the
+/// figures of the bulk bench's import table, so the two read side by side).
+const IMPORT_RATE: f64 = 200.0;
+const IMPORT_BURST: u32 = 20;
+
+/// The longest a measured process may run before it is killed and the bench fails: far above
+/// what any of them takes (the slowest, the sequential importer, needs about 100 s for 2,000
+/// rows at 20 a second), low enough that a hung child cannot hold the machine.
+const CHILD_DEADLINE: Duration = Duration::from_secs(600);
 
 /// The repository root: this package is its `benches/`.
 fn repository() -> PathBuf {
@@ -72,7 +107,7 @@ const PAGE_SIZE: usize = 100;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("--serve") => serve(Path::new(&args[2])),
+        Some("--serve") => serve(Path::new(&args[2]), &args[3..]),
         Some("--rss") => rss(&args[2..]),
         Some("--nodes") => nodes(args[2].parse().unwrap(), args[3].parse().unwrap()),
         _ => {
@@ -81,11 +116,27 @@ fn main() {
             } else {
                 Plan::QUICK
             };
+            // Names after the flags pick tables; none picks all.
+            let picked: Vec<&str> = args[1..]
+                .iter()
+                .map(String::as_str)
+                .filter(|a| !a.starts_with("--"))
+                .collect();
+            let wanted = |name: &str| picked.is_empty() || picked.contains(&name);
             let programs = Programs::from_env();
             let mut out = String::new();
-            pagination_memory(&plan, &programs, &mut out);
-            python_requests(&plan, &programs, &mut out);
-            attach_beside_python(&plan, &programs, &mut out);
+            if wanted("pagination") {
+                pagination_memory(&plan, &programs, &mut out);
+            }
+            if wanted("run") {
+                python_requests(&plan, &programs, &mut out);
+            }
+            if wanted("attach") {
+                attach_beside_python(&plan, &programs, &mut out);
+            }
+            if wanted("import") {
+                import_beside_python(&plan, &programs, &mut out);
+            }
             print!("{out}");
         }
     }
@@ -128,17 +179,30 @@ impl Programs {
 // ---------------------------------------------------------------------------------------------
 // The roles.
 
-/// `--serve SEED`: an emulator with the seed file, its connection details as one JSON line on
-/// stdout, until stdin closes (the driver holds the other end, so it never outlives it).
-fn serve(seed: &Path) {
-    use ion_client::testing::emulator::{Emulator, EmulatorOptions, Seed};
+/// `--serve SEED [--rate-limit PER_SECOND --burst REQUESTS]`: an emulator with the seed file
+/// (and the rate limit, as `ion emulator` takes it), its connection details as one JSON line
+/// on stdout, until stdin closes (the driver holds the other end, so it never outlives it);
+/// then its counters as a last JSON line.
+fn serve(seed: &Path, flags: &[String]) {
+    use ion_client::testing::emulator::{Emulator, EmulatorOptions, RateLimit, Seed};
+    let flag = |name: &str| {
+        flags.iter().position(|f| f == name).map(|i| {
+            flags[i + 1]
+                .parse::<f64>()
+                .expect("a number after the flag")
+        })
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let options = EmulatorOptions::new().seed(Seed::File(seed.to_path_buf()));
+        let mut options = EmulatorOptions::new().seed(Seed::File(seed.to_path_buf()));
+        if let Some(rate) = flag("--rate-limit") {
+            let burst = flag("--burst").unwrap_or(rate.ceil()) as u32;
+            options = options.rate_limit(RateLimit::new(rate, burst));
+        }
         let emulator = Emulator::start(options).await.expect("emulator starts");
         let details = json!({
             "api": emulator.api_base(),
@@ -154,6 +218,16 @@ fn serve(seed: &Path) {
         })
         .await
         .unwrap();
+        let counters = emulator.counters();
+        println!(
+            "{}",
+            json!({
+                "graphql_requests": counters.graphql_requests,
+                "mutations": counters.mutations,
+                "rate_limited": counters.rate_limited,
+            })
+        );
+        std::io::stdout().flush().unwrap();
         emulator.shutdown().await;
     });
 }
@@ -257,19 +331,30 @@ struct EmulatorProcess {
 impl EmulatorProcess {
     /// An emulator with the demo factory as it ships, its seed written into `dir`.
     fn demo(dir: &Path) -> EmulatorProcess {
-        let seed = dir.join("demo.json");
-        std::fs::write(
-            &seed,
-            include_str!("../../crates/ion-emulator/src/seeds/demo.json"),
-        )
-        .unwrap();
-        EmulatorProcess::start(&seed)
+        EmulatorProcess::start(&demo_seed(dir))
     }
 
     fn start(seed: &Path) -> EmulatorProcess {
+        EmulatorProcess::spawn(seed, &[])
+    }
+
+    /// An emulator with the demo factory limiting each client to `rate` requests per second
+    /// in bursts of up to `burst` (`--rate-limit`, `--burst`).
+    fn limited(dir: &Path, rate: f64, burst: u32) -> EmulatorProcess {
+        let flags = [
+            "--rate-limit".to_owned(),
+            rate.to_string(),
+            "--burst".to_owned(),
+            burst.to_string(),
+        ];
+        EmulatorProcess::spawn(&demo_seed(dir), &flags)
+    }
+
+    fn spawn(seed: &Path, flags: &[String]) -> EmulatorProcess {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .arg("--serve")
             .arg(seed)
+            .args(flags)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -287,6 +372,17 @@ impl EmulatorProcess {
             secret: field("secret"),
             child,
         }
+    }
+
+    /// Stops the emulator and returns its counters (`graphql_requests`, `mutations`,
+    /// `rate_limited`).
+    fn stop(mut self) -> Value {
+        drop(self.child.stdin.take());
+        let mut line = String::new();
+        BufReader::new(self.child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        serde_json::from_str(&line).expect("the emulator's counters")
     }
 
     /// `ION_*` for a process talking to this emulator.
@@ -307,6 +403,17 @@ impl Drop for EmulatorProcess {
         drop(self.child.stdin.take());
         let _ = self.child.wait();
     }
+}
+
+/// The demo factory's seed as it ships, written into `dir`.
+fn demo_seed(dir: &Path) -> PathBuf {
+    let seed = dir.join("demo.json");
+    std::fs::write(
+        &seed,
+        include_str!("../../crates/ion-emulator/src/seeds/demo.json"),
+    )
+    .unwrap();
+    seed
 }
 
 /// A seed file: the demo factory with its runs replaced by `runs` runs cycling through the
@@ -331,13 +438,55 @@ fn write_seed(dir: &Path, runs: usize) -> PathBuf {
     path
 }
 
+/// Runs `command` to its end with stdout and stderr captured, killing it and failing the
+/// bench if it runs past [`CHILD_DEADLINE`].
+fn output_within(command: &mut Command) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{:?} does not start: {e}", command.get_program()));
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + CHILD_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{:?} ran past {CHILD_DEADLINE:?} and was killed",
+                command.get_program()
+            );
+        }
+        // Polling only bounds the wait: the measured times come from the wrapper or from
+        // the process's own end, a few milliseconds at most from here.
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
 /// One measured process through the `--rss` wrapper: (peak RSS in KiB, stdout lines, last
 /// line, wall seconds).
-fn measure(emulator: &EmulatorProcess, program: &[&std::ffi::OsStr]) -> (u64, usize, String, f64) {
+fn measure(emulator: &EmulatorProcess, program: &[OsString]) -> (u64, usize, String, f64) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command.arg("--rss").args(program);
     emulator.configure(&mut command);
-    let output = command.output().unwrap();
+    let output = output_within(&mut command);
     assert!(
         output.status.success(),
         "{:?} failed: {}",
@@ -375,88 +524,114 @@ fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
+/// A row of the pagination table: a program run for each node count, its stdout checked.
+struct Paging {
+    label: &'static str,
+    /// The program and its arguments for `n` runs.
+    program: Box<dyn Fn(usize) -> Vec<OsString>>,
+    /// Whether it prints one line per node (else one last line, `nodes N`).
+    line_per_node: bool,
+    /// Median peak RSS (KiB) and wall seconds, per node count.
+    kib: Vec<u64>,
+    secs: Vec<f64>,
+}
+
 fn pagination_memory(plan: &Plan, programs: &Programs, out: &mut String) {
     let dir = tempfile::tempdir().unwrap();
     let this = std::env::current_exe().unwrap();
     let page = PAGE_SIZE.to_string();
     let all_pages_variables = json!({ "first": PAGE_SIZE }).to_string();
     let list_runs = repository().join("queries/list_runs.graphql");
-    // (label, peak RSS per node count, wall seconds per node count)
-    let mut rows: Vec<(&str, Vec<u64>, Vec<f64>)> = Vec::new();
-    let mut typed = (Vec::new(), Vec::new());
-    let mut cli = (Vec::new(), Vec::new());
-    let mut export = (Vec::new(), Vec::new());
+    let os = |parts: &[&std::ffi::OsStr]| parts.iter().map(|p| p.to_os_string()).collect();
+    let mut rows = vec![Paging {
+        label: "typed `client.list_runs_nodes(..)`",
+        program: Box::new({
+            let (this, page) = (this.clone(), page.clone());
+            move |n| {
+                os(&[
+                    this.as_os_str(),
+                    "--nodes".as_ref(),
+                    n.to_string().as_ref(),
+                    page.as_ref(),
+                ])
+            }
+        }),
+        line_per_node: false,
+        kib: Vec::new(),
+        secs: Vec::new(),
+    }];
+    if let Ok(ion) = &programs.ion {
+        let (ion, list_runs, variables) = (ion.clone(), list_runs.clone(), all_pages_variables);
+        rows.push(Paging {
+            label: "`ion run queries/list_runs.graphql --all-pages`",
+            program: Box::new(move |_| {
+                os(&[
+                    ion.as_os_str(),
+                    "run".as_ref(),
+                    list_runs.as_os_str(),
+                    "--all-pages".as_ref(),
+                    "--variables".as_ref(),
+                    variables.as_ref(),
+                ])
+            }),
+            line_per_node: true,
+            kib: Vec::new(),
+            secs: Vec::new(),
+        });
+    }
+    if let Ok(ion) = &programs.ion {
+        let (ion, list_runs, page) = (ion.clone(), list_runs.clone(), page.clone());
+        rows.push(Paging {
+            label: "`ion export queries/list_runs.graphql --page-size 100`",
+            program: Box::new(move |_| {
+                os(&[
+                    ion.as_os_str(),
+                    "export".as_ref(),
+                    list_runs.as_os_str(),
+                    "--page-size".as_ref(),
+                    page.as_ref(),
+                ])
+            }),
+            line_per_node: true,
+            kib: Vec::new(),
+            secs: Vec::new(),
+        });
+    }
+    if let Ok(python) = &programs.python {
+        let script = repository().join("benches/python_requests/export_runs.py");
+        let (python, page) = (python.clone(), page.clone());
+        rows.push(Paging {
+            label: "`python export_runs.py 100` (requests)",
+            program: Box::new(move |_| {
+                os(&[python.as_os_str(), script.as_os_str(), page.as_ref()])
+            }),
+            line_per_node: true,
+            kib: Vec::new(),
+            secs: Vec::new(),
+        });
+    }
+
     for &n in &plan.nodes {
         eprintln!("pagination memory: {n} runs");
         let emulator = EmulatorProcess::start(&write_seed(dir.path(), n));
-        let n_arg = n.to_string();
-        let (mut typed_rss, mut typed_secs, mut cli_rss, mut cli_secs) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut export_rss, mut export_secs) = (Vec::new(), Vec::new());
+        let mut measured: Vec<(Vec<u64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); rows.len()];
+        // Repeats outermost, so the contenders take turns.
         for _ in 0..plan.memory_repeats {
-            let (kib, _, last, secs) = measure(
-                &emulator,
-                &[
-                    this.as_os_str(),
-                    "--nodes".as_ref(),
-                    n_arg.as_ref(),
-                    page.as_ref(),
-                ],
-            );
-            assert_eq!(last, format!("nodes {n}"));
-            typed_rss.push(kib);
-            typed_secs.push(secs);
-            if let Ok(ion) = &programs.ion {
-                let (kib, lines, _, secs) = measure(
-                    &emulator,
-                    &[
-                        ion.as_os_str(),
-                        "run".as_ref(),
-                        list_runs.as_os_str(),
-                        "--all-pages".as_ref(),
-                        "--variables".as_ref(),
-                        all_pages_variables.as_ref(),
-                    ],
-                );
-                assert_eq!(lines, n, "ion run --all-pages printed one line per run");
-                cli_rss.push(kib);
-                cli_secs.push(secs);
-                let (kib, lines, _, secs) = measure(
-                    &emulator,
-                    &[
-                        ion.as_os_str(),
-                        "export".as_ref(),
-                        list_runs.as_os_str(),
-                        "--page-size".as_ref(),
-                        page.as_ref(),
-                    ],
-                );
-                assert_eq!(lines, n, "ion export wrote one line per run");
-                export_rss.push(kib);
-                export_secs.push(secs);
+            for (row, (kib, secs)) in rows.iter().zip(&mut measured) {
+                let (k, lines, last, s) = measure(&emulator, &(row.program)(n));
+                if row.line_per_node {
+                    assert_eq!(lines, n, "{} wrote one line per run", row.label);
+                } else {
+                    assert_eq!(last, format!("nodes {n}"), "{}", row.label);
+                }
+                kib.push(k);
+                secs.push(s);
             }
         }
-        typed.0.push(median(typed_rss));
-        typed.1.push(median(typed_secs));
-        if programs.ion.is_ok() {
-            cli.0.push(median(cli_rss));
-            cli.1.push(median(cli_secs));
-            export.0.push(median(export_rss));
-            export.1.push(median(export_secs));
+        for (row, (kib, secs)) in rows.iter_mut().zip(measured) {
+            row.kib.push(median(kib));
+            row.secs.push(median(secs));
         }
-    }
-    rows.push(("typed `client.list_runs_nodes(..)`", typed.0, typed.1));
-    if programs.ion.is_ok() {
-        rows.push((
-            "`ion run queries/list_runs.graphql --all-pages`",
-            cli.0,
-            cli.1,
-        ));
-        rows.push((
-            "`ion export queries/list_runs.graphql --page-size 100`",
-            export.0,
-            export.1,
-        ));
     }
 
     let [small, large] = plan.nodes.map(thousands);
@@ -468,30 +643,40 @@ fn pagination_memory(plan: &Plan, programs: &Programs, out: &mut String) {
          runs repeated. Peak RSS is `getrusage(RUSAGE_CHILDREN)` of a wrapper whose only child \
          is the measured process; the median of {} run(s) is shown, with its wall time (the \
          emulator answers a page in id order from where the previous page ended, so a page \
-         costs the page, not the table). Goal: the ratio stays ≤ 1.2 (one page in memory).\n",
+         costs the page, not the table), and the nodes per second of the larger export. The \
+         Python row is `benches/python_requests/export_runs.py`: a form-encoded \
+         client-credentials token, then the cursor loop by hand with `requests` (one session, \
+         `ListRuns`' fields, `endCursor` passed back as `$after`), a JSON line per run as its \
+         page arrives. Goal: the ratio stays ≤ 1.2 (one page in memory).\n",
         plan.memory_repeats
     )
     .unwrap();
     writeln!(
         out,
-        "| process | {small} runs | {large} runs | ratio {large}/{small} (goal ≤ 1.2) |"
+        "| process | {small} runs | {large} runs | ratio {large}/{small} (goal ≤ 1.2) | \
+         nodes/s, {large} runs |"
     )
     .unwrap();
-    writeln!(out, "|---|---:|---:|---:|").unwrap();
-    for (label, kib, secs) in &rows {
+    writeln!(out, "|---|---:|---:|---:|---:|").unwrap();
+    for row in &rows {
         writeln!(
             out,
-            "| {label} | {} ({:.2} s) | {} ({:.2} s) | {:.2} |",
-            mib(kib[0]),
-            secs[0],
-            mib(kib[1]),
-            secs[1],
-            kib[1] as f64 / kib[0] as f64
+            "| {} | {} ({:.2} s) | {} ({:.2} s) | {:.2} | {} |",
+            row.label,
+            mib(row.kib[0]),
+            row.secs[0],
+            mib(row.kib[1]),
+            row.secs[1],
+            row.kib[1] as f64 / row.kib[0] as f64,
+            thousands((plan.nodes[1] as f64 / row.secs[1]).round() as usize)
         )
         .unwrap();
     }
     if let Err(reason) = &programs.ion {
-        writeln!(out, "\n`ion run --all-pages`: {reason}.").unwrap();
+        writeln!(out, "\n`ion run --all-pages`, `ion export`: {reason}.").unwrap();
+    }
+    if let Err(reason) = &programs.python {
+        writeln!(out, "\n`python export_runs.py`: {reason}.").unwrap();
     }
     writeln!(out).unwrap();
 }
@@ -594,6 +779,171 @@ fn attach_beside_python(plan: &Plan, programs: &Programs, out: &mut String) {
         "ion attach",
         out,
     );
+}
+
+/// One importer of the import table: how it is run, and how its own summary reads.
+struct Importer {
+    label: &'static str,
+    command: Command,
+    /// (rows ok, 429s it says it received) from its stdout and stderr.
+    summary: fn(&str, &str) -> (u64, u64),
+    /// (wall seconds, rows ok, 429s the emulator counted, 429s the importer counted) per run.
+    runs: Vec<(f64, u64, u64, u64)>,
+}
+
+/// `ion import`'s last stderr line: `ion import: N ok, ... ; R request(s), T answered 429`.
+fn ion_import_summary(_stdout: &str, stderr: &str) -> (u64, u64) {
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("ion import: ") && l.contains(" ok, "))
+        .unwrap_or_else(|| panic!("no summary line from ion import:\n{stderr}"));
+    let number_before = |word: &str| -> u64 {
+        let end = line
+            .find(word)
+            .unwrap_or_else(|| panic!("{word:?} in {line}"));
+        let start = line[..end].rfind(' ').map_or(0, |i| i + 1);
+        line[start..end].parse().unwrap()
+    };
+    (number_before(" ok,"), number_before(" answered 429"))
+}
+
+/// `import_rows.py`'s JSON line: `{"ok": N, "failed": N, "rate_limited": N}`.
+fn python_import_summary(stdout: &str, _stderr: &str) -> (u64, u64) {
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|_| panic!("no summary line from import_rows.py:\n{stdout}"));
+    (
+        summary["ok"].as_u64().unwrap(),
+        summary["rate_limited"].as_u64().unwrap(),
+    )
+}
+
+/// `ion import` beside `benches/python_requests/import_rows.py`, each against a fresh emulator
+/// process that limits the client.
+fn import_beside_python(plan: &Plan, programs: &Programs, out: &mut String) {
+    let rows = plan.import_rows;
+    writeln!(out, "## `ion import` beside Python `requests`\n").unwrap();
+    writeln!(
+        out,
+        "{} rows of a CSV (one column, `title`), one `createRun` a row \
+         (`benches/python_requests/create_run.graphql`), as whole processes against an emulator \
+         in another process limiting the client to {IMPORT_RATE} requests/s in bursts of up to \
+         {IMPORT_BURST} (`--rate-limit {IMPORT_RATE} --burst {IMPORT_BURST}`, as `ion emulator` \
+         takes them), started afresh for every run so each importer meets a full bucket: \
+         `ion import` (a release build; its default adaptive job, and with `--rate` set to the \
+         limit) and `benches/python_requests/import_rows.py` (Python `requests`: one session, one \
+         request per row in turn, a 429 waited out for its `Retry-After` and the row sent \
+         again). Each runs {} time(s), taking turns; the run with the median wall time (spawn \
+         to exit, token and schema check included) is shown. 429s are the emulator's count, \
+         with the importer's own after the slash. Goal: `ion import` reaches at least 0.9 of \
+         the limit.\n",
+        thousands(rows),
+        plan.import_runs
+    )
+    .unwrap();
+    let (ion, python) = match programs.ion_and_python() {
+        Ok(both) => both,
+        Err(reason) => {
+            writeln!(out, "Skipped: {reason}.\n").unwrap();
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rows.csv");
+    let mut text = String::from("title\n");
+    for i in 1..=rows {
+        writeln!(text, "bench row {i}").unwrap();
+    }
+    std::fs::write(&csv, text).unwrap();
+    let mutation = repository().join("benches/python_requests/create_run.graphql");
+    let ion_import = |extra: &[&str]| {
+        let mut c = Command::new(ion);
+        c.arg("import")
+            .arg(&mutation)
+            .arg("--rows")
+            .arg(&csv)
+            .args(extra);
+        c
+    };
+    let rate = IMPORT_RATE.to_string();
+    let mut importers = [
+        Importer {
+            label: "`ion import create_run.graphql --rows rows.csv`",
+            command: ion_import(&[]),
+            summary: ion_import_summary,
+            runs: Vec::new(),
+        },
+        Importer {
+            label: "`ion import ... --rate 200`",
+            command: ion_import(&["--rate", &rate]),
+            summary: ion_import_summary,
+            runs: Vec::new(),
+        },
+        Importer {
+            label: "`python import_rows.py rows.csv` (requests)",
+            command: {
+                let mut c = Command::new(python);
+                c.arg(repository().join("benches/python_requests/import_rows.py"))
+                    .arg(&csv)
+                    .arg(&mutation);
+                c
+            },
+            summary: python_import_summary,
+            runs: Vec::new(),
+        },
+    ];
+    let count = importers.len();
+    for round in 0..plan.import_runs {
+        for i in 0..count {
+            let importer = &mut importers[(i + round) % count];
+            eprintln!("import: {} (run {})", importer.label, round + 1);
+            let emulator = EmulatorProcess::limited(dir.path(), IMPORT_RATE, IMPORT_BURST);
+            emulator.configure(&mut importer.command);
+            let started = Instant::now();
+            let output = output_within(&mut importer.command);
+            let seconds = started.elapsed().as_secs_f64();
+            let counters = emulator.stop();
+            let (stdout, stderr) = (
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr),
+            );
+            assert!(
+                output.status.success(),
+                "{} failed: {stderr}",
+                importer.label
+            );
+            let (ok, own_429s) = (importer.summary)(&stdout, &stderr);
+            assert_eq!(ok, rows as u64, "{}: every row applied", importer.label);
+            assert_eq!(
+                counters["mutations"].as_u64(),
+                Some(rows as u64),
+                "{}: each row executed once",
+                importer.label
+            );
+            let refused = counters["rate_limited"].as_u64().unwrap();
+            importer.runs.push((seconds, ok, refused, own_429s));
+        }
+    }
+    writeln!(
+        out,
+        "| importer | rows ok | wall time | rows/s | ratio of the limit | 429s | \
+         429s per 1,000 rows |\n|---|---:|---:|---:|---:|---:|---:|"
+    )
+    .unwrap();
+    for importer in &importers {
+        let (seconds, ok, refused, own) = median(importer.runs.clone());
+        let per_second = ok as f64 / seconds;
+        writeln!(
+            out,
+            "| {} | {} | {seconds:.2} s | {per_second:.1} | {:.2} | {refused} / {own} | {:.1} |",
+            importer.label,
+            thousands(ok as usize),
+            per_second / IMPORT_RATE,
+            refused as f64 * 1000.0 / ok as f64
+        )
+        .unwrap();
+    }
+    writeln!(out).unwrap();
 }
 
 /// Runs two commands against `emulator` `runs` times each, taking turns, after one untimed run

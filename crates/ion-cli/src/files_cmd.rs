@@ -1,31 +1,29 @@
 //! `ion attach` and `ion download`: files to and from ION's storage through
 //! `Client::attach_file` and `Client::download_file`, several at once.
 //!
-//! stdout holds one JSON line per file done; stderr the progress (one line rewritten in place
-//! on a terminal, a plain line per finished file otherwise) and one `error:` line per file
-//! that failed, naming it and any attachment row it left behind. The exit status is 1 when
-//! any failed.
+//! stdout holds one JSON line per file done, written and flushed as that file completes;
+//! stderr the progress (`progress::Meter`: one line redrawn in place on a terminal, plain lines
+//! at a bounded rate and a line per finished file otherwise) and one `error:` line per file
+//! that failed, as it fails, naming it and any attachment row it left behind. The exit status
+//! is 1 when any failed.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use ion_client::{Cleanup, ErrorKind, Id};
 use serde_json::json;
 
 use crate::output::{self, Secrets};
-use crate::target;
+use crate::progress::{self, Meter, size};
+use crate::target::{self, Target};
 
 /// Files sent or received at once unless `--jobs` says otherwise: enough to hide one file's
 /// round trips behind another's bytes, few enough not to crowd one uplink.
 const DEFAULT_JOBS: u16 = 4;
-
-/// How often the progress line on a terminal is redrawn.
-const REDRAW: Duration = Duration::from_millis(200);
 
 #[derive(Debug, clap::Args)]
 pub struct AttachArgs {
@@ -57,107 +55,68 @@ pub struct DownloadArgs {
     jobs: u16,
 }
 
-/// The progress of all transfers together: bytes per file (a retried file starts again at 0)
-/// and files done.
-struct Tally {
-    bytes: Vec<AtomicU64>,
-    total: u64,
-    files: usize,
-    done: AtomicUsize,
-    verb: &'static str,
-    terminal: bool,
-}
+/// The bytes each transfer has moved so far (a retried file starts again at 0), written by
+/// the transfers' progress callbacks and read by the progress line.
+struct Moved(Vec<AtomicU64>);
 
-impl Tally {
-    fn new(files: usize, total: u64, verb: &'static str) -> Arc<Tally> {
-        Arc::new(Tally {
-            bytes: (0..files).map(|_| AtomicU64::new(0)).collect(),
-            total,
-            files,
-            done: AtomicUsize::new(0),
-            verb,
-            terminal: std::io::stderr().is_terminal(),
-        })
+impl Moved {
+    fn new(files: usize) -> Arc<Moved> {
+        Arc::new(Moved((0..files).map(|_| AtomicU64::new(0)).collect()))
     }
 
-    fn line(&self) -> String {
-        let bytes: u64 = self.bytes.iter().map(|b| b.load(Ordering::Relaxed)).sum();
-        let total = if self.total > 0 {
-            format!(" of {}", human(self.total))
-        } else {
-            String::new()
-        };
-        format!(
-            "{}: {}/{} files, {}{total}",
-            self.verb,
-            self.done.load(Ordering::Relaxed),
-            self.files,
-            human(bytes)
-        )
-    }
-
-    /// Says a file finished: a plain line when stderr is not a terminal.
-    fn finished(&self, what: &str) {
-        self.done.fetch_add(1, Ordering::Relaxed);
-        if !self.terminal {
-            eprintln!("{}", output::escape_controls(what));
-        }
+    fn sum(&self) -> u64 {
+        self.0.iter().map(|b| b.load(Ordering::Relaxed)).sum()
     }
 
     /// The progress callback of transfer `i`: its bytes so far.
     fn of(self: &Arc<Self>, i: usize) -> impl Fn(ion_client::Progress) + Send + Sync + 'static {
-        let tally = Arc::clone(self);
-        move |p| tally.bytes[i].store(p.done, Ordering::Relaxed)
+        let moved = Arc::clone(self);
+        move |p| moved.0[i].store(p.done, Ordering::Relaxed)
     }
+}
 
-    /// Awaits `work` with the progress line drawn meanwhile, and ends the line after it.
-    async fn around<T>(self: &Arc<Self>, work: impl Future<Output = T>) -> T {
-        let (stop, stopped) = tokio::sync::oneshot::channel();
-        let drawing = tokio::spawn(Arc::clone(self).draw(stopped));
-        let out = work.await;
-        let _ = stop.send(());
-        let _ = drawing.await;
-        out
-    }
-
-    /// Redraws the progress line on a terminal until `stop` fires.
-    async fn draw(self: Arc<Self>, mut stop: tokio::sync::oneshot::Receiver<()>) {
-        if !self.terminal {
-            return;
-        }
-        loop {
-            eprint!("\r\x1b[2K{}", self.line());
-            let _ = std::io::stderr().flush();
-            tokio::select! {
-                _ = &mut stop => break,
-                () = tokio::time::sleep(REDRAW) => {}
+/// Drives `transfers` to their end with the progress line drawn meanwhile, handing each
+/// result to `report` as soon as it completes (with the secrets to keep out of what it
+/// prints), not after the last.
+async fn each_as_done<T>(
+    target: &Target,
+    meter: &mut Meter,
+    moved: &Moved,
+    transfers: impl Stream<Item = T>,
+    mut report: impl FnMut(&mut Meter, &Secrets, T),
+) {
+    let mut transfers = std::pin::pin!(transfers);
+    let mut secrets = Secrets::default();
+    let mut redraw = tokio::time::interval(progress::REDRAW);
+    redraw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            biased;
+            item = transfers.next() => {
+                let Some(item) = item else { break };
+                // A refresh during the job brings a new token: each is kept out of the output.
+                target.collect_secrets(&mut secrets).await;
+                report(meter, &secrets, item);
+                meter.update(moved.sum());
             }
+            _ = redraw.tick() => meter.update(moved.sum()),
         }
-        eprint!("\r\x1b[2K{}\n", self.line());
     }
+    meter.finish(moved.sum());
 }
 
-/// `1.5 MiB`.
-fn human(bytes: u64) -> String {
-    const MIB: f64 = 1024.0 * 1024.0;
-    if bytes < 1024 * 1024 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{:.1} MiB", bytes as f64 / MIB)
-    }
-}
-
-/// Prints one error line for a file that failed.
-fn report_failure(secrets: &Secrets, text: &str) {
-    let _ = writeln!(
-        std::io::stderr(),
+/// Prints one error line for a file that failed, above the progress line.
+fn report_failure(meter: &mut Meter, secrets: &Secrets, text: &str) {
+    meter.note(&format!(
         "error: {}",
         output::escape_controls(&secrets.line(text))
-    );
+    ));
 }
 
-/// Prints a JSON line on stdout; `false` when stdout is closed.
-fn print_json(value: &serde_json::Value) -> bool {
+/// Prints a JSON line on stdout and flushes it, the progress line cleared first; `false`
+/// when stdout is closed.
+fn print_json(meter: &mut Meter, value: &serde_json::Value) -> bool {
+    meter.clear();
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", output::json_line(value)).is_ok() && out.flush().is_ok()
 }
@@ -172,77 +131,85 @@ pub async fn attach(args: AttachArgs) -> ExitCode {
         }
     };
     let entity = Id::from(args.to.as_str());
-    let sizes: Vec<u64> = args
+    let total: u64 = args
         .files
         .iter()
         .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
-        .collect();
-    let tally = Tally::new(args.files.len(), sizes.iter().sum(), "attaching");
+        .sum();
+    let moved = Moved::new(args.files.len());
+    let mut meter = Meter::bytes("attaching", args.files.len() as u64, Some(total));
     let client = &target.client;
-    let results: Vec<(PathBuf, Result<ion_client::Attachment, ion_client::Error>)> = tally
-        .around(
-            futures_util::stream::iter(args.files.iter().enumerate())
-                .map(|(i, file)| {
-                    let tally = Arc::clone(&tally);
-                    let entity = entity.clone();
-                    async move {
-                        let result = client
-                            .attach_file(entity, file)
-                            .delete_on_failure(args.delete_on_failure)
-                            .progress(tally.of(i))
-                            .await;
-                        let shown = file.display().to_string();
-                        match &result {
-                            Ok(a) => tally.finished(&format!(
-                                "attached {shown} (attachment {}, {})",
-                                a.id,
-                                human(a.size)
-                            )),
-                            Err(_) => tally.finished(&format!("failed {shown}")),
-                        }
-                        (file.clone(), result)
-                    }
-                })
-                .buffer_unordered(usize::from(args.jobs))
-                .collect(),
-        )
-        .await;
-    let mut secrets = Secrets::default();
-    target.collect_secrets(&mut secrets).await;
+    let transfers = futures_util::stream::iter(args.files.iter().enumerate())
+        .map(|(i, file)| {
+            let progress = moved.of(i);
+            let entity = entity.clone();
+            async move {
+                let result = client
+                    .attach_file(entity, file)
+                    .delete_on_failure(args.delete_on_failure)
+                    .progress(progress)
+                    .await;
+                (file, result)
+            }
+        })
+        .buffer_unordered(usize::from(args.jobs));
     let mut failed = 0usize;
-    for (file, result) in results {
-        let shown = file.display().to_string();
-        match result {
-            Ok(a) => {
-                let line = json!({
-                    "file": shown,
-                    "id": a.id,
-                    "fileName": a.file_name,
-                    "contentType": a.content_type,
-                    "size": a.size,
-                });
-                if !print_json(&secrets.json(line)) {
-                    return ExitCode::SUCCESS;
+    // A closed stdout (`| head -1`) ends the printing, not the uploads under way.
+    let mut stdout_open = true;
+    each_as_done(
+        &target,
+        &mut meter,
+        &moved,
+        transfers,
+        |meter, secrets, (file, result)| {
+            let shown = file.display().to_string();
+            match result {
+                Ok(a) => {
+                    meter.file_done(&format!(
+                        "attached {shown} (attachment {}, {})",
+                        a.id,
+                        size(a.size)
+                    ));
+                    let line = json!({
+                        "file": shown,
+                        "id": a.id,
+                        "fileName": a.file_name,
+                        "contentType": a.content_type,
+                        "size": a.size,
+                    });
+                    stdout_open = stdout_open && print_json(meter, &secrets.json(line));
+                }
+                Err(e) => {
+                    meter.file_done(&format!("failed {shown}"));
+                    failed += 1;
+                    let orphan = match e.kind() {
+                        ErrorKind::Upload {
+                            attachment_id: Some(id),
+                            cleanup: Cleanup::Kept | Cleanup::DeleteFailed,
+                            ..
+                        } => format!(" (attachment {id} is left without its bytes)"),
+                        _ => String::new(),
+                    };
+                    report_failure(meter, secrets, &format!("{shown}{orphan}: {e}"));
                 }
             }
-            Err(e) => {
-                failed += 1;
-                let orphan = match e.kind() {
-                    ErrorKind::Upload {
-                        attachment_id: Some(id),
-                        cleanup: Cleanup::Kept | Cleanup::DeleteFailed,
-                        ..
-                    } => format!(" (attachment {id} is left without its bytes)"),
-                    _ => String::new(),
-                };
-                report_failure(&secrets, &format!("{shown}{orphan}: {e}"));
-            }
-        }
+        },
+    )
+    .await;
+    finish(&mut meter, failed, args.files.len(), "files", stdout_open)
+}
+
+/// The exit status once every transfer ended, with the count of failures on stderr. A closed
+/// stdout is the reader's choice, not a failure: the status is then 0.
+fn finish(meter: &mut Meter, failed: usize, of: usize, what: &str, stdout_open: bool) -> ExitCode {
+    if !stdout_open {
+        return ExitCode::SUCCESS;
     }
     if failed > 0 {
         report_failure(
-            &secrets,
-            &format!("{failed} of {} files failed", args.files.len()),
+            meter,
+            &Secrets::default(),
+            &format!("{failed} of {of} {what} failed"),
         );
         return ExitCode::FAILURE;
     }
@@ -266,40 +233,37 @@ pub async fn download(args: DownloadArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let tally = Tally::new(args.ids.len(), 0, "downloading");
+    let moved = Moved::new(args.ids.len());
+    let mut meter = Meter::bytes("downloading", args.ids.len() as u64, None);
     let client = &target.client;
-    let results: Vec<(i64, Result<ion_client::Downloaded, ion_client::Error>)> = tally
-        .around(
-            futures_util::stream::iter(args.ids.iter().copied().enumerate())
-                .map(|(i, id)| {
-                    let tally = Arc::clone(&tally);
-                    let destination = destination.clone();
-                    async move {
-                        let result = client
-                            .download_file(id, destination)
-                            .progress(tally.of(i))
-                            .await;
-                        match &result {
-                            Ok(d) => tally.finished(&format!(
-                                "downloaded attachment {id} to {} ({})",
-                                d.path.display(),
-                                human(d.size)
-                            )),
-                            Err(_) => tally.finished(&format!("failed attachment {id}")),
-                        }
-                        (id, result)
-                    }
-                })
-                .buffer_unordered(usize::from(args.jobs))
-                .collect(),
-        )
-        .await;
-    let mut secrets = Secrets::default();
-    target.collect_secrets(&mut secrets).await;
+    let transfers = futures_util::stream::iter(args.ids.iter().copied().enumerate())
+        .map(|(i, id)| {
+            let progress = moved.of(i);
+            let destination = destination.clone();
+            async move {
+                let result = client
+                    .download_file(id, destination)
+                    .progress(progress)
+                    .await;
+                (id, result)
+            }
+        })
+        .buffer_unordered(usize::from(args.jobs));
     let mut failed = 0usize;
-    for (id, result) in results {
-        match result {
+    // A closed stdout ends the printing, not the downloads under way.
+    let mut stdout_open = true;
+    each_as_done(
+        &target,
+        &mut meter,
+        &moved,
+        transfers,
+        |meter, secrets, (id, result)| match result {
             Ok(d) => {
+                meter.file_done(&format!(
+                    "downloaded attachment {id} to {} ({})",
+                    d.path.display(),
+                    size(d.size)
+                ));
                 let line = json!({
                     "id": id,
                     "path": d.path.display().to_string(),
@@ -307,22 +271,15 @@ pub async fn download(args: DownloadArgs) -> ExitCode {
                     "contentType": d.content_type,
                     "size": d.size,
                 });
-                if !print_json(&secrets.json(line)) {
-                    return ExitCode::SUCCESS;
-                }
+                stdout_open = stdout_open && print_json(meter, &secrets.json(line));
             }
             Err(e) => {
+                meter.file_done(&format!("failed attachment {id}"));
                 failed += 1;
-                report_failure(&secrets, &format!("attachment {id}: {e}"));
+                report_failure(meter, secrets, &format!("attachment {id}: {e}"));
             }
-        }
-    }
-    if failed > 0 {
-        report_failure(
-            &secrets,
-            &format!("{failed} of {} downloads failed", args.ids.len()),
-        );
-        return ExitCode::FAILURE;
-    }
-    ExitCode::SUCCESS
+        },
+    )
+    .await;
+    finish(&mut meter, failed, args.ids.len(), "downloads", stdout_open)
 }

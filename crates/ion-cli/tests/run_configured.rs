@@ -364,6 +364,111 @@ async fn attach_then_download_through_a_configured_ion() {
     assert!(stderr(&out).contains("is not a folder"), "{}", stderr(&out));
 }
 
+/// Holds the second storage request of what follows for two minutes, passing the first.
+fn hold_the_second_storage_request(e: &Emulator) {
+    use ion_emulator::{Endpoint, Fault};
+    // Faults apply to storage requests in the order queued.
+    e.faults()
+        .inject(Endpoint::Storage, Fault::slow(std::time::Duration::ZERO));
+    e.faults().inject(
+        Endpoint::Storage,
+        Fault::slow(std::time::Duration::from_secs(120)),
+    );
+}
+
+/// Starts `ion` configured for `emulator` and reads the first line it writes on stdout, as it
+/// comes; returns the child (killed when dropped) and the line as JSON.
+async fn first_line(emulator: &Emulator, args: &[&str]) -> (tokio::process::Child, Value) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ion"))
+        .args(args)
+        .env_clear()
+        .env("ION_API_URL", emulator.api_base())
+        .env("ION_TOKEN_URL", emulator.token_url())
+        .env("ION_CLIENT_ID", CLIENT_ID)
+        .env("ION_CLIENT_SECRET", SECRET)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the ion binary runs");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // The bound only keeps a broken build from hanging the test: a line printed at the end
+    // would wait for the held request's two minutes.
+    let line = tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("the first file's line before the held request ends")
+        .expect("stdout reads")
+        .expect("a line");
+    let line = serde_json::from_str(&line).expect("a JSON line");
+    (child, line)
+}
+
+/// Each file's line is on stdout as soon as that file is done: with one upload at a time and
+/// the second file's upload held in storage for longer than the test waits for anything, the
+/// first file's line arrives while the second file's bytes are still not stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_prints_each_files_line_as_it_completes() {
+    let e = emulator().await;
+    let tmp = temp_dir();
+    let first = write(tmp.path(), "first.txt", "one\n");
+    let second = write(tmp.path(), "second.txt", "two\n");
+    let stored_before = e.stored_files().len();
+    hold_the_second_storage_request(&e);
+    let (mut child, line) =
+        first_line(&e, &["attach", &first, &second, "--to", "1", "--jobs", "1"]).await;
+    assert_eq!(line["file"], first.as_str(), "{line}");
+    assert_eq!(line["size"], 4, "{line}");
+    assert_eq!(
+        e.stored_files().len(),
+        stored_before + 1,
+        "the second file is still on its way"
+    );
+    child.kill().await.expect("kill");
+}
+
+/// The same for downloads: the first attachment's line arrives while the second one's bytes
+/// are held, its file not yet in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_prints_each_files_line_as_it_completes() {
+    let e = emulator().await;
+    let tmp = temp_dir();
+    let first = write(tmp.path(), "first.txt", "one\n");
+    let second = write(tmp.path(), "second.txt", "two, longer\n");
+    let out = ion(&e, &["attach", &first, &second, "--to", "1", "--jobs", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON")["id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let into = tmp.path().join("into");
+    std::fs::create_dir(&into).expect("mkdir");
+    hold_the_second_storage_request(&e);
+    let (mut child, line) = first_line(
+        &e,
+        &[
+            "download",
+            &ids[0],
+            &ids[1],
+            "-o",
+            into.to_str().unwrap(),
+            "--jobs",
+            "1",
+        ],
+    )
+    .await;
+    assert_eq!(line["id"].to_string(), ids[0], "{line}");
+    assert_eq!(line["fileName"], "first.txt", "{line}");
+    assert!(into.join("first.txt").is_file());
+    assert!(
+        !into.join("second.txt").exists(),
+        "the second file is still on its way"
+    );
+    child.kill().await.expect("kill");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attach_names_the_file_and_the_orphaned_row() {
     let e = emulator().await;
