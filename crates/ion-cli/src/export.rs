@@ -200,6 +200,7 @@ async fn export(args: &ExportArgs, secrets: &mut Secrets) -> anyhow::Result<()> 
     // Progress counts this run's nodes (a resumed export's rate is its own).
     let resumed_nodes = state.nodes;
     let mut meter = Meter::new("ion export", "nodes", None);
+    let to_terminal = args.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut follower = PageFollower::new();
     if let Some(after) = &state.after {
         follower.starting_after(after.as_str());
@@ -233,6 +234,10 @@ async fn export(args: &ExportArgs, secrets: &mut Secrets) -> anyhow::Result<()> 
         };
         let (connection, page) =
             crate::run::connection_page(&response, &path, follower.pages() + 1)?;
+        // Nodes written to the terminal the progress line is drawn on start on a clean line.
+        if to_terminal {
+            meter.clear();
+        }
         for node in page {
             sink.write(node)?;
             state.nodes += 1;

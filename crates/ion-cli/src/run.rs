@@ -296,6 +296,7 @@ async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<(
     let target = crate::target::connect().await?;
     target.collect_secrets(secrets).await;
     let mut meter = Meter::new("ion run", "nodes", None);
+    let to_terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut stdout = std::io::stdout().lock();
     let mut nodes = 0u64;
     // The library's cursor rules: a cursor seen before (a cycle), a run of empty pages or a
@@ -317,6 +318,10 @@ async fn follow_pages(args: &RunArgs, secrets: &mut Secrets) -> anyhow::Result<(
         target.collect_secrets(secrets).await;
         let response = secrets.json(response?);
         let (connection, page) = connection_page(&response, &path, follower.pages() + 1)?;
+        // Nodes written to the terminal the progress line is drawn on start on a clean line.
+        if to_terminal {
+            meter.clear();
+        }
         for node in page {
             writeln!(stdout, "{}", output::json_line(node))?;
             nodes += 1;
