@@ -167,11 +167,14 @@ impl Programs {
         }
     }
 
-    /// Both programs, or why one is missing.
-    fn ion_and_python(&self) -> Result<(&PathBuf, &PathBuf), &str> {
+    /// Both programs, or `None` with a line in `out` saying why the table is skipped.
+    fn ion_and_python(&self, out: &mut String) -> Option<(&PathBuf, &PathBuf)> {
         match (&self.ion, &self.python) {
-            (Ok(ion), Ok(python)) => Ok((ion, python)),
-            (Err(reason), _) | (_, Err(reason)) => Err(reason),
+            (Ok(ion), Ok(python)) => Some((ion, python)),
+            (Err(reason), _) | (_, Err(reason)) => {
+                writeln!(out, "Skipped: {reason}.\n").unwrap();
+                None
+            }
         }
     }
 }
@@ -693,12 +696,8 @@ fn python_requests(plan: &Plan, programs: &Programs, out: &mut String) {
         plan.process_runs
     )
     .unwrap();
-    let (ion, python) = match programs.ion_and_python() {
-        Ok(both) => both,
-        Err(reason) => {
-            writeln!(out, "Skipped: {reason}.\n").unwrap();
-            return;
-        }
+    let Some((ion, python)) = programs.ion_and_python(out) else {
+        return;
     };
     let root = repository();
     let dir = tempfile::tempdir().unwrap();
@@ -739,12 +738,8 @@ fn attach_beside_python(plan: &Plan, programs: &Programs, out: &mut String) {
         plan.attach_mib, plan.process_runs
     )
     .unwrap();
-    let (ion, python) = match programs.ion_and_python() {
-        Ok(both) => both,
-        Err(reason) => {
-            writeln!(out, "Skipped: {reason}.\n").unwrap();
-            return;
-        }
+    let Some((ion, python)) = programs.ion_and_python(out) else {
+        return;
     };
     let root = repository();
     let dir = tempfile::tempdir().unwrap();
@@ -841,12 +836,8 @@ fn import_beside_python(plan: &Plan, programs: &Programs, out: &mut String) {
         plan.import_runs
     )
     .unwrap();
-    let (ion, python) = match programs.ion_and_python() {
-        Ok(both) => both,
-        Err(reason) => {
-            writeln!(out, "Skipped: {reason}.\n").unwrap();
-            return;
-        }
+    let Some((ion, python)) = programs.ion_and_python(out) else {
+        return;
     };
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("rows.csv");
