@@ -1,5 +1,5 @@
 //! A serde `Deserializer` for the success path only: it reads what a good GraphQL response
-//! holds (objects, arrays, strings, integers, `true`, `false`, `null`) and gives up, with no
+//! holds (objects, arrays, strings, numbers, `true`, `false`, `null`) and gives up, with no
 //! message, on anything else, so that [`wire::from_body`](crate::wire::from_body) reads the body
 //! again with serde_json, whose value, error, line and column are the ones reported.
 //!
@@ -12,11 +12,13 @@
 //! than short integers are handed to serde_json's own number parser. What it refuses but
 //! serde_json accepts costs a second read, never a different answer: `\u` escapes of
 //! surrogates, nesting deeper than [`MAX_DEPTH`], keys read as numbers or booleans, byte
-//! buffers, `i128`, enums and `RawValue`. `response/differential.rs` checks it against
-//! serde_json on mutated responses and on arbitrary JSON.
+//! buffers, `i128`, enums and `RawValue` (and numbers read without a type's hint, under
+//! serde_json's `arbitrary_precision`). `response/differential.rs` checks it against
+//! serde_json on mutated responses, and this module's tests on arbitrary JSON.
 //!
 //! Faster than serde_json on a page because it does less per token: no error position kept,
-//! no scratch buffer for unescaped strings, an error that is one byte and never formatted.
+//! no scratch buffer for unescaped strings, an error that holds nothing and is never
+//! formatted, and code small enough to be inlined into the generated visitors.
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, Visitor};
 
@@ -56,6 +58,17 @@ impl de::Error for GiveUp {
 }
 
 type Result<T> = std::result::Result<T, GiveUp>;
+
+/// Whether serde_json hands numbers to `deserialize_any`'s visitors as numbers. Under its
+/// `arbitrary_precision` feature (which any crate of a build can turn on) it hands them over
+/// as a map holding their text, which this reader does not imitate: it then leaves every
+/// number read without a type's hint to serde_json.
+fn plain_numbers() -> bool {
+    static PLAIN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PLAIN.get_or_init(|| {
+        serde_json::from_str::<serde_json::Number>("1.50").is_ok_and(|n| n.to_string() == "1.5")
+    })
+}
 
 struct Reader<'de> {
     text: &'de str,
@@ -339,7 +352,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
                 self.word(b"alse")?;
                 visitor.visit_bool(false)
             }
-            Some(b'-' | b'0'..=b'9') => self.number(visitor),
+            Some(b'-' | b'0'..=b'9') if plain_numbers() => self.number(visitor),
             Some(b'"') => self.visit_text(visitor),
             Some(b'[') => self.array(visitor),
             Some(b'{') => self.object(visitor),
@@ -686,6 +699,11 @@ mod tests {
                 "{text:?}: quick {quick:?}, serde_json {reference:?}"
             )),
         }
+    }
+
+    #[test]
+    fn numbers_are_plain_without_arbitrary_precision() {
+        assert!(super::plain_numbers());
     }
 
     #[test]
