@@ -228,7 +228,7 @@ macro_rules! __decode_struct {
                 struct __Keys;
                 impl $crate::__private::Keys for __Keys {
                     const KEYS: &'static [&'static str] = __FIELDS;
-                    #[inline]
+                    #[inline(always)]
                     fn find(__key: &str) -> usize {
                         match __key {
                             $($key => $index,)*
