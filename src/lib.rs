@@ -42,6 +42,7 @@ pub mod operations;
 pub mod pagination;
 #[cfg(test)]
 mod properties;
+mod quick_json;
 mod response;
 pub mod retry;
 pub mod scalars;

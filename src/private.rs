@@ -84,35 +84,60 @@ pub fn decode_good_response<T: serde::de::DeserializeOwned>(body: &[u8]) -> Opti
     one_pass.take().map(|decoded| decoded.data)
 }
 
+/// A struct's response keys, for [`Field`]: generated beside each struct by
+/// [`decode_struct!`](crate::__decode_struct).
+pub trait Keys {
+    /// The keys, in the struct's order.
+    const KEYS: &'static [&'static str];
+    /// A key's index in [`KEYS`](Keys::KEYS), `usize::MAX` for none: a `match` on string
+    /// literals, which compiles to length and integer comparisons where comparing with the
+    /// list's entries would call `memcmp` for every key.
+    fn find(key: &str) -> usize;
+}
+
 /// The seed a generated `Deserialize` impl reads a struct's keys with: a key's index in the
 /// struct's field list, or an `unknown field` error naming the key and the expected ones (a
 /// GraphQL response holds exactly the fields selected, so any other key means the JSON does
 /// not answer this operation). Used by [`decode_struct!`](crate::__decode_struct).
 ///
-/// It holds the keys, and the struct's own `match` from a key to its index (`usize::MAX` for
-/// none): a `match` on string literals compiles to length and integer comparisons, where
-/// comparing with the list's entries would call `memcmp` for every key.
-#[derive(Clone, Copy)]
-pub struct Field(pub &'static [&'static str], pub fn(&str) -> usize);
+/// Generic over the struct's [`Keys`], so each struct's key `match` is inlined into the
+/// parser's key read rather than called through a pointer for every key.
+pub struct Field<K>(std::marker::PhantomData<K>);
 
-impl<'de> de::DeserializeSeed<'de> for Field {
+impl<K> Field<K> {
+    /// The seed of the struct whose keys are `K`.
+    #[inline]
+    pub fn new() -> Field<K> {
+        Field(std::marker::PhantomData)
+    }
+}
+
+impl<K> Default for Field<K> {
+    fn default() -> Field<K> {
+        Field::new()
+    }
+}
+
+impl<'de, K: Keys> de::DeserializeSeed<'de> for Field<K> {
     type Value = usize;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
         deserializer.deserialize_identifier(self)
     }
 }
 
-impl Visitor<'_> for Field {
+impl<K: Keys> Visitor<'_> for Field<K> {
     type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a field name")
     }
 
+    #[inline(always)]
     fn visit_str<E: de::Error>(self, key: &str) -> Result<usize, E> {
-        match (self.1)(key) {
-            usize::MAX => Err(E::unknown_field(key, self.0)),
+        match K::find(key) {
+            usize::MAX => Err(E::unknown_field(key, K::KEYS)),
             index => Ok(index),
         }
     }
@@ -200,6 +225,17 @@ macro_rules! __decode_struct {
                 __deserializer: __D,
             ) -> ::core::result::Result<Self, __D::Error> {
                 const __FIELDS: &[&str] = &[$($key),*];
+                struct __Keys;
+                impl $crate::__private::Keys for __Keys {
+                    const KEYS: &'static [&'static str] = __FIELDS;
+                    #[inline(always)]
+                    fn find(__key: &str) -> usize {
+                        match __key {
+                            $($key => $index,)*
+                            _ => usize::MAX,
+                        }
+                    }
+                }
                 struct __Visitor;
                 impl<'de> $crate::__private::serde::de::Visitor<'de> for __Visitor {
                     type Value = $name;
@@ -215,15 +251,9 @@ macro_rules! __decode_struct {
                         self,
                         mut __map: __A,
                     ) -> ::core::result::Result<$name, __A::Error> {
-                        fn __find(__key: &str) -> usize {
-                            match __key {
-                                $($key => $index,)*
-                                _ => usize::MAX,
-                            }
-                        }
                         $(let mut $field = ::core::option::Option::None;)*
                         while let ::core::option::Option::Some(__key) =
-                            __map.next_key_seed($crate::__private::Field(__FIELDS, __find))?
+                            __map.next_key_seed($crate::__private::Field::<__Keys>::new())?
                         {
                             let __read: ::core::result::Result<(), __A::Error> = match __key {
                                 $($index => $crate::__private::field(&mut __map, &mut $field, $key),)*

@@ -80,10 +80,10 @@ pub(crate) struct Decoded<T> {
 /// [`Envelope`]; `errors` is only counted.
 #[derive(serde::Deserialize)]
 #[cfg_attr(test, derive(Debug))]
-struct TypedEnvelope<T> {
-    data: Option<T>,
+pub(crate) struct TypedEnvelope<T> {
+    pub(crate) data: Option<T>,
     #[serde(default)]
-    errors: Option<Vec<serde::de::IgnoredAny>>,
+    pub(crate) errors: Option<Vec<serde::de::IgnoredAny>>,
     #[serde(default)]
     extensions: Option<std::collections::HashMap<String, serde_json::Value>>,
 }

@@ -121,13 +121,18 @@ pub(crate) async fn read_limited(
     Ok(body.freeze())
 }
 
-/// A body read by serde_json, as `serde_json::from_slice` reads it but faster: a body that is
-/// UTF-8 (checked once, whole) is read as text, which spares serde_json checking every string
-/// and key again; any other is read as bytes. The value, or the error (message, line and
-/// column), is `from_slice`'s either way (`response/differential.rs` checks it).
+/// A body read as `serde_json::from_slice` reads it, but faster: a body that is UTF-8 (checked
+/// once, whole) is read as text by [`quick_json`](crate::quick_json), which does less per token
+/// than serde_json, and, when that gives up (on anything but a good response's JSON), by
+/// serde_json over the text, which spares it checking every string and key again; any other
+/// body is read as bytes. The value, or the error (message, line and column), is
+/// `from_slice`'s either way (`response/differential.rs` checks it).
 pub(crate) fn from_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
     match std::str::from_utf8(body) {
-        Ok(text) => serde_json::from_str(text),
+        Ok(text) => match crate::quick_json::from_str(text) {
+            Some(value) => Ok(value),
+            None => serde_json::from_str(text),
+        },
         Err(_) => serde_json::from_slice(body),
     }
 }

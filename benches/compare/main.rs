@@ -125,15 +125,18 @@ fn main() {
         return;
     }
     let pages = data::pages();
-    // `--profile-decode N [TIMES] [list]` decodes the 1 MB page TIMES (20) times with the N-th
-    // decoder of the table (0 = ion-client; with `list`, of the `ListRuns` table), for
+    // `--profile-decode N [TIMES] [list|list10]` decodes a page TIMES (20) times with the N-th
+    // decoder of a table: the 1 MB page and the first table (0 = ion-client); with `list`, the
+    // 1 MB `ListRuns` page and its table, with `list10` the 10 MB one; for
     // callgrind: instruction counts are what noise cannot move (subtract a run with TIMES 0
     // for the pages' construction).
     if let Some(at) = args.iter().position(|a| a == "--profile-decode") {
         let which: usize = args.get(at + 1).and_then(|n| n.parse().ok()).unwrap_or(0);
         let times: usize = args.get(at + 2).and_then(|n| n.parse().ok()).unwrap_or(20);
-        let (decoder, body) = if args.get(at + 3).is_some_and(|a| a == "list") {
-            let (_, body) = data::list_runs_page_of_size(1 << 20);
+        let list = args.get(at + 3).map(String::as_str);
+        let (decoder, body) = if let Some(size @ ("list" | "list10")) = list {
+            let bytes = if size == "list" { 1 << 20 } else { 10 << 20 };
+            let (_, body) = data::list_runs_page_of_size(bytes);
             (&decode::list_runs_decoders()[which], body.into())
         } else {
             let page = pages.iter().find(|p| p.path == "1mb").unwrap();
@@ -179,7 +182,13 @@ async fn profile(who: &str, page: &str, requests: usize, concurrency: usize) {
     // Allocations are the process's: the canned server's share is the same for every client.
     let before = GLOBAL.stats();
     let process_before = process_cpu_ns();
-    let (rate, cpu) = per_request::slice(&clients, contender, concurrency, requests).await;
+    // The slice runs as a task so that "this thread" is the runtime's worker under
+    // `ION_BENCH_WORKER=1` (where `block_on`'s own thread only waits).
+    let slice = tokio::spawn({
+        let clients = Arc::clone(&clients);
+        async move { per_request::slice(&clients, contender, concurrency, requests).await }
+    });
+    let (rate, cpu) = slice.await.expect("slice");
     let process_cpu = process_cpu_ns().saturating_sub(process_before) as f64 / 1e3;
     let after = GLOBAL.stats();
     let allocations =
@@ -340,6 +349,50 @@ fn decode_tables(plan: &Plan, pages: &[data::Page], out: &mut String) {
             out,
         );
     }
+    export_decode_table(plan, &list_decoders, out);
+}
+
+/// The decode share of `ion export` of 100,000 nodes: 1,000 `ListRuns` pages of 100 runs (the
+/// page size `ion export` asks for) decoded one after another by each decoder, nodes/s.
+fn export_decode_table(plan: &Plan, decoders: &[decode::Decoder], out: &mut String) {
+    const PAGE: usize = 100;
+    let pages = if plan.decode_iterations > 1 {
+        1_000
+    } else {
+        10
+    };
+    let body = data::list_runs_page(PAGE);
+    let measured = decode::measure(decoders, &body, PAGE, plan.decode_rounds, pages);
+    writeln!(
+        out,
+        "#### `ion export` of {} nodes, decode only\n\n\
+         {pages} `ListRuns` pages of {PAGE} runs ({} each), the page size `ion export` asks \
+         for, decoded one after another; the network and the server are left out (the bulk \
+         bench's \"Export\" row has them).\n",
+        thousands((pages * PAGE) as f64),
+        human_bytes(body.len())
+    )
+    .unwrap();
+    table_header(
+        out,
+        "decoded by",
+        ["nodes/s", "ms per 100,000 nodes", "× `from_slice`"]
+            .map(str::to_owned)
+            .into_iter(),
+    );
+    for (d, m) in decoders.iter().zip(&measured) {
+        table_row(
+            out,
+            d.label,
+            [
+                thousands(PAGE as f64 / m.seconds),
+                format!("{:.1}", m.seconds * 1e3 * (100_000 / PAGE) as f64),
+                format!("{:.2}×", measured[0].seconds / m.seconds),
+            ]
+            .into_iter(),
+        );
+    }
+    writeln!(out).unwrap();
 }
 
 /// One decode table: every decoder on one body, with the ratio to the `baseline`-th.

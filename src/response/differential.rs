@@ -401,6 +401,24 @@ proptest! {
     }
 }
 
+/// The unchanged responses are read by the quick reader (`wire::from_body`'s first try), not
+/// left to serde_json.
+#[test]
+fn the_unchanged_responses_are_read_by_the_quick_reader() {
+    fn quick<T: DeserializeOwned>(body: &Value) -> bool {
+        crate::quick_json::from_str::<TypedEnvelope<T>>(&body.to_string())
+            .is_some_and(|e| e.data.is_some())
+    }
+    assert!(quick::<Scalars>(&scalars()));
+    #[cfg(feature = "starter")]
+    {
+        assert!(quick::<crate::operations::get_run::ResponseData>(&get_run()));
+        assert!(quick::<crate::operations::list_runs::ResponseData>(
+            &list_runs()
+        ));
+    }
+}
+
 #[test]
 fn the_unchanged_responses_are_good_ones() {
     assert!(
