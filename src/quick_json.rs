@@ -10,10 +10,10 @@
 //! `visit_u64` for a non-negative integer, `visit_i64` for a negative one, `visit_unit` after
 //! checking an ignored value, ...), and refuses every text serde_json refuses. Numbers other
 //! than short integers are handed to serde_json's own number parser. What it refuses but
-//! serde_json accepts costs a second read, never a different answer: `\u` escapes of
-//! surrogates, nesting deeper than [`MAX_DEPTH`], keys read as numbers or booleans, byte
-//! buffers, `i128`, enums and `RawValue` (and numbers read without a type's hint, under
-//! serde_json's `arbitrary_precision`). `response/differential.rs` checks it against
+//! serde_json accepts costs a second read, never a different answer: a `\u` escape of half
+//! a surrogate pair alone, nesting deeper than [`MAX_DEPTH`], keys read as numbers or
+//! booleans, byte buffers, `i128`, enums and `RawValue` (and numbers read without a type's
+//! hint, under serde_json's `arbitrary_precision`). `response/differential.rs` checks it against
 //! serde_json on mutated responses, and this module's tests on arbitrary JSON.
 //!
 //! Faster than serde_json on a page because it does less per token: no error position kept,
@@ -191,14 +191,26 @@ impl<'de> Reader<'de> {
                         Some(b'r') => '\r',
                         Some(b't') => '\t',
                         Some(b'u') => {
-                            let hex = self.text.get(at + 2..at + 6).ok_or(GiveUp)?;
-                            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                                return Err(GiveUp);
-                            }
-                            let code = u32::from_str_radix(hex, 16).map_err(|_| GiveUp)?;
-                            // A surrogate (half of a pair, or alone) is left to serde_json.
+                            let code = self.hex4(at + 2)?;
                             at += 4;
-                            char::from_u32(code).ok_or(GiveUp)?
+                            if (0xD800..0xDC00).contains(&code) {
+                                // The first half of a pair (as servers that escape all
+                                // but ASCII write an emoji): the second must follow.
+                                if self.bytes.get(at + 2..at + 4) != Some(b"\\u") {
+                                    return Err(GiveUp);
+                                }
+                                let low = self.hex4(at + 4)?;
+                                if !(0xDC00..0xE000).contains(&low) {
+                                    return Err(GiveUp);
+                                }
+                                at += 6;
+                                let pair = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                                char::from_u32(pair).ok_or(GiveUp)?
+                            } else {
+                                // A second half alone is not a character: left to
+                                // serde_json.
+                                char::from_u32(code).ok_or(GiveUp)?
+                            }
                         }
                         _ => return Err(GiveUp),
                     };
@@ -210,6 +222,15 @@ impl<'de> Reader<'de> {
                 Some(_) => at += 1,
             }
         }
+    }
+
+    /// The four hex digits of a `\u` escape at `from`.
+    fn hex4(&self, from: usize) -> Result<u32> {
+        let hex = self.text.get(from..from + 4).ok_or(GiveUp)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(GiveUp);
+        }
+        u32::from_str_radix(hex, 16).map_err(|_| GiveUp)
     }
 
     /// Reads a number at `pos`. An integer of up to 18 digits is read here; any other
@@ -735,6 +756,7 @@ mod tests {
             "[1, [2, {\"a\": [null]}], \"x\"]",
             "{}",
             "{\"a\": 1, \"b\": {\"c\": \"d\"}, \"\\u0061\": 2}",
+            "\"\\ud83d\\ude00 \\uD834\\uDD1E\\udbff\\udfff\"",
             " \n\t\r{ \"a\" : [ 1 , 2 ] } \n",
         ] {
             assert!(agrees::<Value>(text).unwrap().is_some(), "{text}");
@@ -770,7 +792,11 @@ mod tests {
             "\"\\u12g4\"",
             "\"\\ud800\"",
             "\"\\udc00\"",
-            "\"\\ud83d\\ude00\"",
+            "\"\\ud83d\\u0041\"",
+            "\"\\ud83d\\ud83d\"",
+            "\"\\ud83dx\"",
+            "\"\\ud83d\\\"",
+            "\"\\ud83d\\ude0\"",
             "[",
             "[1",
             "[1,]",
@@ -843,6 +869,8 @@ mod tests {
         "\\",
         "\\u",
         "\\ud800",
+        "\\ud83d\\ude00",
+        "\\udc00",
         "-",
         "0",
         "01",
