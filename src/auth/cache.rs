@@ -2,7 +2,7 @@
 //! of expiry in the background, backoff windows after failures, per-token invalidation on a
 //! 401, and an in-flight slot that a panicking or cancelled fetch never strands. Its rules are
 //! stated in the [`auth`](super) module's docs; each fetch is one
-//! [`keycloak::exchange`](super::keycloak::exchange).
+//! [`keycloak::exchange`].
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
