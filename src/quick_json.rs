@@ -299,29 +299,15 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// After an array's elements: its `]`.
+    /// After an array's elements or an object's members: its closing `]` or `}`.
     #[inline]
-    fn end_array(&mut self) -> Result<()> {
+    fn close(&mut self, bracket: u8) -> Result<()> {
         self.depth -= 1;
-        match self.skip_space() {
-            Some(b']') => {
-                self.pos += 1;
-                Ok(())
-            }
-            _ => Err(GiveUp),
-        }
-    }
-
-    /// After an object's members: its `}`.
-    #[inline]
-    fn end_object(&mut self) -> Result<()> {
-        self.depth -= 1;
-        match self.skip_space() {
-            Some(b'}') => {
-                self.pos += 1;
-                Ok(())
-            }
-            _ => Err(GiveUp),
+        if self.skip_space() == Some(bracket) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(GiveUp)
         }
     }
 
@@ -340,7 +326,7 @@ impl<'de> Reader<'de> {
             reader: self,
             first: true,
         })?;
-        self.end_array()?;
+        self.close(b']')?;
         Ok(value)
     }
 
@@ -351,7 +337,7 @@ impl<'de> Reader<'de> {
             reader: self,
             first: true,
         })?;
-        self.end_object()?;
+        self.close(b'}')?;
         Ok(value)
     }
 }
