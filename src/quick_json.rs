@@ -342,6 +342,10 @@ impl<'de> Reader<'de> {
     }
 }
 
+/// The newtype name serde_json reads as a request for the raw text of a value (`RawValue`),
+/// which this reader leaves to serde_json.
+const RAW_VALUE: &str = "$serde_json::private::RawValue";
+
 /// `Deserializer` methods that call another with the same visitor.
 macro_rules! forward {
     ($to:ident: $($name:ident)*) => {
@@ -463,8 +467,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        // serde_json reads this name as a request for the raw text of the value.
-        if name == "$serde_json::private::RawValue" {
+        if name == RAW_VALUE {
             return Err(GiveUp);
         }
         visitor.visit_newtype_struct(self)
@@ -609,7 +612,7 @@ impl<'de> Deserializer<'de> for Key<'_, 'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        if name == "$serde_json::private::RawValue" {
+        if name == RAW_VALUE {
             return Err(GiveUp);
         }
         visitor.visit_newtype_struct(self)
